@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { loadConfig } from '../shared/config';
+import { resolveDatabase } from '../shared/db/database';
+import { applyMigrations } from '../shared/db/migrate';
+import { createDatabase } from '../shared/db/prisma';
+import { createServices } from '../services';
+import { seedDemo } from '../seed/demo';
+
+/** `npm run db:seed`: applies migrations, then the idempotent demo seed. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const resolved = await resolveDatabase('app');
+  await applyMigrations(resolved.connectionString);
+  const database = createDatabase({ connectionString: resolved.connectionString, poolMax: 4, connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS });
+  try {
+    const result = await seedDemo(createServices(database, config));
+    console.log(`demo seed: ${result.applied} credits applied, ${result.replayed} already there`);
+  } finally {
+    await database.close();
+    await resolved.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

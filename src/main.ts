@@ -1,0 +1,60 @@
+import 'reflect-metadata';
+import { loadConfig } from './shared/config';
+import { resolveDatabase } from './shared/db/database';
+import { applyMigrations } from './shared/db/migrate';
+import { createDatabase } from './shared/db/prisma';
+import { logger } from './shared/logger';
+import { seedDemo } from './seed/demo';
+import { startGateway } from './server';
+
+/**
+ * The gateway process. `--demo` (npm start) migrates, seeds the demo data and serves; without it
+ * (the production entry, the image's command) it never seeds and expects migrations applied by
+ * `prisma migrate deploy`, unless MIGRATE_ON_START says otherwise.
+ */
+async function main(): Promise<void> {
+  const demo = process.argv.includes('--demo');
+  const config = loadConfig();
+  const resolved = await resolveDatabase('app');
+  if (resolved.embedded) logger.info('no DATABASE_URL: using the embedded PostgreSQL in .data/postgres');
+  if (demo || process.env.MIGRATE_ON_START === 'true') {
+    const { applied } = await applyMigrations(resolved.connectionString, { log: (message) => logger.info(message) });
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  }
+  const database = createDatabase({
+    connectionString: resolved.connectionString,
+    poolMax: config.DB_POOL_MAX,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+  });
+  const gateway = await startGateway({ config, database, connectionString: resolved.connectionString });
+  if (demo || config.SEED_DEMO) {
+    const seeded = await seedDemo(gateway.services);
+    logger.info(seeded, 'demo data ready: alice and bob');
+  }
+  console.log(`\nWallet gateway ready at ${gateway.url}\n  try: curl -s ${gateway.url} -H 'content-type: application/json' \\\n    -d '{"query":"mutation { topup(input: {userId: \\"alice\\", asset: \\"GOLD_COINS\\", amount: \\"100\\", idempotencyKey: \\"try-1\\"}) { wallet { balance } replayed } }"}'\n`);
+
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down');
+    const forced = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 15_000);
+    forced.unref();
+    await gateway.stop();
+    await database.close();
+    await resolved.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  logger.fatal({ err: error }, 'gateway failed to start');
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,21 @@
+import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import type { GatewayContext } from '../../shared/context';
+import { Asset, CreateAssetInput, UpdateAssetInput } from './asset.types';
+
+@Resolver(() => Asset)
+export class AssetResolver {
+  @Query(() => [Asset])
+  assets(@Ctx() ctx: GatewayContext): Promise<Asset[]> {
+    return ctx.services.assets.list();
+  }
+
+  @Mutation(() => Asset, { description: 'Admin only: adds an asset together with its system accounts.' })
+  createAsset(@Arg('input', () => CreateAssetInput) input: CreateAssetInput, @Ctx() ctx: GatewayContext): Promise<Asset> {
+    return ctx.services.assets.create(input);
+  }
+
+  @Mutation(() => Asset, { description: 'Admin only: renames an asset or changes its display decimals.' })
+  updateAsset(@Arg('input', () => UpdateAssetInput) input: UpdateAssetInput, @Ctx() ctx: GatewayContext): Promise<Asset> {
+    return ctx.services.assets.update(input);
+  }
+}

@@ -1,0 +1,75 @@
+import type { PrismaClient } from '../../../generated/prisma/client';
+import { badUserInput, notFound } from '../../shared/errors';
+import { limits } from '../../shared/limits';
+import { assetStore, type SystemAccountIds } from './asset.store';
+import type { Asset, CreateAssetInput, UpdateAssetInput } from './asset.types';
+
+export interface KnownAsset {
+  asset: Asset;
+  accounts: SystemAccountIds;
+}
+
+const assetCodePattern = /^[A-Z][A-Z0-9_]*$/;
+
+/**
+ * Assets and their system accounts. Known assets are cached in memory: the money path asks for
+ * them on every mutation, system account ids never change, and a miss always goes to the
+ * database, so an asset created on another replica is found at once.
+ */
+export class AssetService {
+  private readonly known = new Map<string, KnownAsset>();
+
+  constructor(private readonly prisma: PrismaClient) {}
+
+  list(): Promise<Asset[]> {
+    return assetStore.listAll(this.prisma);
+  }
+
+  /** The asset and its system accounts, or NOT_FOUND. */
+  async require(code: string): Promise<KnownAsset> {
+    const cached = this.known.get(code);
+    if (cached) return cached;
+    if (code.length === 0 || code.length > limits.assetCodeLengthMax) throw notFound(`Unknown asset ${JSON.stringify(code.slice(0, limits.assetCodeLengthMax))}.`);
+    const [asset] = await assetStore.findByCodes(this.prisma, [code]);
+    const accounts = asset ? await assetStore.systemAccountIds(this.prisma, code) : undefined;
+    if (!asset || !accounts) throw notFound(`Unknown asset ${JSON.stringify(code)}.`);
+    const entry = { asset, accounts };
+    this.known.set(code, entry);
+    return entry;
+  }
+
+  async create(input: CreateAssetInput): Promise<Asset> {
+    const asset = validateAsset(input.code, input.name, input.decimals);
+    await assetStore.insert(this.prisma, asset);
+    return (await this.require(asset.code)).asset;
+  }
+
+  async update(input: UpdateAssetInput): Promise<Asset> {
+    const current = await this.require(input.code);
+    const next = validateAsset(input.code, input.name ?? current.asset.name, input.decimals ?? current.asset.decimals);
+    const updated = await assetStore.update(this.prisma, input.code, { name: next.name, decimals: next.decimals });
+    if (!updated) throw notFound(`Unknown asset ${JSON.stringify(input.code)}.`);
+    this.known.set(input.code, { asset: updated, accounts: current.accounts });
+    return updated;
+  }
+
+  /** Used by the demo seed and tests: creates the asset if missing, otherwise leaves it as it is. */
+  async ensure(asset: Asset): Promise<KnownAsset> {
+    await assetStore.insert(this.prisma, validateAsset(asset.code, asset.name, asset.decimals));
+    return this.require(asset.code);
+  }
+}
+
+function validateAsset(code: string, name: string, decimals: number): Asset {
+  if (!assetCodePattern.test(code) || code.length > limits.assetCodeLengthMax) {
+    throw badUserInput(`Asset code must be 1..${limits.assetCodeLengthMax} upper-case letters, digits or underscores, starting with a letter.`, 'code');
+  }
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > limits.assetNameLengthMax) {
+    throw badUserInput(`Asset name must be 1..${limits.assetNameLengthMax} characters.`, 'name');
+  }
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > limits.assetDecimalsMax) {
+    throw badUserInput(`decimals must be an integer from 0 to ${limits.assetDecimalsMax}.`, 'decimals');
+  }
+  return { code, name: trimmed, decimals };
+}

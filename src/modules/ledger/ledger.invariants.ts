@@ -1,0 +1,69 @@
+import type { PrismaClient } from '../../../generated/prisma/client';
+
+/**
+ * The ledger's invariants, checked in SQL over the whole database. Every test ends by running
+ * these; `npm run check:invariants` runs them against a live database. Each returns the rows that
+ * break it, so an empty list means the books balance.
+ */
+export async function findInvariantBreaches(prisma: PrismaClient): Promise<string[]> {
+  const breaches: string[] = [];
+  const report = (name: string, rows: unknown[]) => {
+    if (rows.length > 0) breaches.push(`${name}: ${JSON.stringify(rows.slice(0, 5), (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
+  };
+
+  // Double entry: every transaction has exactly two postings, one per side, summing to zero.
+  report('transaction entries do not sum to zero', await prisma.$queryRaw`/* invariantEntriesSumToZero */
+    SELECT t.id, COUNT(e.id) AS entries,
+      COALESCE(SUM(CASE e.direction WHEN 'CREDIT' THEN e.amount ELSE -e.amount END), 0) AS signed_sum
+    FROM transactions t LEFT JOIN ledger_entries e ON e.transaction_id = t.id
+    GROUP BY t.id
+    HAVING COUNT(e.id) <> 2 OR COALESCE(SUM(CASE e.direction WHEN 'CREDIT' THEN e.amount ELSE -e.amount END), 0) <> 0
+      OR COUNT(*) FILTER (WHERE e.account_kind = 'USER') <> 1`);
+
+  // Each user wallet's balance is the sum of its entries, equals its last balance_after, and its
+  // sequences run 1..last_sequence without a gap.
+  report('wallet balance or sequence disagrees with its entries', await prisma.$queryRaw`/* invariantWalletMatchesEntries */
+    SELECT w.id, w.user_id, w.asset_code, w.balance, w.last_sequence, agg.entry_sum, agg.entries, agg.max_sequence, last.balance_after
+    FROM wallets w
+    LEFT JOIN LATERAL (
+      SELECT COALESCE(SUM(CASE e.direction WHEN 'CREDIT' THEN e.amount ELSE -e.amount END), 0) AS entry_sum,
+        COUNT(*) AS entries, COALESCE(MAX(e.sequence), 0) AS max_sequence, COALESCE(MIN(e.sequence), 1) AS min_sequence
+      FROM ledger_entries e WHERE e.wallet_id = w.id
+    ) agg ON true
+    LEFT JOIN LATERAL (
+      SELECT e.balance_after FROM ledger_entries e WHERE e.wallet_id = w.id ORDER BY e.sequence DESC LIMIT 1
+    ) last ON true
+    WHERE w.account_kind = 'USER' AND (
+      w.balance <> agg.entry_sum OR w.last_sequence <> agg.entries OR w.last_sequence <> agg.max_sequence
+      OR agg.min_sequence <> 1 OR COALESCE(last.balance_after, 0) <> w.balance)`);
+
+  // Each balance_after follows from the one before it.
+  report('balance_after chain broken', await prisma.$queryRaw`/* invariantBalanceChain */
+    SELECT id, wallet_id, sequence FROM (
+      SELECT e.id, e.wallet_id, e.sequence, e.balance_after,
+        COALESCE(LAG(e.balance_after) OVER (PARTITION BY e.wallet_id ORDER BY e.sequence), 0)
+          + CASE e.direction WHEN 'CREDIT' THEN e.amount ELSE -e.amount END AS expected
+      FROM ledger_entries e WHERE e.account_kind = 'USER'
+    ) chain WHERE balance_after <> expected`);
+
+  report('user balance below zero', await prisma.$queryRaw`/* invariantNoNegativeBalance */
+    SELECT id, user_id, asset_code, balance FROM wallets WHERE account_kind = 'USER' AND balance < 0`);
+
+  // Active holds never reserve more than the wallet holds.
+  report('active holds exceed balance', await prisma.$queryRaw`/* invariantHoldsWithinBalance */
+    SELECT w.id, w.balance, SUM(h.amount) AS held
+    FROM wallets w JOIN holds h ON h.wallet_id = w.id AND h.status = 'ACTIVE'
+    GROUP BY w.id, w.balance HAVING SUM(h.amount) > w.balance`);
+
+  // Every transaction is the recorded outcome of exactly one (client, key), and vice versa.
+  report('transaction without its idempotency outcome', await prisma.$queryRaw`/* invariantTransactionHasKey */
+    SELECT t.id FROM transactions t
+    LEFT JOIN idempotency_keys i ON i.client_id = t.client_id AND i.key = t.idempotency_key
+    WHERE i.transaction_id IS DISTINCT FROM t.id`);
+  report('succeeded key without its transaction or hold', await prisma.$queryRaw`/* invariantKeyHasResult */
+    SELECT i.client_id, i.key FROM idempotency_keys i
+    LEFT JOIN transactions t ON t.id = i.transaction_id
+    LEFT JOIN holds h ON h.id = i.hold_id
+    WHERE i.outcome = 'SUCCEEDED' AND t.id IS NULL AND h.id IS NULL`);
+  return breaches;
+}

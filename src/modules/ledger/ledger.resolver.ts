@@ -1,0 +1,59 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLDateTime } from 'graphql-scalars';
+import type { GatewayContext } from '../../shared/context';
+import { requireAsset } from '../assets/asset.fields';
+import { Asset } from '../assets/asset.types';
+import { LedgerConnection, LedgerEntry, Transaction, TransactionKind } from './ledger.types';
+
+@Resolver(() => Transaction)
+export class TransactionResolver {
+  @Query(() => Transaction, { nullable: true })
+  transaction(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Transaction | null> {
+    return ctx.services.ledger.transaction(id);
+  }
+
+  @Query(() => LedgerConnection, { description: 'Newest first; first is capped (at most 500).' })
+  ledger(
+    @Arg('userId', () => ID) userId: string,
+    @Arg('asset', () => ID, { nullable: true }) asset: string | null,
+    @Arg('kinds', () => [TransactionKind], { nullable: true }) kinds: TransactionKind[] | null,
+    @Arg('since', () => GraphQLDateTime, { nullable: true }) since: Date | null,
+    @Arg('until', () => GraphQLDateTime, { nullable: true }) until: Date | null,
+    @Arg('reference', () => String, { nullable: true }) reference: string | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<LedgerConnection> {
+    return ctx.services.ledger.ledger({ userId, asset, kinds, since, until, reference, first, after });
+  }
+
+  @FieldResolver(() => Asset)
+  asset(@Root() transaction: Transaction, @Ctx() ctx: GatewayContext): Promise<Asset> {
+    return requireAsset(ctx, transaction.assetCode);
+  }
+
+  @FieldResolver(() => [LedgerEntry], { description: 'The double-entry postings of this transaction; their signed sum is zero.' })
+  entries(@Root() transaction: Transaction, @Ctx() ctx: GatewayContext): Promise<LedgerEntry[]> {
+    return ctx.loaders.entriesByTransactionId.load(transaction.id);
+  }
+
+  @FieldResolver(() => Transaction, { nullable: true, description: 'For a REVERSAL: the transaction it undoes.' })
+  reverses(@Root() transaction: Transaction, @Ctx() ctx: GatewayContext): Promise<Transaction | null> {
+    return transaction.reversesId ? ctx.loaders.transactionById.load(transaction.reversesId) : Promise.resolve(null);
+  }
+}
+
+@Resolver(() => LedgerEntry)
+export class LedgerEntryResolver {
+  @FieldResolver(() => Asset)
+  asset(@Root() entry: LedgerEntry, @Ctx() ctx: GatewayContext): Promise<Asset> {
+    return requireAsset(ctx, entry.assetCode);
+  }
+
+  @FieldResolver(() => Transaction)
+  async transaction(@Root() entry: LedgerEntry, @Ctx() ctx: GatewayContext): Promise<Transaction> {
+    const transaction = await ctx.loaders.transactionById.load(entry.transactionId);
+    if (!transaction) throw new Error(`invariant: transaction ${entry.transactionId} of entry ${entry.id} is missing`);
+    return transaction;
+  }
+}

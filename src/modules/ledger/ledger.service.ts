@@ -1,0 +1,74 @@
+import type { PrismaClient } from '../../../generated/prisma/client';
+import { badUserInput } from '../../shared/errors';
+import { limits } from '../../shared/limits';
+import { parseEntityId, validateOptionalText, validateUserId } from '../../shared/validation';
+import type { AssetService } from '../assets/asset.service';
+import { ledgerStore } from './ledger.store';
+import type { LedgerConnection, Transaction, TransactionKind } from './ledger.types';
+
+export interface LedgerQuery {
+  userId: string;
+  asset?: string | null;
+  kinds?: TransactionKind[] | null;
+  since?: Date | null;
+  until?: Date | null;
+  reference?: string | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+const cursorPrefix = 'e:';
+
+/** Cursors are opaque to clients: the entry id behind a version prefix, base64url-encoded. */
+export function encodeCursor(entryId: string): string {
+  return Buffer.from(`${cursorPrefix}${entryId}`, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): bigint {
+  const malformed = () => badUserInput('The cursor is malformed; pass an endCursor this API returned.', 'after');
+  if (cursor.length === 0 || cursor.length > limits.cursorLengthMax || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw malformed();
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!text.startsWith(cursorPrefix)) throw malformed();
+  const id = parseEntityId(text.slice(cursorPrefix.length), 'after');
+  if (id === undefined) throw malformed();
+  return id;
+}
+
+/** History reads: the ledger page and single transactions. */
+export class LedgerService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly assets: AssetService,
+  ) {}
+
+  async ledger(query: LedgerQuery): Promise<LedgerConnection> {
+    const userId = validateUserId(query.userId);
+    const first = query.first ?? limits.ledgerPageSizeDefault;
+    if (!Number.isInteger(first) || first < 1) throw badUserInput('first must be at least 1.', 'first');
+    const pageSize = Math.min(first, limits.ledgerPageSizeMax);
+    const assetCode = query.asset == null ? undefined : (await this.assets.require(query.asset)).asset.code;
+    if (query.since && query.until && query.since > query.until) throw badUserInput('since must not be after until.', 'since');
+    const reference = validateOptionalText(query.reference, 'reference', limits.referenceLengthMax) ?? undefined;
+    const rows = await ledgerStore.findEntriesPage(this.prisma, {
+      userId,
+      assetCode,
+      kinds: query.kinds ?? undefined,
+      since: query.since ?? undefined,
+      until: query.until ?? undefined,
+      reference,
+      beforeEntryId: query.after == null ? undefined : decodeCursor(query.after),
+      limit: pageSize + 1,
+    });
+    const page = rows.slice(0, pageSize);
+    const edges = page.map((node) => ({ cursor: encodeCursor(node.id), node }));
+    return { edges, pageInfo: { hasNextPage: rows.length > pageSize, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
+
+  /** Null for an id that names no transaction; BAD_USER_INPUT for one that cannot be an id. */
+  async transaction(id: string): Promise<Transaction | null> {
+    const transactionId = parseEntityId(id, 'id');
+    if (transactionId === undefined) throw badUserInput('id must be a transaction id (a positive decimal integer).', 'id');
+    const [transaction] = await ledgerStore.findTransactionsByIds(this.prisma, [transactionId]);
+    return transaction ?? null;
+  }
+}

@@ -1,0 +1,135 @@
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
+import { AmountScalar } from '../../shared/money';
+
+export enum TransactionKind {
+  TOPUP = 'TOPUP',
+  BONUS = 'BONUS',
+  SPEND = 'SPEND',
+  CAPTURE = 'CAPTURE',
+  REVERSAL = 'REVERSAL',
+}
+registerEnumType(TransactionKind, {
+  name: 'TransactionKind',
+  valuesConfig: { CAPTURE: { description: 'A captured hold: user -> revenue, like a spend.' } },
+});
+
+export enum EntryDirection {
+  DEBIT = 'DEBIT',
+  CREDIT = 'CREDIT',
+}
+registerEnumType(EntryDirection, { name: 'EntryDirection' });
+
+export enum AccountKind {
+  USER = 'USER',
+  TREASURY = 'TREASURY',
+  BONUS_POOL = 'BONUS_POOL',
+  REVENUE = 'REVENUE',
+}
+registerEnumType(AccountKind, {
+  name: 'AccountKind',
+  description: 'Whose account a ledger entry posts to: a player\'s wallet or one of the asset\'s system accounts.',
+});
+
+/** The user id shown on a system account's postings; user ids are never looked up by it. */
+export function systemAccountUserId(kind: AccountKind): string {
+  return `system:${kind.toLowerCase()}`;
+}
+
+@ObjectType()
+export class LedgerEntry {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => AmountScalar, {
+    description: 'Strictly increasing per wallet, no gaps: a client that sees a jump knows it missed entries. System-account postings are not sequenced and read 0.',
+  })
+  sequence!: bigint;
+
+  @Field(() => ID)
+  userId!: string;
+
+  assetCode!: string;
+
+  @Field(() => AccountKind, { description: 'USER for a player\'s wallet; otherwise the system account posted to.' })
+  account!: AccountKind;
+
+  @Field(() => EntryDirection)
+  direction!: EntryDirection;
+
+  @Field(() => AmountScalar)
+  amount!: bigint;
+
+  @Field(() => AmountScalar, { description: 'The wallet\'s balance right after this entry. System-account postings carry no running balance and read 0.' })
+  balanceAfter!: bigint;
+
+  transactionId!: string;
+
+  @Field(() => TransactionKind, { description: 'The kind of the transaction this entry belongs to.' })
+  kind!: TransactionKind;
+
+  @Field(() => GraphQLDateTime)
+  createdAt!: Date;
+}
+
+@ObjectType()
+export class Transaction {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => TransactionKind)
+  kind!: TransactionKind;
+
+  @Field(() => ID)
+  userId!: string;
+
+  assetCode!: string;
+
+  @Field(() => AmountScalar)
+  amount!: bigint;
+
+  @Field()
+  idempotencyKey!: string;
+
+  @Field(() => String, { nullable: true, description: 'Free text from the caller: an order id, an item id, a reason.' })
+  reference!: string | null;
+
+  @Field(() => GraphQLJSON, { nullable: true })
+  metadata!: unknown;
+
+  @Field(() => GraphQLDateTime)
+  createdAt!: Date;
+
+  /** The id of the transaction this one reverses (REVERSAL only). */
+  reversesId!: string | null;
+
+  /** The hold this transaction captured (CAPTURE only). */
+  holdId!: string | null;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field()
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+@ObjectType()
+export class LedgerEdge {
+  @Field()
+  cursor!: string;
+
+  @Field(() => LedgerEntry)
+  node!: LedgerEntry;
+}
+
+@ObjectType({ description: 'Newest first.' })
+export class LedgerConnection {
+  @Field(() => [LedgerEdge])
+  edges!: LedgerEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+}

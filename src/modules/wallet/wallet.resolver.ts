@@ -1,0 +1,44 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLDateTime } from 'graphql-scalars';
+import type { GatewayContext } from '../../shared/context';
+import { requireAsset } from '../assets/asset.fields';
+import { Asset } from '../assets/asset.types';
+import { BonusInput, SpendInput, TopupInput, TransferPayload, Wallet } from './wallet.types';
+
+@Resolver(() => Wallet)
+export class WalletResolver {
+  @Query(() => Wallet, { description: 'A wallet that never received anything reads as balance 0. With at, the balance as of that instant.' })
+  balance(
+    @Arg('userId', () => ID) userId: string,
+    @Arg('asset', () => ID) asset: string,
+    @Arg('at', () => GraphQLDateTime, { nullable: true }) at: Date | null,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Wallet> {
+    return ctx.services.wallet.balance(userId, asset, at);
+  }
+
+  @Query(() => [Wallet])
+  balances(@Arg('userId', () => ID) userId: string, @Ctx() ctx: GatewayContext): Promise<Wallet[]> {
+    return ctx.services.wallet.balances(userId);
+  }
+
+  @Mutation(() => TransferPayload, { description: 'Credits bought by the user: treasury -> user.' })
+  topup(@Arg('input', () => TopupInput) input: TopupInput, @Ctx() ctx: GatewayContext): Promise<TransferPayload> {
+    return ctx.services.wallet.topup(ctx.principal, input);
+  }
+
+  @Mutation(() => TransferPayload, { description: 'Free credits issued by the platform: bonus pool -> user.' })
+  bonus(@Arg('input', () => BonusInput) input: BonusInput, @Ctx() ctx: GatewayContext): Promise<TransferPayload> {
+    return ctx.services.wallet.bonus(ctx.principal, input);
+  }
+
+  @Mutation(() => TransferPayload, { description: 'Credits spent by the user: user -> revenue. Fails with INSUFFICIENT_FUNDS rather than going below zero.' })
+  spend(@Arg('input', () => SpendInput) input: SpendInput, @Ctx() ctx: GatewayContext): Promise<TransferPayload> {
+    return ctx.services.wallet.spend(ctx.principal, input);
+  }
+
+  @FieldResolver(() => Asset)
+  asset(@Root() wallet: Wallet, @Ctx() ctx: GatewayContext): Promise<Asset> {
+    return requireAsset(ctx, wallet.assetCode);
+  }
+}

@@ -1,0 +1,23 @@
+import 'reflect-metadata';
+import { printSchema, type GraphQLSchema } from 'graphql';
+import { buildSchemaSync } from 'type-graphql';
+import { AssetResolver } from './modules/assets/asset.resolver';
+import { LedgerEntryResolver, TransactionResolver } from './modules/ledger/ledger.resolver';
+import { WalletResolver } from './modules/wallet/wallet.resolver';
+
+let cached: GraphQLSchema | undefined;
+
+/** The executable schema, built once per process from the modules' resolvers. */
+export function buildGatewaySchema(): GraphQLSchema {
+  cached ??= buildSchemaSync({
+    resolvers: [AssetResolver, WalletResolver, TransactionResolver, LedgerEntryResolver],
+    // Input rules live in the services, where they are shared with every transport.
+    validate: false,
+  });
+  return cached;
+}
+
+/** The SDL checked in as schema.graphql and held against the public contract. */
+export function printGatewaySchema(): string {
+  return `${printSchema(buildGatewaySchema())}\n`;
+}

@@ -1,0 +1,138 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { logger } from './logger';
+
+/** The error codes of the public contract (see ../shared/api/wallet.graphql), plus the generic one. */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  INSUFFICIENT_FUNDS: 'INSUFFICIENT_FUNDS',
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  HOLD_NOT_ACTIVE: 'HOLD_NOT_ACTIVE',
+  ALREADY_REVERSED: 'ALREADY_REVERSED',
+  RATE_LIMITED: 'RATE_LIMITED',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Business refusals are decided inside a money transaction and recorded against the idempotency key. */
+export const refusalCodes: ReadonlySet<string> = new Set([
+  ErrorCode.INSUFFICIENT_FUNDS,
+  ErrorCode.HOLD_NOT_ACTIVE,
+  ErrorCode.ALREADY_REVERSED,
+]);
+
+const contractCodes: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+/** An error a client can act on: it always carries one of the contract's codes. */
+export class AppError extends GraphQLError {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extensions, code } });
+    this.code = code;
+  }
+}
+
+export const badUserInput = (message: string, field?: string) =>
+  new AppError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
+export const notFound = (message: string) => new AppError(ErrorCode.NOT_FOUND, message);
+export const serviceUnavailable = () =>
+  new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'The database cannot be reached right now; retry later.');
+
+/** Messages for recorded refusals, so that a replayed refusal reads exactly like the first one. */
+export function refusalError(code: string): AppError {
+  switch (code) {
+    case ErrorCode.INSUFFICIENT_FUNDS:
+      return new AppError(ErrorCode.INSUFFICIENT_FUNDS, 'The wallet\'s available balance is below the amount.');
+    case ErrorCode.HOLD_NOT_ACTIVE:
+      return new AppError(ErrorCode.HOLD_NOT_ACTIVE, 'The hold is no longer active.');
+    case ErrorCode.ALREADY_REVERSED:
+      return new AppError(ErrorCode.ALREADY_REVERSED, 'The transaction was reversed before.');
+    default:
+      throw new Error(`unknown refusal code ${code}`);
+  }
+}
+
+// Error codes and messages that mean the database is out of reach, as pg, the Prisma adapter and
+// Node's sockets report them. PostgreSQL's class 08 is "connection exception"; 57P01-57P03 are
+// administrator shutdown, crash shutdown and "cannot connect now" (starting up or shutting down).
+const unavailableCodes = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN',
+  '57P01', '57P02', '57P03', 'P1001', 'P1002', 'P1017', 'P2028',
+]);
+const unavailableMessages = [
+  'Connection terminated', 'connection timeout', 'timeout exceeded when trying to connect',
+  'Unable to start a transaction in the given time', 'Client has encountered a connection error',
+  'Connection refused', 'the database system is', 'terminating connection', 'DatabaseNotReachable',
+  'Transaction already closed', 'connect ECONNREFUSED', 'ConnectionClosed', 'SocketTimeout',
+];
+
+/** True when the error, or anything in its cause chain, says the database cannot be reached. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 8; depth += 1) {
+    const candidate = current as { code?: unknown; message?: unknown; cause?: unknown; kind?: unknown; originalCode?: unknown };
+    const code = typeof candidate.code === 'string' ? candidate.code : undefined;
+    if (code && (unavailableCodes.has(code) || code.startsWith('08'))) return true;
+    if (typeof candidate.originalCode === 'string' && (unavailableCodes.has(candidate.originalCode) || candidate.originalCode.startsWith('08'))) return true;
+    if (typeof candidate.kind === 'string' && ['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TransactionAlreadyClosed'].includes(candidate.kind)) return true;
+    const message = typeof candidate.message === 'string' ? candidate.message : '';
+    if (unavailableMessages.some((fragment) => message.includes(fragment))) return true;
+    current = candidate.cause;
+  }
+  return false;
+}
+
+/** The PostgreSQL SQLSTATE of an error, looked up through Prisma's and the adapter's wrappers. */
+export function sqlState(error: unknown): string | undefined {
+  // Prisma's own codes (P1xxx..P6xxx) have the shape of a SQLSTATE too; skip them and keep looking.
+  const isSqlState = (value: unknown): value is string => typeof value === 'string' && /^[0-9A-Z]{5}$/.test(value) && !/^P[1-9][0-9]{3}$/.test(value);
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 8; depth += 1) {
+    const candidate = current as { code?: unknown; originalCode?: unknown; cause?: unknown; meta?: { code?: unknown; driverAdapterError?: unknown } };
+    if (isSqlState(candidate.originalCode)) return candidate.originalCode;
+    if (isSqlState(candidate.code)) return candidate.code;
+    if (candidate.meta && isSqlState(candidate.meta.code)) return candidate.meta.code;
+    current = candidate.meta?.driverAdapterError ?? candidate.cause;
+  }
+  return undefined;
+}
+
+/** Validation and parse failures are malformed input from the client's point of view. */
+const clientErrorCodes = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
+
+/**
+ * Shapes every error that leaves the server. Contract errors pass through; GraphQL's own
+ * validation errors become BAD_USER_INPUT (the original code kept as `reason`); a database
+ * outage becomes SERVICE_UNAVAILABLE; anything else is logged in full and reaches the client
+ * only as a generic internal error, with no SQL, stack or table names.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof AppError) {
+    return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: { ...original.extensions } };
+  }
+  const code = formatted.extensions?.code;
+  const isResolverFault = original !== error || !(original instanceof GraphQLError);
+  if (!isResolverFault && typeof code === 'string') {
+    if (clientErrorCodes.has(code)) {
+      return { message: formatted.message, locations: formatted.locations, extensions: { code: ErrorCode.BAD_USER_INPUT, reason: code } };
+    }
+    if (contractCodes.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+    }
+  }
+  if (original instanceof GraphQLError && !isResolverFault && original.extensions?.code === undefined && !original.originalError) {
+    // A GraphQL execution error with no code (for example a variable that could not be coerced).
+    return { message: formatted.message, locations: formatted.locations, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+  }
+  if (isDatabaseUnavailable(original)) {
+    logger.warn({ err: original }, 'database unavailable');
+    return { message: serviceUnavailable().message, path: formatted.path, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
+  }
+  logger.error({ err: original, path: formatted.path }, 'unexpected error');
+  return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+}

@@ -1,0 +1,76 @@
+// Starts a real gateway (real HTTP on an ephemeral port) on a fresh database of its own.
+import 'reflect-metadata';
+import { loadConfig, type Config } from '../../src/shared/config';
+import { createDatabase, type Database } from '../../src/shared/db/prisma';
+import { startGateway, type Gateway } from '../../src/server';
+import { findInvariantBreaches } from '../../src/modules/ledger/ledger.invariants';
+import { seedDemo, demoAssets } from '../../src/seed/demo';
+import { createTestDatabase } from './test-database';
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  data?: T;
+  errors?: { message: string; extensions?: { code?: string; [key: string]: unknown }; path?: unknown[] }[];
+  headers: Headers;
+}
+
+export interface TestGateway {
+  gateway: Gateway;
+  database: Database;
+  connectionString: string;
+  config: Config;
+  url: string;
+  /** Sends one GraphQL request over real HTTP. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** Throws if any ledger invariant is broken. */
+  assertInvariants(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startTestGateway(label: string, options: { seed?: boolean; env?: Record<string, string> } = {}): Promise<TestGateway> {
+  const testDb = await createTestDatabase(label);
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DB_POOL_MAX: '20', ...options.env });
+  const database = createDatabase({
+    connectionString: testDb.connectionString,
+    poolMax: config.DB_POOL_MAX,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    emitQueryEvents: true,
+  });
+  const gateway = await startGateway({ config, database, connectionString: testDb.connectionString });
+  if (options.seed) await seedDemo(gateway.services);
+  else for (const asset of demoAssets) await gateway.services.assets.ensure({ ...asset });
+
+  const gql = async <T>(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> => {
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as { data?: T; errors?: GraphQLResponse['errors'] };
+    return { status: response.status, data: body.data ?? undefined, errors: body.errors, headers: response.headers };
+  };
+
+  return {
+    gateway,
+    database,
+    connectionString: testDb.connectionString,
+    config,
+    url: gateway.url,
+    gql,
+    async assertInvariants() {
+      const breaches = await findInvariantBreaches(database.prisma);
+      if (breaches.length > 0) throw new Error(`ledger invariants broken:\n${breaches.join('\n')}`);
+    },
+    async stop() {
+      await gateway.stop();
+      await database.close();
+      await testDb.drop();
+    },
+  };
+}
+
+/** The first error code of a response (undefined when it succeeded). */
+export function errorCode(response: GraphQLResponse): string | undefined {
+  return response.errors?.[0]?.extensions?.code;
+}
