@@ -5,7 +5,11 @@ import { createDatabase, type Database } from '../../src/shared/db/prisma';
 import { startGateway, type Gateway } from '../../src/server';
 import { findInvariantBreaches } from '../../src/modules/ledger/ledger.invariants';
 import { seedDemo, demoAssets } from '../../src/seed/demo';
+import { mintToken, type Role } from '../../src/shared/auth/tokens';
 import { createTestDatabase } from './test-database';
+
+/** The HS256 secret every test gateway is configured with. */
+export const TEST_JWT_SECRET = 'test-secret-for-the-wallet-gateway-0123456789';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -20,7 +24,12 @@ export interface TestGateway {
   connectionString: string;
   config: Config;
   url: string;
-  /** Sends one GraphQL request over real HTTP. */
+  /** The websocket URL (graphql-ws) of the same endpoint. */
+  wsUrl: string;
+  /** Ready-made tokens: a game server (sub game-server-1), an admin, and players by user id. */
+  tokens: { server: string; admin: string; player(userId: string): Promise<string> };
+  mintToken(options: { sub: string; role: Role; expiresInSeconds?: number }): Promise<string>;
+  /** Sends one GraphQL request over real HTTP as the game server (`tokens.server`) unless headers say otherwise. */
   gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
   /** Throws if any ledger invariant is broken. */
   assertInvariants(): Promise<void>;
@@ -29,7 +38,13 @@ export interface TestGateway {
 
 export async function startTestGateway(label: string, options: { seed?: boolean; env?: Record<string, string> } = {}): Promise<TestGateway> {
   const testDb = await createTestDatabase(label);
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DB_POOL_MAX: '20', ...options.env });
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DB_POOL_MAX: '20', JWT_SECRET: TEST_JWT_SECRET, ...options.env });
+  const mint = (claims: { sub: string; role: Role; expiresInSeconds?: number }) => mintToken({ secret: TEST_JWT_SECRET, ...claims });
+  const tokens = {
+    server: await mint({ sub: 'game-server-1', role: 'server' }),
+    admin: await mint({ sub: 'admin-1', role: 'admin' }),
+    player: (userId: string) => mint({ sub: userId, role: 'player' }),
+  };
   const database = createDatabase({
     connectionString: testDb.connectionString,
     poolMax: config.DB_POOL_MAX,
@@ -44,7 +59,7 @@ export async function startTestGateway(label: string, options: { seed?: boolean;
   const gql = async <T>(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> => {
     const response = await fetch(gateway.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.server}`, ...headers },
       body: JSON.stringify({ query, variables }),
     });
     const body = (await response.json()) as { data?: T; errors?: GraphQLResponse['errors'] };
@@ -57,6 +72,9 @@ export async function startTestGateway(label: string, options: { seed?: boolean;
     connectionString: testDb.connectionString,
     config,
     url: gateway.url,
+    wsUrl: gateway.url.replace(/^http/, 'ws'),
+    tokens,
+    mintToken: mint,
     gql,
     async assertInvariants() {
       const breaches = await findInvariantBreaches(database.prisma);
