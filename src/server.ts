@@ -7,7 +7,8 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Config } from './shared/config';
-import type { GatewayContext, Principal } from './shared/context';
+import { createAuthenticator } from './shared/auth/authenticate';
+import type { GatewayContext } from './shared/context';
 import type { Database } from './shared/db/prisma';
 import { pendingMigrations } from './shared/db/migrate';
 import { formatError } from './shared/errors';
@@ -30,8 +31,6 @@ export interface GatewayOptions {
   connectionString: string;
 }
 
-/** Until authentication lands, every caller is one anonymous client (one idempotency scope). */
-const anonymous: Principal = { subject: 'anonymous', role: 'admin' };
 
 /**
  * The HTTP server: GraphQL at /graphql (with a landing page for humans), /healthz (the process is
@@ -40,6 +39,7 @@ const anonymous: Principal = { subject: 'anonymous', role: 'admin' };
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, database } = options;
   const services = createServices(database, config);
+  const authenticate = createAuthenticator({ jwtSecret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -72,7 +72,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       context: async ({ req, res }): Promise<GatewayContext> => {
         const requestId = headerValue(req.headers['x-request-id']) ?? randomUUID();
         res.setHeader('x-request-id', requestId);
-        return { principal: anonymous, services, loaders: createLoaders(database.prisma), requestId };
+        const principal = await authenticate(req.headers.authorization);
+        return { principal, services, loaders: createLoaders(database.prisma), requestId };
       },
     }),
   );

@@ -27,6 +27,11 @@ export const configSchema = z.object({
   TX_TIMEOUT_MS: integer(10000, 100, 120000),
   /** Statement timeout on every database connection, so that no query can hang a request. */
   DB_STATEMENT_TIMEOUT_MS: integer(10000, 100, 120000),
+  /** HS256 secret for verifying bearer tokens (development and tests; JWKS for production). */
+  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
+  /** When set, tokens must carry this issuer / audience. */
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
   /** Seed the demo assets and the demo users alice and bob at start (npm start sets it). */
   SEED_DEMO: flag(false),
 });
