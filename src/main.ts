@@ -1,9 +1,12 @@
 import 'reflect-metadata';
+// First: a development .env file must be in process.env before any module reads it.
+import './shared/env-file';
 import { loadConfig } from './shared/config';
 import { resolveDatabase } from './shared/db/database';
 import { applyMigrations } from './shared/db/migrate';
 import { createDatabase } from './shared/db/prisma';
 import { logger } from './shared/logger';
+import { devTokensBanner, withDevSecret, writeDevTokens, type DevTokens } from './shared/auth/dev-credentials';
 import { seedDemo } from './seed/demo';
 import { startGateway } from './server';
 
@@ -14,10 +17,15 @@ import { startGateway } from './server';
  */
 async function main(): Promise<void> {
   const demo = process.argv.includes('--demo');
-  const config = loadConfig();
+  // loadConfig refuses a production start without a verification key; outside production a
+  // missing key means a generated development secret and printed tokens.
+  const { config, devSecret } = withDevSecret(loadConfig());
+  if (devSecret) logger.warn('no JWT configuration: using the development secret in .data/dev-secret (never do this in production)');
+  // Written before the server listens, so that whoever waits for /readyz finds current tokens.
+  const devTokens: DevTokens | undefined = config.NODE_ENV !== 'production' && config.JWT_SECRET ? await writeDevTokens(config) : undefined;
   const resolved = await resolveDatabase('app');
   if (resolved.embedded) logger.info('no DATABASE_URL: using the embedded PostgreSQL in .data/postgres');
-  if (demo || process.env.MIGRATE_ON_START === 'true') {
+  if (demo || config.MIGRATE_ON_START) {
     const { applied } = await applyMigrations(resolved.connectionString, { log: (message) => logger.info(message) });
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   }
@@ -32,7 +40,9 @@ async function main(): Promise<void> {
     const seeded = await seedDemo(gateway.services);
     logger.info(seeded, 'demo data ready: alice and bob');
   }
-  console.log(`\nWallet gateway ready at ${gateway.url}\n  try: curl -s ${gateway.url} -H 'content-type: application/json' \\\n    -d '{"query":"mutation { topup(input: {userId: \\"alice\\", asset: \\"GOLD_COINS\\", amount: \\"100\\", idempotencyKey: \\"try-1\\"}) { wallet { balance } replayed } }"}'\n`);
+  console.log(devTokens
+    ? `\nWallet gateway ready at ${gateway.url}\n${devTokensBanner(gateway.url, devTokens)}\n`
+    : `\nWallet gateway ready at ${gateway.url}\n`);
 
   let shuttingDown = false;
   const shutdown = async (signal: string) => {

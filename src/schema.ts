@@ -2,15 +2,20 @@ import 'reflect-metadata';
 import { printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import { AssetResolver } from './modules/assets/asset.resolver';
+import { HoldResolver, TransactionHoldResolver } from './modules/holds/holds.resolver';
 import { LedgerEntryResolver, TransactionResolver } from './modules/ledger/ledger.resolver';
+import { ReversalResolver } from './modules/ledger/reversal.resolver';
 import { WalletResolver } from './modules/wallet/wallet.resolver';
+import { BalanceChangeResolver, unusedPubSub } from './modules/subscriptions/subscription.resolver';
 
 let cached: GraphQLSchema | undefined;
 
 /** The executable schema, built once per process from the modules' resolvers. */
 export function buildGatewaySchema(): GraphQLSchema {
   cached ??= buildSchemaSync({
-    resolvers: [AssetResolver, WalletResolver, TransactionResolver, LedgerEntryResolver],
+    resolvers: [AssetResolver, WalletResolver, TransactionResolver, LedgerEntryResolver, HoldResolver, TransactionHoldResolver, ReversalResolver, BalanceChangeResolver],
+    // Subscriptions bring their own event source (the ledger); see unusedPubSub.
+    pubSub: unusedPubSub,
     // Input rules live in the services, where they are shared with every transport.
     validate: false,
   });

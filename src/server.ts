@@ -8,20 +8,38 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Config } from './shared/config';
 import { createAuthenticator } from './shared/auth/authenticate';
+import { bodyErrorHandler, createHttpGuard } from './shared/auth/http-guard';
+import { closeWhenTokenExpires, originAllowList } from './shared/auth/ws-guard';
+import { apolloHardening, costLimitPlugin, prepareOperation } from './shared/graphql-limits';
+import { limits } from './shared/limits';
+import { createRateLimiter } from './shared/rate-limit';
 import type { GatewayContext } from './shared/context';
-import type { Database } from './shared/db/prisma';
+import { createDatabase, type Database } from './shared/db/prisma';
 import { pendingMigrations } from './shared/db/migrate';
 import { formatError } from './shared/errors';
+import { createDrainGuard } from './shared/http-drain';
 import { createLoaders } from './shared/loaders';
-import { logger } from './shared/logger';
+import { logger, type Logger } from './shared/logger';
+import { createMetrics, metricsHandler, type GatewayMetrics } from './shared/observability/metrics';
+import { createOperationObserver } from './shared/observability/operation-log';
+import { instrumentNotificationLag } from './shared/observability/notification-lag';
+import { livePageEnabled, livePageRouter } from './live/live-page';
 import { buildGatewaySchema } from './schema';
 import { createServices, type Services } from './services';
+import { startHoldExpirySweeper } from './modules/holds/expiry-sweeper';
+import { eventScopedLoaders } from './modules/subscriptions/event-loaders';
+import { PgWalletEventBus } from './modules/subscriptions/wallet-event-bus';
+import { attachSubscriptionServer, type SubscriptionServer } from './modules/subscriptions/ws-server';
 
 export interface Gateway {
   url: string;
   port: number;
   httpServer: http.Server;
   services: Services;
+  /** This gateway's Prometheus metrics (served at /metrics). */
+  metrics: GatewayMetrics;
+  /** graphql-ws on the same port and path (live balance subscriptions). */
+  subscriptionServer: SubscriptionServer;
   stop(): Promise<void>;
 }
 
@@ -29,6 +47,8 @@ export interface GatewayOptions {
   config: Config;
   database: Database;
   connectionString: string;
+  /** Where operation logs go (tests capture them); default: the process logger. */
+  logger?: Logger;
 }
 
 
@@ -38,22 +58,50 @@ export interface GatewayOptions {
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, database } = options;
-  const services = createServices(database, config);
-  const authenticate = createAuthenticator({ jwtSecret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
+  const metrics = createMetrics();
+  metrics.observePool(database.pool);
+  const observer = createOperationObserver({ logger: options.logger ?? logger, metrics });
+  // One LISTEN connection per process carries the wake-ups of every live subscription.
+  const walletEvents = new PgWalletEventBus({ connectionString: options.connectionString, connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS });
+  // Subscription reads get a small pool of their own: a delivery must not wait behind the money
+  // transactions queued for the main pool under load.
+  const subscriptionDatabase = createDatabase({
+    connectionString: options.connectionString,
+    poolMax: config.SUBSCRIPTION_DB_POOL_MAX,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+  });
+  metrics.observePool(subscriptionDatabase.pool, 'subscriptions');
+  const services = createServices(database, config, { onMoneyMoved: metrics.recordMoneyMoved, walletEvents, subscriptionReads: subscriptionDatabase.prisma });
+  const authenticate = createAuthenticator({
+    jwtSecret: config.JWT_SECRET, jwksFile: config.JWT_JWKS_FILE, jwksUrl: config.JWT_JWKS_URL, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE,
+  });
+  const rateLimiter = createRateLimiter(config, database.pool);
+  const admitHttpRequest = createHttpGuard(authenticate, rateLimiter);
   const app = express();
   app.disable('x-powered-by');
+  // First middleware: once stop() begins, new requests are refused while in-flight ones finish.
+  const drain = createDrainGuard();
+  app.use(drain.middleware);
   const httpServer = http.createServer(app);
 
   const apollo = new ApolloServer<GatewayContext>({
     schema: buildGatewaySchema(),
     formatError,
     includeStacktraceInErrorResponses: false,
-    introspection: config.NODE_ENV !== 'production',
+    // main.ts owns SIGTERM/SIGINT. Apollo installs its own handlers when NODE_ENV is not "test";
+    // they started a second, concurrent stop and re-raised the signal, and production shutdown
+    // under load hung until the forced exit(1) (found by the graceful-shutdown reliability test).
+    stopOnTerminationSignals: false,
+    // Depth, alias and token limits, introspection and suggestions off in production, no batching.
+    ...apolloHardening(config.NODE_ENV === 'production'),
     plugins: [
+      costLimitPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.NODE_ENV === 'production'
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ footer: false, embed: true }),
+      observer.plugin,
     ],
   });
   await apollo.start();
@@ -63,33 +111,82 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   app.get('/readyz', async (_req, res) => {
     const readiness = await checkReadiness(options);
-    res.status(readiness.ready ? 200 : 503).json(readiness);
+    // The LISTEN connection is reported, not required: without it HTTP works and live
+    // subscriptions catch up from the ledger once it is back.
+    res.status(readiness.ready ? 200 : 503).json({ ...readiness, walletEvents: walletEvents.status().state });
   });
+  app.get('/metrics', metricsHandler(metrics, config.METRICS_TOKEN));
+  if (livePageEnabled(config)) app.use(livePageRouter());
   app.use(
     '/graphql',
-    express.json({ limit: '64kb' }),
+    observer.begin,
+    express.json({ limit: limits.requestBodyBytesMax }),
+    observer.bind,
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<GatewayContext> => {
         const requestId = headerValue(req.headers['x-request-id']) ?? randomUUID();
         res.setHeader('x-request-id', requestId);
-        const principal = await authenticate(req.headers.authorization);
+        const principal = await admitHttpRequest(req.headers.authorization);
         return { principal, services, loaders: createLoaders(database.prisma), requestId };
       },
     }),
+    bodyErrorHandler,
   );
+
+  await walletEvents.start();
+  const subscriptionLoaders = eventScopedLoaders(() => createLoaders(database.prisma));
+  const subscriptionServer = attachSubscriptionServer({
+    httpServer,
+    path: '/graphql',
+    schema: buildGatewaySchema(),
+    authenticate,
+    context: (principal) => ({
+      principal,
+      services,
+      // Per event, not per subscription: see eventScopedLoaders.
+      get loaders() {
+        return subscriptionLoaders.current();
+      },
+      requestId: randomUUID(),
+    }),
+    prepareOperation: (schema, payload) => prepareOperation(schema, payload),
+    // The same rate limit as HTTP, a browser Origin allow-list, and no socket outliving its token.
+    admitOperation: (principal) => rateLimiter.consume(principal),
+    verifyUpgrade: [originAllowList(config.WS_ALLOWED_ORIGINS)],
+    onAuthenticated: closeWhenTokenExpires,
+    socketsMax: config.WS_SOCKETS_MAX,
+    subscriptionsPerSocketMax: config.WS_SUBSCRIPTIONS_PER_SOCKET_MAX,
+    keepAliveMs: config.WS_KEEPALIVE_MS,
+    isProduction: config.NODE_ENV === 'production',
+  });
+  metrics.observeWebsockets(() => subscriptionServer.sockets());
+  metrics.observeSubscriptions(() => services.subscriptions.counters().streams);
+  instrumentNotificationLag(services.subscriptions, metrics.observeNotificationLag);
 
   await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve));
   const { port } = httpServer.address() as AddressInfo;
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
   logger.info({ port }, 'gateway listening');
+  // Marks holds past their expiry EXPIRED in the background (reads already ignore them).
+  const sweeper = config.HOLD_SWEEP_INTERVAL_MS > 0 ? startHoldExpirySweeper(services.holds, config.HOLD_SWEEP_INTERVAL_MS) : undefined;
   let stopped: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}/graphql`,
     port,
     httpServer,
     services,
+    metrics,
+    subscriptionServer,
     stop() {
-      stopped ??= apollo.stop();
+      drain.begin();
+      // Websockets first (closed with 1001, their streams end), so the HTTP drain does not wait on them.
+      stopped ??= subscriptionServer.close()
+        .then(() => {
+          services.subscriptions.closeAll();
+          return Promise.all([walletEvents.stop(), subscriptionDatabase.close()]);
+        })
+        .then(() => Promise.all([sweeper?.stop(), apollo.stop()]))
+        .then(() => undefined);
       return stopped;
     },
   };

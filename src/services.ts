@@ -1,27 +1,55 @@
 import type { Config } from './shared/config';
 import type { Database } from './shared/db/prisma';
 import type { TransactionOptions } from './shared/db/transaction';
+import type { MoneyMovedHook } from './shared/observability/metrics';
 import { AssetService } from './modules/assets/asset.service';
+import { HoldService } from './modules/holds/holds.service';
 import { LedgerService } from './modules/ledger/ledger.service';
+import { ReversalService } from './modules/ledger/reversal.service';
 import { WalletService } from './modules/wallet/wallet.service';
+import { SubscriptionService } from './modules/subscriptions/subscription.service';
+import { InertWalletEventBus, type WalletEventBus } from './modules/subscriptions/wallet-event-bus';
+import { limits } from './shared/limits';
 
 /** The domain services of one gateway process, built once at start and shared by every request. */
 export interface Services {
   assets: AssetService;
   wallet: WalletService;
   ledger: LedgerService;
+  holds: HoldService;
+  reversals: ReversalService;
+  subscriptions: SubscriptionService;
 }
 
 export function transactionOptions(config: Pick<Config, 'TX_MAX_WAIT_MS' | 'TX_TIMEOUT_MS'>): TransactionOptions {
   return { maxWaitMs: config.TX_MAX_WAIT_MS, timeoutMs: config.TX_TIMEOUT_MS };
 }
 
-export function createServices(database: Database, config: Config): Services {
+/** Observers the gateway plugs into the services (metrics); every one is optional. */
+export interface ServiceHooks {
+  onMoneyMoved?: MoneyMovedHook;
+  /**
+   * The transport of live-subscription wake-ups; the gateway creates and starts it (server.ts).
+   * Without one (CLI tools) subscriptions are never woken.
+   */
+  walletEvents?: WalletEventBus;
+  /** The database handle subscription reads use (a pool of their own); default: the shared one. */
+  subscriptionReads?: Database['prisma'];
+}
+
+export function createServices(database: Database, config: Config, hooks: ServiceHooks = {}): Services {
   const assets = new AssetService(database.prisma);
   const txOptions = transactionOptions(config);
+  const wallet = new WalletService(database.prisma, assets, txOptions, hooks.onMoneyMoved);
   return {
     assets,
-    wallet: new WalletService(database.prisma, assets, txOptions),
+    wallet,
     ledger: new LedgerService(database.prisma, assets),
+    holds: new HoldService(database.prisma, assets, wallet, txOptions),
+    reversals: new ReversalService(database.prisma, assets, wallet, txOptions),
+    subscriptions: new SubscriptionService(hooks.subscriptionReads ?? database.prisma, assets, hooks.walletEvents ?? new InertWalletEventBus(), {
+      bufferMax: config.WS_SUBSCRIPTION_BUFFER_MAX,
+      pageSize: limits.subscriptionReadPageSize,
+    }),
   };
 }

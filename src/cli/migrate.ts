@@ -6,6 +6,8 @@
  * starts the embedded PostgreSQL in .data/postgres, migrates it and stops it again. It prints
  * what it applied and exits non-zero with a one-paragraph reason on any failure.
  */
+// First: a development .env file must be in process.env before any module reads it.
+import '../shared/env-file';
 import { Client } from 'pg';
 import { databaseNameOf, ensureDatabase, redactConnectionString, resolveDatabase, withDatabaseName } from '../shared/db/database';
 import { applyMigrations } from '../shared/db/migrate';

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+// First: a development .env file must be in process.env before any module reads it.
+import '../shared/env-file';
 import { loadConfig } from '../shared/config';
 import { resolveDatabase } from '../shared/db/database';
 import { applyMigrations } from '../shared/db/migrate';

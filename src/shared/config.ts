@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { limits } from './limits';
 
 /**
  * Every setting of the gateway, read from the environment once and validated at start. A bad
@@ -32,8 +33,56 @@ export const configSchema = z.object({
   /** When set, tokens must carry this issuer / audience. */
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
+  /** A JSON Web Key Set file (RS256, ES256, EdDSA public keys); read once at start. */
+  JWT_JWKS_FILE: z.string().min(1).optional(),
+  /** A JSON Web Key Set URL (an identity provider's jwks_uri); fetched and cached, refetched for unknown key ids. */
+  JWT_JWKS_URL: z.string().url().optional(),
+  /**
+   * Browser origins allowed to open a websocket, comma-separated (e.g. https://play.example.com).
+   * Empty: no browser origin is allowed. Clients that send no Origin header (servers) always are.
+   */
+  WS_ALLOWED_ORIGINS: z.string().default('').transform((value) => value.split(',').map((origin) => origin.trim()).filter((origin) => origin.length > 0)),
+  /** Where request budgets are counted: this process (memory) or PostgreSQL, shared by every replica. */
+  RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory'),
+  /** Requests (GraphQL operations) one server or admin credential subject may make per window. */
+  RATE_LIMIT_POINTS: integer(10000, 1, 100_000_000),
+  /** Requests one player may make per window. */
+  RATE_LIMIT_PLAYER_POINTS: integer(300, 1, 100_000_000),
+  /** The rate limit window. */
+  RATE_LIMIT_DURATION_SECONDS: integer(1, 1, 86400),
+  /**
+   * How often this process marks holds past their expiresAt as EXPIRED (0: never, for example when
+   * another replica or a worker runs the sweep). Reads never count an expired hold either way;
+   * the sweep only records it. Several replicas may sweep at once safely.
+   */
+  HOLD_SWEEP_INTERVAL_MS: integer(5000, 0, 3_600_000),
+  /** Open websockets per process (live subscriptions); an upgrade past it is answered 503. */
+  WS_SOCKETS_MAX: integer(limits.websocketsMax, 1, 1_000_000),
+  /** Operations open at once on one websocket. */
+  WS_SUBSCRIPTIONS_PER_SOCKET_MAX: integer(limits.subscriptionsPerSocketMax, 1, 1000),
+  /** Balance changes a subscription may have pending before it is ended as a slow consumer. */
+  WS_SUBSCRIPTION_BUFFER_MAX: integer(limits.subscriptionBufferMax, 1, 100_000),
+  /** Interval of the server's websocket pings; an unanswered ping drops the socket (0: no pings). */
+  WS_KEEPALIVE_MS: integer(limits.websocketKeepAliveMs, 0, 600_000),
+  /** Connections reserved for live-subscription reads (a pool apart from DB_POOL_MAX's). */
+  SUBSCRIPTION_DB_POOL_MAX: integer(limits.subscriptionReadPoolMax, 1, 100),
   /** Seed the demo assets and the demo users alice and bob at start (npm start sets it). */
   SEED_DEMO: flag(false),
+  /**
+   * Apply pending migrations at start (the production entry otherwise expects `prisma migrate
+   * deploy` to have run; npm start always migrates). Safe on several replicas at once.
+   */
+  MIGRATE_ON_START: flag(false),
+  /**
+   * Human-readable logs (pino-pretty) instead of JSON lines. Unset: pretty only when
+   * NODE_ENV=development and stdout is a terminal. pino-pretty is a development dependency, so
+   * production images always log JSON.
+   */
+  LOG_PRETTY: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
+  /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; unset, /metrics is open. */
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  /** Serve the live demo page at /live. Unset: served unless NODE_ENV=production. */
+  LIVE_PAGE: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -44,5 +93,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
     throw new Error(`Invalid configuration:\n${problems}`);
   }
-  return parsed.data;
+  const config = parsed.data;
+  if (config.JWT_JWKS_FILE && config.JWT_JWKS_URL) {
+    throw new Error('Invalid configuration:\n  JWT_JWKS_FILE and JWT_JWKS_URL: set one of them, not both.');
+  }
+  // Outside production, main.ts generates a development secret when none is configured; in
+  // production a gateway that could verify no token would refuse every request, so it stops here.
+  if (config.NODE_ENV === 'production' && !hasVerificationKey(config)) {
+    throw new Error(
+      'Invalid configuration:\n  No token verification key: in production (NODE_ENV=production) set JWT_JWKS_URL or ' +
+        'JWT_JWKS_FILE (RS256/ES256/EdDSA public keys), or JWT_SECRET (HS256). See docs/auth.md.',
+    );
+  }
+  return config;
+}
+
+/** True when at least one way of verifying bearer tokens is configured. */
+export function hasVerificationKey(config: Pick<Config, 'JWT_SECRET' | 'JWT_JWKS_FILE' | 'JWT_JWKS_URL'>): boolean {
+  return Boolean(config.JWT_SECRET || config.JWT_JWKS_FILE || config.JWT_JWKS_URL);
 }

@@ -61,27 +61,31 @@ export function refusalError(code: string): AppError {
 // administrator shutdown, crash shutdown and "cannot connect now" (starting up or shutting down).
 const unavailableCodes = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN',
-  '57P01', '57P02', '57P03', 'P1001', 'P1002', 'P1017', 'P2028',
+  '57P01', '57P02', '57P03', '53300', 'P1001', 'P1002', 'P1017', 'P2028',
 ]);
 const unavailableMessages = [
   'Connection terminated', 'connection timeout', 'timeout exceeded when trying to connect',
   'Unable to start a transaction in the given time', 'Client has encountered a connection error',
   'Connection refused', 'the database system is', 'terminating connection', 'DatabaseNotReachable',
   'Transaction already closed', 'connect ECONNREFUSED', 'ConnectionClosed', 'SocketTimeout',
+  "Can't reach database server",
 ];
 
 /** True when the error, or anything in its cause chain, says the database cannot be reached. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; current && depth < 8; depth += 1) {
-    const candidate = current as { code?: unknown; message?: unknown; cause?: unknown; kind?: unknown; originalCode?: unknown };
+    const candidate = current as { code?: unknown; message?: unknown; cause?: unknown; kind?: unknown; originalCode?: unknown; meta?: { driverAdapterError?: unknown } };
     const code = typeof candidate.code === 'string' ? candidate.code : undefined;
     if (code && (unavailableCodes.has(code) || code.startsWith('08'))) return true;
     if (typeof candidate.originalCode === 'string' && (unavailableCodes.has(candidate.originalCode) || candidate.originalCode.startsWith('08'))) return true;
-    if (typeof candidate.kind === 'string' && ['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TransactionAlreadyClosed'].includes(candidate.kind)) return true;
+    if (typeof candidate.kind === 'string' && ['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TransactionAlreadyClosed', 'TooManyConnections'].includes(candidate.kind)) return true;
     const message = typeof candidate.message === 'string' ? candidate.message : '';
     if (unavailableMessages.some((fragment) => message.includes(fragment))) return true;
-    current = candidate.cause;
+    // Prisma's PrismaClientKnownRequestError (P2010 for a raw query) carries the adapter's error
+    // in meta.driverAdapterError rather than in `cause`: an outage seen by a plain read (no
+    // transaction) arrives that way, as the database-outage reliability test found.
+    current = candidate.meta?.driverAdapterError ?? candidate.cause;
   }
   return false;
 }
@@ -113,16 +117,24 @@ const clientErrorCodes = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FA
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   if (original instanceof AppError) {
-    return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: { ...original.extensions } };
+    // `http` tells Apollo which status to answer with (401, 429); it is not for the client's body.
+    const { http: _http, ...extensions } = original.extensions;
+    return { message: original.message, path: formatted.path, locations: formatted.locations, extensions };
   }
   const code = formatted.extensions?.code;
   const isResolverFault = original !== error || !(original instanceof GraphQLError);
   if (!isResolverFault && typeof code === 'string') {
+    // A request limit (src/shared/graphql-limits.ts) names itself in `reason` and `limit`.
+    // The parser's token limit (parseOptions.maxTokens) surfaces as a plain syntax error; name it.
+    // (graphql 16 spells it "more that"; both spellings are matched.)
+    const tooManyTokens = code === 'GRAPHQL_PARSE_FAILED' ? /Document contains more th(?:an|at) (\d+) tokens/.exec(formatted.message) : null;
+    const limit = typeof formatted.extensions?.limit === 'number' ? { limit: formatted.extensions.limit } : tooManyTokens ? { limit: Number(tooManyTokens[1]) } : {};
+    const ownReason = typeof formatted.extensions?.reason === 'string' ? formatted.extensions.reason : tooManyTokens ? 'QUERY_TOO_LARGE' : undefined;
     if (clientErrorCodes.has(code)) {
-      return { message: formatted.message, locations: formatted.locations, extensions: { code: ErrorCode.BAD_USER_INPUT, reason: code } };
+      return { message: formatted.message, locations: formatted.locations, extensions: { code: ErrorCode.BAD_USER_INPUT, reason: ownReason ?? code, ...limit } };
     }
     if (contractCodes.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code, ...(ownReason ? { reason: ownReason } : {}), ...limit } };
     }
   }
   if (original instanceof GraphQLError && !isResolverFault && original.extensions?.code === undefined && !original.originalError) {

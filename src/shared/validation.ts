@@ -33,6 +33,7 @@ export function validateMetadata(metadata: unknown): unknown {
   }
   // PostgreSQL's JSONB rejects the NUL character in strings; refuse it here with a clear error.
   if (serialised.includes('\\u0000')) throw badUserInput('metadata must not contain NUL characters.', 'metadata');
+  if (hasLoneSurrogate(metadata)) throw badUserInput('metadata must be well-formed Unicode (no unpaired surrogates).', 'metadata');
   return metadata;
 }
 
@@ -46,10 +47,28 @@ function depthOf(value: unknown): number {
   return deepest + 1;
 }
 
-/** Text stored in PostgreSQL TEXT columns may not contain NUL. */
+/**
+ * Text stored in PostgreSQL TEXT columns may not contain NUL, nor half of a UTF-16 surrogate pair
+ * (JSON allows "\ud800"): the driver would store it as U+FFFD, so two different keys could become
+ * one and a key would not read back as sent, and inside JSONB PostgreSQL rejects it outright.
+ */
 export function rejectNul(value: string, field: string): string {
   if (value.includes('\u0000')) throw badUserInput(`${field} must not contain NUL characters.`, field);
+  if (!isWellFormed(value)) throw badUserInput(`${field} must be well-formed Unicode (no unpaired surrogates).`, field);
   return value;
+}
+
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function isWellFormed(value: string): boolean {
+  return !loneSurrogate.test(value);
+}
+
+/** True when some string in the JSON value, key or value, is not well-formed Unicode. */
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return !isWellFormed(value);
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(value as Record<string, unknown>).some(([key, child]) => !isWellFormed(key) || hasLoneSurrogate(child));
 }
 
 /** Ids of transactions and holds: positive decimal integers that fit a BIGINT. */

@@ -7,6 +7,7 @@ import { findInvariantBreaches } from '../../src/modules/ledger/ledger.invariant
 import { seedDemo, demoAssets } from '../../src/seed/demo';
 import { mintToken, type Role } from '../../src/shared/auth/tokens';
 import { createTestDatabase } from './test-database';
+import type { Logger } from '../../src/shared/logger';
 
 /** The HS256 secret every test gateway is configured with. */
 export const TEST_JWT_SECRET = 'test-secret-for-the-wallet-gateway-0123456789';
@@ -36,7 +37,7 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-export async function startTestGateway(label: string, options: { seed?: boolean; env?: Record<string, string> } = {}): Promise<TestGateway> {
+export async function startTestGateway(label: string, options: { seed?: boolean; env?: Record<string, string | undefined>; logger?: Logger } = {}): Promise<TestGateway> {
   const testDb = await createTestDatabase(label);
   const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DB_POOL_MAX: '20', JWT_SECRET: TEST_JWT_SECRET, ...options.env });
   const mint = (claims: { sub: string; role: Role; expiresInSeconds?: number }) => mintToken({ secret: TEST_JWT_SECRET, ...claims });
@@ -52,7 +53,7 @@ export async function startTestGateway(label: string, options: { seed?: boolean;
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     emitQueryEvents: true,
   });
-  const gateway = await startGateway({ config, database, connectionString: testDb.connectionString });
+  const gateway = await startGateway({ config, database, connectionString: testDb.connectionString, logger: options.logger });
   if (options.seed) await seedDemo(gateway.services);
   else for (const asset of demoAssets) await gateway.services.assets.ensure({ ...asset });
 

@@ -11,11 +11,11 @@ export class AssetResolver {
 
   @Mutation(() => Asset, { description: 'Admin only: adds an asset together with its system accounts.' })
   createAsset(@Arg('input', () => CreateAssetInput) input: CreateAssetInput, @Ctx() ctx: GatewayContext): Promise<Asset> {
-    return ctx.services.assets.create(input);
+    return ctx.services.assets.create(ctx.principal, input);
   }
 
   @Mutation(() => Asset, { description: 'Admin only: renames an asset or changes its display decimals.' })
   updateAsset(@Arg('input', () => UpdateAssetInput) input: UpdateAssetInput, @Ctx() ctx: GatewayContext): Promise<Asset> {
-    return ctx.services.assets.update(input);
+    return ctx.services.assets.update(ctx.principal, input);
   }
 }

@@ -1,5 +1,7 @@
 import type { PrismaClient } from '../../../generated/prisma/client';
 import { badUserInput, notFound } from '../../shared/errors';
+import { assertAdmin } from '../../shared/auth/authorize';
+import type { Principal } from '../../shared/context';
 import { limits } from '../../shared/limits';
 import { assetStore, type SystemAccountIds } from './asset.store';
 import type { Asset, CreateAssetInput, UpdateAssetInput } from './asset.types';
@@ -38,13 +40,15 @@ export class AssetService {
     return entry;
   }
 
-  async create(input: CreateAssetInput): Promise<Asset> {
+  async create(principal: Principal, input: CreateAssetInput): Promise<Asset> {
+    assertAdmin(principal);
     const asset = validateAsset(input.code, input.name, input.decimals);
     await assetStore.insert(this.prisma, asset);
     return (await this.require(asset.code)).asset;
   }
 
-  async update(input: UpdateAssetInput): Promise<Asset> {
+  async update(principal: Principal, input: UpdateAssetInput): Promise<Asset> {
+    assertAdmin(principal);
     const current = await this.require(input.code);
     const next = validateAsset(input.code, input.name ?? current.asset.name, input.decimals ?? current.asset.decimals);
     const updated = await assetStore.update(this.prisma, input.code, { name: next.name, decimals: next.decimals });

@@ -49,11 +49,44 @@ export async function findInvariantBreaches(prisma: PrismaClient): Promise<strin
   report('user balance below zero', await prisma.$queryRaw`/* invariantNoNegativeBalance */
     SELECT id, user_id, asset_code, balance FROM wallets WHERE account_kind = 'USER' AND balance < 0`);
 
-  // Active holds never reserve more than the wallet holds.
+  // Active holds never reserve more than the wallet holds. A hold past its expiry reserves
+  // nothing from that instant on (its funds may be spent before the sweep marks it EXPIRED), so
+  // only unexpired ones count, exactly as every read and every decision counts them.
   report('active holds exceed balance', await prisma.$queryRaw`/* invariantHoldsWithinBalance */
     SELECT w.id, w.balance, SUM(h.amount) AS held
     FROM wallets w JOIN holds h ON h.wallet_id = w.id AND h.status = 'ACTIVE'
+      AND (h.expires_at IS NULL OR h.expires_at > clock_timestamp())
     GROUP BY w.id, w.balance HAVING SUM(h.amount) > w.balance`);
+
+  // A hold belongs to its wallet's user and asset, and is the recorded outcome of its own key.
+  report('hold disagrees with its wallet or key', await prisma.$queryRaw`/* invariantHoldMatchesWalletAndKey */
+    SELECT h.id FROM holds h
+    JOIN wallets w ON w.id = h.wallet_id
+    LEFT JOIN idempotency_keys i ON i.client_id = h.client_id AND i.key = h.idempotency_key
+    WHERE w.user_id IS DISTINCT FROM h.user_id OR w.asset_code <> h.asset_code
+      OR i.hold_id IS DISTINCT FROM h.id OR i.operation <> 'hold' OR i.outcome <> 'SUCCEEDED'`);
+
+  // Exactly the CAPTURED holds have a capture: one CAPTURE transaction on the hold's wallet, for
+  // at most the held amount, posted from the user to revenue.
+  report('hold and capture disagree', await prisma.$queryRaw`/* invariantCaptureMatchesHold */
+    SELECT h.id, h.status, t.id AS capture_id FROM holds h
+    LEFT JOIN transactions t ON t.hold_id = h.id
+    WHERE (h.status = 'CAPTURED') <> (t.id IS NOT NULL)
+      OR (t.id IS NOT NULL AND (t.kind <> 'CAPTURE' OR t.user_id <> h.user_id OR t.asset_code <> h.asset_code OR t.amount > h.amount
+        OR NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.transaction_id = t.id AND e.account_kind = 'USER' AND e.direction = 'DEBIT' AND e.wallet_id = h.wallet_id)
+        OR NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.transaction_id = t.id AND e.account_kind = 'REVENUE' AND e.direction = 'CREDIT')))`);
+
+  // A reversal mirrors its original: same user, asset and amount, the user's side in the other
+  // direction, the same system account; and a reversal is never itself reversed.
+  report('reversal does not mirror its original', await prisma.$queryRaw`/* invariantReversalMirrorsOriginal */
+    SELECT r.id, r.reverses_id FROM transactions r
+    JOIN transactions o ON o.id = r.reverses_id
+    JOIN ledger_entries ru ON ru.transaction_id = r.id AND ru.account_kind = 'USER'
+    JOIN ledger_entries ou ON ou.transaction_id = o.id AND ou.account_kind = 'USER'
+    JOIN ledger_entries rs ON rs.transaction_id = r.id AND rs.account_kind <> 'USER'
+    JOIN ledger_entries os ON os.transaction_id = o.id AND os.account_kind <> 'USER'
+    WHERE o.kind = 'REVERSAL' OR r.user_id <> o.user_id OR r.asset_code <> o.asset_code OR r.amount <> o.amount
+      OR ru.direction = ou.direction OR ru.wallet_id <> ou.wallet_id OR rs.account_kind <> os.account_kind`);
 
   // Every transaction is the recorded outcome of exactly one (client, key), and vice versa.
   report('transaction without its idempotency outcome', await prisma.$queryRaw`/* invariantTransactionHasKey */

@@ -9,7 +9,7 @@ import { LedgerConnection, LedgerEntry, Transaction, TransactionKind } from './l
 export class TransactionResolver {
   @Query(() => Transaction, { nullable: true })
   transaction(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Transaction | null> {
-    return ctx.services.ledger.transaction(id);
+    return ctx.services.ledger.transaction(ctx.principal, id);
   }
 
   @Query(() => LedgerConnection, { description: 'Newest first; first is capped (at most 500).' })
@@ -24,7 +24,7 @@ export class TransactionResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: GatewayContext,
   ): Promise<LedgerConnection> {
-    return ctx.services.ledger.ledger({ userId, asset, kinds, since, until, reference, first, after });
+    return ctx.services.ledger.ledger(ctx.principal, { userId, asset, kinds, since, until, reference, first, after });
   }
 
   @FieldResolver(() => Asset)
@@ -40,6 +40,12 @@ export class TransactionResolver {
   @FieldResolver(() => Transaction, { nullable: true, description: 'For a REVERSAL: the transaction it undoes.' })
   reverses(@Root() transaction: Transaction, @Ctx() ctx: GatewayContext): Promise<Transaction | null> {
     return transaction.reversesId ? ctx.loaders.transactionById.load(transaction.reversesId) : Promise.resolve(null);
+  }
+
+  @FieldResolver(() => Transaction, { nullable: true, description: 'The REVERSAL that undid this transaction, if any (a transaction is reversed at most once).' })
+  async reversedBy(@Root() transaction: Transaction, @Ctx() ctx: GatewayContext): Promise<Transaction | null> {
+    const reversalId = await ctx.loaders.reversalIdByTransactionId.load(transaction.id);
+    return reversalId ? ctx.loaders.transactionById.load(reversalId) : null;
   }
 }
 

@@ -1,5 +1,7 @@
 import type { PrismaClient } from '../../../generated/prisma/client';
 import { badUserInput } from '../../shared/errors';
+import { assertCanReadUser, canReadUser } from '../../shared/auth/authorize';
+import type { Principal } from '../../shared/context';
 import { limits } from '../../shared/limits';
 import { parseEntityId, validateOptionalText, validateUserId } from '../../shared/validation';
 import type { AssetService } from '../assets/asset.service';
@@ -41,7 +43,8 @@ export class LedgerService {
     private readonly assets: AssetService,
   ) {}
 
-  async ledger(query: LedgerQuery): Promise<LedgerConnection> {
+  async ledger(principal: Principal, query: LedgerQuery): Promise<LedgerConnection> {
+    assertCanReadUser(principal, query.userId);
     const userId = validateUserId(query.userId);
     const first = query.first ?? limits.ledgerPageSizeDefault;
     if (!Number.isInteger(first) || first < 1) throw badUserInput('first must be at least 1.', 'first');
@@ -64,11 +67,16 @@ export class LedgerService {
     return { edges, pageInfo: { hasNextPage: rows.length > pageSize, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 
-  /** Null for an id that names no transaction; BAD_USER_INPUT for one that cannot be an id. */
-  async transaction(id: string): Promise<Transaction | null> {
+  /**
+   * Null for an id that names no transaction; BAD_USER_INPUT for one that cannot be an id. A
+   * player asking for another user's transaction also gets null, not FORBIDDEN: ids are
+   * sequential, and FORBIDDEN would tell a player which ids exist and how busy the platform is.
+   */
+  async transaction(principal: Principal, id: string): Promise<Transaction | null> {
     const transactionId = parseEntityId(id, 'id');
     if (transactionId === undefined) throw badUserInput('id must be a transaction id (a positive decimal integer).', 'id');
     const [transaction] = await ledgerStore.findTransactionsByIds(this.prisma, [transactionId]);
-    return transaction ?? null;
+    if (!transaction || !canReadUser(principal, transaction.userId)) return null;
+    return transaction;
   }
 }

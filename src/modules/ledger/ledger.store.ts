@@ -2,12 +2,13 @@ import { Prisma } from '../../../generated/prisma/client';
 import type { PrismaClient } from '../../../generated/prisma/client';
 import type { TxClient } from '../../shared/db/prisma';
 import type { AccountKind, EntryDirection, LedgerEntry, Transaction, TransactionKind } from './ledger.types';
+import { walletEventsChannel } from '../subscriptions/wallet-events';
 
 type Queryable = PrismaClient | TxClient;
 
 // The columns of a ledger entry, shaped as the GraphQL LedgerEntry. System-account postings have
 // no sequence, running balance or user: they read 0, 0 and "system:<account>".
-const entryColumns = Prisma.sql`
+export const entryColumns = Prisma.sql`
   e.id::text AS "id", COALESCE(e.sequence, 0) AS "sequence",
   COALESCE(e.user_id, 'system:' || lower(e.account_kind::text)) AS "userId",
   e.asset_code AS "assetCode", e.account_kind::text AS "account", e.direction::text AS "direction",
@@ -106,7 +107,11 @@ export const ledgerStore = {
         FROM tx
       )
       SELECT tx.id::text AS transaction_id, tx.created_at AS transaction_created_at, user_entry.id::text AS entry_id,
-        wallet.updated_at AS wallet_updated_at
+        wallet.updated_at AS wallet_updated_at,
+        -- The live-subscription wake-up: PostgreSQL delivers it only when this transaction
+        -- commits. It sits in the select list because a CTE nobody references never runs.
+        pg_notify(${walletEventsChannel}, json_build_object('walletId', ${plan.walletId}::text, 'userId', ${plan.userId}::text,
+          'asset', ${plan.assetCode}::text, 'sequence', ${sequence}::text, 'entryId', user_entry.id::text)::text)::text AS notified
       FROM tx CROSS JOIN user_entry LEFT JOIN wallet ON true`;
     const row = rows[0];
     if (!row || !row.wallet_updated_at) return undefined;

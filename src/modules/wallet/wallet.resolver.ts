@@ -14,12 +14,12 @@ export class WalletResolver {
     @Arg('at', () => GraphQLDateTime, { nullable: true }) at: Date | null,
     @Ctx() ctx: GatewayContext,
   ): Promise<Wallet> {
-    return ctx.services.wallet.balance(userId, asset, at);
+    return ctx.services.wallet.balance(ctx.principal, userId, asset, at);
   }
 
   @Query(() => [Wallet])
   balances(@Arg('userId', () => ID) userId: string, @Ctx() ctx: GatewayContext): Promise<Wallet[]> {
-    return ctx.services.wallet.balances(userId);
+    return ctx.services.wallet.balances(ctx.principal, userId);
   }
 
   @Mutation(() => TransferPayload, { description: 'Credits bought by the user: treasury -> user.' })

@@ -6,6 +6,8 @@ import { hashRequest, priorFromRow, replayPrior, validateIdempotencyKey, type Id
 import { limits } from '../../shared/limits';
 import { requirePositiveAmount } from '../../shared/money';
 import type { Principal } from '../../shared/context';
+import type { MoneyMovedHook } from '../../shared/observability/metrics';
+import { assertCanMoveMoney, assertCanReadUser } from '../../shared/auth/authorize';
 import { validateMetadata, validateOptionalText, validateUserId } from '../../shared/validation';
 import type { AssetService } from '../assets/asset.service';
 import { ledgerStore, type PostingPlan } from '../ledger/ledger.store';
@@ -54,9 +56,12 @@ export class WalletService {
     private readonly prisma: PrismaClient,
     private readonly assets: AssetService,
     private readonly txOptions: TransactionOptions,
+    /** Told of every committed posting (metrics: money moved per asset and kind). */
+    private readonly onMoneyMoved: MoneyMovedHook = () => undefined,
   ) {}
 
-  async balance(userId: string, assetCode: string, at?: Date | null): Promise<Wallet> {
+  async balance(principal: Principal, userId: string, assetCode: string, at?: Date | null): Promise<Wallet> {
+    assertCanReadUser(principal, userId);
     validateUserId(userId);
     const { asset } = await this.assets.require(assetCode);
     if (at) {
@@ -68,7 +73,8 @@ export class WalletService {
   }
 
   /** One wallet per known asset, zero where the user never received any. */
-  async balances(userId: string): Promise<Wallet[]> {
+  async balances(principal: Principal, userId: string): Promise<Wallet[]> {
+    assertCanReadUser(principal, userId);
     validateUserId(userId);
     const [assets, rows] = await Promise.all([this.assets.list(), walletStore.findWalletsOfUser(this.prisma, userId)]);
     const byAsset = new Map(rows.map((row) => [row.asset_code, row]));
@@ -94,7 +100,9 @@ export class WalletService {
   private async transfer(principal: Principal, kind: TransferKind, input: TransferInput): Promise<TransferPayload> {
     const rule = transferRules[kind];
     // Every check that can refuse the request before a decision runs first: such refusals write
-    // nothing and leave the key unused.
+    // nothing and leave the key unused. Authorization comes before input validation, so that a
+    // caller who may not move money learns nothing about what a valid request would look like.
+    assertCanMoveMoney(principal);
     const userId = validateUserId(input.userId);
     const idempotencyKey = validateIdempotencyKey(input.idempotencyKey);
     const amount = requirePositiveAmount(input.amount);
@@ -158,7 +166,11 @@ export class WalletService {
 
   /** Turns a committed decision into the mutation's answer: the result, a replay, or the refusal. */
   async settle(scope: IdempotencyScope, decision: Decision): Promise<TransferPayload> {
-    if (decision.kind === 'posted') return { transaction: decision.transaction, wallet: decision.wallet, replayed: false };
+    if (decision.kind === 'posted') {
+      // settle runs after the commit, so only money that really moved is counted; replays are not.
+      this.onMoneyMoved(decision.transaction.assetCode, decision.transaction.kind, decision.transaction.amount);
+      return { transaction: decision.transaction, wallet: decision.wallet, replayed: false };
+    }
     if (decision.kind === 'refused') throw refusalError(decision.code);
     const { transactionId } = replayPrior(scope, decision.prior);
     if (transactionId === null) throw new AppError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This idempotency key was already used for a different request.');

@@ -38,21 +38,30 @@ export const walletStore = {
    */
   async lockWalletAndReadKey(db: TxClient, userId: string, assetCode: string, clientId: string, key: string): Promise<LockedWalletRow> {
     const rows = await db.$queryRaw<LockedWalletRow[]>`/* lockWallet */
-      SELECT w.id, w.user_id, w.asset_code, w.balance, w.last_sequence, w.updated_at, w.held,
+      SELECT w.id, w.user_id, w.asset_code, w.balance, w.last_sequence, w.updated_at,
         i.operation AS prior_operation, i.request_hash AS prior_request_hash, i.outcome::text AS prior_outcome,
         i.error_code AS prior_error_code, i.transaction_id AS prior_transaction_id, i.hold_id AS prior_hold_id
       FROM (SELECT 1) AS one
       LEFT JOIN LATERAL (
-        SELECT wl.id, wl.user_id, wl.asset_code, wl.balance, wl.last_sequence, wl.updated_at,
-          COALESCE((SELECT SUM(h.amount) FROM holds h
-                    WHERE h.wallet_id = wl.id AND h.status = 'ACTIVE'
-                      AND (h.expires_at IS NULL OR h.expires_at > clock_timestamp())), 0)::bigint AS held
+        SELECT wl.id, wl.user_id, wl.asset_code, wl.balance, wl.last_sequence, wl.updated_at
         FROM wallets wl
         WHERE wl.user_id = ${userId} AND wl.asset_code = ${assetCode}
         FOR UPDATE OF wl
       ) AS w ON true
       LEFT JOIN idempotency_keys i ON i.client_id = ${clientId} AND i.key = ${key}`;
-    return rows[0]!;
+    const row = rows[0]!;
+    if (row.id === null) return row;
+    // The held amount is read by a second statement, after the lock is granted. Summed inside the
+    // lock statement it would come from that statement's snapshot: when the statement waited for
+    // the lock, the wallet row is re-read at its newest version but the holds are not, so a hold
+    // created, captured or released by the transaction that held the lock would be missed or
+    // counted twice (a spend could then use reserved funds, a capture saw balance < held). Holds
+    // change only under this lock (expiry needs no change: it is judged by time), so a fresh
+    // snapshot taken now sees every change up to the wallet's current version.
+    const held = await db.$queryRaw<{ held: bigint }[]>`/* lockedWalletHeld */
+      SELECT COALESCE(SUM(h.amount), 0)::bigint AS held FROM holds h
+      WHERE h.wallet_id = ${row.id}::bigint AND h.status = 'ACTIVE' AND (h.expires_at IS NULL OR h.expires_at > clock_timestamp())`;
+    return { ...row, held: held[0]!.held };
   },
 
   /** Creates the user and the wallet if missing; safe when many first credits race. */

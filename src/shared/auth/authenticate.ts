@@ -1,10 +1,17 @@
-import { jwtVerify, errors as joseErrors } from 'jose';
+import { readFileSync } from 'node:fs';
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { AppError, ErrorCode } from '../errors';
+import { limits } from '../limits';
+import { logger } from '../logger';
 import type { Principal } from '../context';
 
 export interface AuthConfig {
   /** HS256 shared secret. */
   jwtSecret?: string;
+  /** A JSON Web Key Set file holding the public keys of asymmetric tokens. */
+  jwksFile?: string;
+  /** A JSON Web Key Set URL (an identity provider's jwks_uri). */
+  jwksUrl?: string;
   issuer?: string;
   audience?: string;
 }
@@ -14,38 +21,92 @@ export interface AuthenticatedPrincipal extends Principal {
   expiresAt: Date;
 }
 
+/**
+ * The asymmetric algorithms accepted for keys from a JWKS. Each key type only ever verifies its
+ * own algorithm, and the list is fixed rather than read from the token, so a token cannot choose
+ * a weaker algorithm (or `none`) for itself.
+ */
+export const asymmetricAlgorithms = ['RS256', 'ES256', 'EdDSA'] as const;
+
 const roles = new Set(['player', 'server', 'admin']);
+
+/** Leeway for clocks that disagree by a few seconds between the token issuer and this server. */
+const clockToleranceSeconds = 5;
 
 export const unauthenticated = (message = 'A valid bearer token is required.') => new AppError(ErrorCode.UNAUTHENTICATED, message);
 
 /**
  * Verifies `Bearer <JWT>` credentials. The same function serves HTTP (the Authorization header)
  * and websockets (the `authorization` field of connection_init), so both transports apply one rule.
+ *
+ * HS256 tokens are verified with JWT_SECRET; RS256, ES256 and EdDSA tokens with the key of their
+ * `kid` from the configured JWKS. An algorithm is accepted only when its kind of key is
+ * configured. `exp`, `sub` and `role` are required; `iss` and `aud` are checked when configured.
  */
 export function createAuthenticator(config: AuthConfig) {
   const secret = config.jwtSecret ? new TextEncoder().encode(config.jwtSecret) : undefined;
+  const jwks = loadKeySet(config);
+  const algorithms: string[] = [...(secret ? ['HS256'] : []), ...(jwks ? asymmetricAlgorithms : [])];
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    if (header.alg === 'HS256') {
+      if (!secret) throw new joseErrors.JOSEAlgNotAllowed('HS256 is not configured');
+      return secret;
+    }
+    if (!jwks) throw new joseErrors.JOSEAlgNotAllowed(`${header.alg} is not configured`);
+    return jwks(header, token);
+  };
+
   return async function authenticate(authorization: unknown): Promise<AuthenticatedPrincipal> {
     if (typeof authorization !== 'string' || authorization.length === 0) throw unauthenticated();
     const match = /^Bearer ([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*)$/.exec(authorization.trim());
     if (!match) throw unauthenticated('The Authorization header must be "Bearer <JWT>".');
-    if (!secret) throw unauthenticated('No verification key is configured.');
+    if (algorithms.length === 0) throw unauthenticated('No verification key is configured.');
     try {
-      const { payload } = await jwtVerify(match[1]!, secret, {
-        algorithms: ['HS256'],
+      const { payload } = await jwtVerify(match[1]!, getKey, {
+        algorithms,
         issuer: config.issuer,
         audience: config.audience,
         requiredClaims: ['sub', 'exp'],
+        clockTolerance: clockToleranceSeconds,
       });
       const role = payload.role;
       if (typeof role !== 'string' || !roles.has(role)) throw unauthenticated('The token has no valid role claim.');
-      if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) throw unauthenticated('The token has no valid sub claim.');
+      if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > limits.tokenSubjectLengthMax) {
+        throw unauthenticated('The token has no valid sub claim.');
+      }
       return { subject: payload.sub, role: role as Principal['role'], expiresAt: new Date((payload.exp as number) * 1000) };
     } catch (error) {
       if (error instanceof AppError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw unauthenticated('The token has expired.');
+      if (error instanceof joseErrors.JOSEAlgNotAllowed) throw unauthenticated('The token\'s algorithm is not accepted.');
+      if (error instanceof joseErrors.JWTClaimValidationFailed) throw unauthenticated(`The token's ${error.claim} claim is missing or not accepted.`);
+      if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid || !(error instanceof joseErrors.JOSEError)) {
+        // The key set could not be fetched or read: not the caller's fault, so worth a log line.
+        logger.warn({ err: error }, 'token verification failed for a reason other than the token');
+      }
       throw unauthenticated('The token is invalid.');
     }
   };
+}
+
+/** The JWKS key resolver, or undefined when no key set is configured. A bad file stops the start. */
+function loadKeySet(config: AuthConfig): JWTVerifyGetKey | undefined {
+  if (config.jwksFile) {
+    let keySet: JSONWebKeySet;
+    try {
+      keySet = JSON.parse(readFileSync(config.jwksFile, 'utf8')) as JSONWebKeySet;
+    } catch (error) {
+      throw new Error(`JWT_JWKS_FILE ${config.jwksFile} could not be read as JSON: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (!keySet || !Array.isArray(keySet.keys)) throw new Error(`JWT_JWKS_FILE ${config.jwksFile} is not a JSON Web Key Set (no "keys" array).`);
+    return createLocalJWKSet(keySet);
+  }
+  if (config.jwksUrl) {
+    // jose caches the fetched set, refetches it for an unknown `kid` at most every 30 s (so
+    // garbage kids cannot make the gateway hammer the identity provider) and after 10 minutes.
+    return createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+  }
+  return undefined;
 }
 
 export type Authenticate = ReturnType<typeof createAuthenticator>;

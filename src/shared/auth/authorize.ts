@@ -3,12 +3,19 @@ import type { Principal } from '../context';
 
 /**
  * The authorization rules, one function per kind of access. Players read only their own wallets
- * and move no money; game servers move money and read everything; admins do everything.
+ * and move no money; game servers move money and read everything; admins do everything, asset
+ * management included. The services call these first thing, so HTTP and websockets (and any
+ * future transport) apply the same rules; resolvers stay free of them.
  */
 const forbidden = (message: string) => new AppError(ErrorCode.FORBIDDEN, message);
 
+/** True when the principal may read this user's wallets, ledger and transactions. */
+export function canReadUser(principal: Principal, userId: string): boolean {
+  return principal.role !== 'player' || principal.subject === userId;
+}
+
 export function assertCanReadUser(principal: Principal, userId: string): void {
-  if (principal.role === 'player' && principal.subject !== userId) {
+  if (!canReadUser(principal, userId)) {
     throw forbidden('Players may only read their own wallets.');
   }
 }

@@ -1,0 +1,240 @@
+import {
+  GraphQLError,
+  Kind,
+  getOperationAST,
+  parse,
+  specifiedRules,
+  validate,
+  type ASTNode,
+  type DocumentNode,
+  type ExecutionArgs,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
+import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { ErrorCode } from './errors';
+import { limits } from './limits';
+
+/**
+ * The GraphQL hardening limits as reusable pieces, so that HTTP (Apollo's `validationRules`,
+ * `parseOptions` and the cost plugin in server.ts) and websockets (graphql-ws `onSubscribe`, via
+ * `prepareOperation`) refuse exactly the same documents. Every refusal is BAD_USER_INPUT with a
+ * `reason` naming the limit and the `limit` itself, so a client can tell which one it hit.
+ */
+export const LimitReason = {
+  QUERY_TOO_LARGE: 'QUERY_TOO_LARGE',
+  QUERY_TOO_DEEP: 'QUERY_TOO_DEEP',
+  TOO_MANY_ALIASES: 'TOO_MANY_ALIASES',
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+} as const;
+export type LimitReason = (typeof LimitReason)[keyof typeof LimitReason];
+
+export function limitError(reason: LimitReason, message: string, limit: number, nodes?: readonly ASTNode[] | ASTNode): GraphQLError {
+  return new GraphQLError(message, { nodes, extensions: { code: ErrorCode.BAD_USER_INPUT, reason, limit } });
+}
+
+/** Parser options: the parser gives up after this many tokens instead of building a huge AST. */
+export const parseOptions = { maxTokens: limits.queryTokensMax } as const;
+
+/**
+ * Parses with the token limit; a document over it is QUERY_TOO_LARGE, any other syntax error is
+ * GraphQL's own. Used by the websocket server; Apollo applies `parseOptions` itself.
+ */
+export function parseDocument(source: string): DocumentNode {
+  try {
+    return parse(source, parseOptions);
+  } catch (error) {
+    if (error instanceof GraphQLError && /Document contains more th(?:an|at) \d+ tokens/.test(error.message)) {
+      throw limitError(LimitReason.QUERY_TOO_LARGE, `The document has more than ${limits.queryTokensMax} tokens.`, limits.queryTokensMax);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Depth of nested selection sets, the root field counting 1, fragments followed. Introspection
+ * (`__schema`, `__type`) is exempt: its standard query is deeper than any wallet query, and
+ * introspection is switched off in production anyway.
+ */
+export function depthLimitRule(maxDepth: number = limits.queryDepthMax): ValidationRule {
+  return (context: ValidationContext) => {
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const definition of context.getDocument().definitions) {
+      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+    }
+    const depthOf = (selectionSet: SelectionSetNode, depth: number, visiting: Set<string>): number => {
+      let deepest = depth;
+      for (const selection of selectionSet.selections) {
+        if (selection.kind === Kind.FIELD) {
+          if (depth === 0 && selection.name.value.startsWith('__')) continue;
+          const fieldDepth = depth + 1;
+          deepest = Math.max(deepest, selection.selectionSet ? depthOf(selection.selectionSet, fieldDepth, visiting) : fieldDepth);
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          deepest = Math.max(deepest, depthOf(selection.selectionSet, depth, visiting));
+        } else {
+          const name = selection.name.value;
+          const fragment = fragments.get(name);
+          // Unknown and cyclic fragments are reported by GraphQL's own rules.
+          if (!fragment || visiting.has(name)) continue;
+          visiting.add(name);
+          deepest = Math.max(deepest, depthOf(fragment.selectionSet, depth, visiting));
+          visiting.delete(name);
+        }
+        // Stop early: nothing beyond the limit changes the verdict.
+        if (deepest > maxDepth) return deepest;
+      }
+      return deepest;
+    };
+    return {
+      OperationDefinition(operation) {
+        const depth = depthOf(operation.selectionSet, 0, new Set());
+        if (depth > maxDepth) {
+          context.reportError(limitError(LimitReason.QUERY_TOO_DEEP, `The operation nests deeper than ${maxDepth} levels.`, maxDepth, operation));
+        }
+      },
+    };
+  };
+}
+
+/** Aliased fields in the whole document: aliases are how one request repeats an expensive field. */
+export function aliasLimitRule(maxAliases: number = limits.queryAliasesMax): ValidationRule {
+  return (context: ValidationContext) => {
+    let aliases = 0;
+    let reported = false;
+    return {
+      Field(node) {
+        if (!node.alias || reported) return;
+        aliases += 1;
+        if (aliases > maxAliases) {
+          reported = true;
+          context.reportError(limitError(LimitReason.TOO_MANY_ALIASES, `The document uses more than ${maxAliases} aliases.`, maxAliases, node));
+        }
+      },
+    };
+  };
+}
+
+/** The validation rules added to GraphQL's own on every transport. */
+export const limitValidationRules: readonly ValidationRule[] = [depthLimitRule(), aliasLimitRule()];
+
+/**
+ * A field with a `first` argument returns a page: what it selects is paid once per item (capped
+ * as the server caps the page). Every other field costs 1 plus what it selects.
+ */
+const pageEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
+  if (typeof args.first !== 'number') return undefined;
+  const pageSize = Math.min(Math.max(args.first, 1), limits.ledgerPageSizeMax);
+  return 1 + childComplexity * pageSize;
+};
+
+/**
+ * The estimated cost of the operation that will run. It needs the variables (a page size is
+ * usually one), so it runs after validation, once per request, on both transports.
+ */
+export function operationCost(schema: GraphQLSchema, document: DocumentNode, variables?: Record<string, unknown> | null, operationName?: string | null): number {
+  return getComplexity({
+    schema,
+    query: document,
+    variables: variables ?? undefined,
+    operationName: operationName ?? undefined,
+    estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
+  });
+}
+
+/** QUERY_TOO_COMPLEX when the operation costs more than the limit, otherwise undefined. */
+export function checkOperationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables?: Record<string, unknown> | null,
+  operationName?: string | null,
+  maxCost: number = limits.queryCostMax,
+): GraphQLError | undefined {
+  // Variables that do not coerce are left to execution, which reports them with their names.
+  const operation = getOperationAST(document, operationName ?? undefined);
+  if (!operation) return undefined;
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
+  if (coerced.errors) return undefined;
+  let cost: number;
+  try {
+    cost = operationCost(schema, document, variables, operationName);
+  } catch (error) {
+    // Any other failure to estimate fails closed. In particular getComplexity gives up on
+    // documents that expand past its node budget (fragments spread over and over): exactly the
+    // most expensive operations, so they must be refused, not waved through.
+    if (error instanceof GraphQLError) {
+      return limitError(LimitReason.QUERY_TOO_COMPLEX, `The operation is too large to estimate (${error.message}); the limit is ${maxCost}.`, maxCost);
+    }
+    throw error;
+  }
+  if (cost <= maxCost) return undefined;
+  return limitError(LimitReason.QUERY_TOO_COMPLEX, `The operation's estimated cost ${cost} is above the limit of ${maxCost}.`, maxCost);
+}
+
+/** What a websocket `subscribe` message carries. */
+export interface OperationPayload {
+  query: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+}
+
+/**
+ * For graphql-ws `onSubscribe`: parses with the token limit, validates with GraphQL's rules plus
+ * the limit rules, and checks the cost. Returns the execution arguments (the caller adds
+ * contextValue) or the errors to send back.
+ */
+export function prepareOperation(schema: GraphQLSchema, payload: OperationPayload): ExecutionArgs | readonly GraphQLError[] {
+  let document: DocumentNode;
+  try {
+    document = parseDocument(payload.query);
+  } catch (error) {
+    if (error instanceof GraphQLError) return [error];
+    throw error;
+  }
+  const errors = validate(schema, document, [...specifiedRules, ...limitValidationRules]);
+  if (errors.length > 0) return errors;
+  if (!getOperationAST(document, payload.operationName ?? undefined)) return [new GraphQLError('Unable to identify the operation to run.')];
+  const tooCostly = checkOperationCost(schema, document, payload.variables, payload.operationName);
+  if (tooCostly) return [tooCostly];
+  return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined };
+}
+
+/**
+ * Apollo plugin for the cost limit over HTTP. It runs once the operation is known, with the
+ * request's variables, and before anything executes; the refusal answers HTTP 400.
+ */
+export function costLimitPlugin(maxCost: number = limits.queryCostMax): ApolloServerPlugin<BaseContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, request }) {
+          const tooCostly = checkOperationCost(schema, document, request.variables, request.operationName, maxCost);
+          if (tooCostly) {
+            throw new GraphQLError(tooCostly.message, { extensions: { ...tooCostly.extensions, http: { status: 400 } } });
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The hardening options of the Apollo server: the limit rules and the token limit; introspection
+ * and "did you mean" field suggestions only outside production (a production schema is not
+ * browsable by strangers); no batched HTTP requests (one request, one operation, one rate limit
+ * point); Apollo's CSRF prevention on (a browser cannot send a "simple" cross-site request).
+ */
+export function apolloHardening(production: boolean) {
+  return {
+    validationRules: [...limitValidationRules],
+    parseOptions: { ...parseOptions },
+    introspection: !production,
+    hideSchemaDetailsFromClientErrors: production,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+  };
+}

@@ -1,0 +1,75 @@
+// Proves that SIGKILLing the gateway process at random moments under load loses nothing and applies nothing twice: every acknowledged mutation is in the ledger exactly once, and retries of lost answers apply at most once.
+import { createDatabase, type Database } from '../../src/shared/db/prisma';
+import { findFreePort } from '../../src/shared/db/embedded';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { ensureBuilt, mintTokens, seedAssets, startChildGateway, type ChildGateway } from '../support/child-gateway';
+import {
+  availableKinds, Bookkeeper, deriveSeed, describeSeed, findAllBreaches, httpSender, planWorkload, Random, reliabilitySeed, resolveUndecided, runWorkload, sized,
+} from '../support/workload';
+
+const seed = reliabilitySeed();
+const kills = sized('KILLS', 20, 60);
+let testDb: TestDatabase;
+let database: Database;
+let gateway: ChildGateway | undefined;
+
+beforeAll(async () => {
+  ensureBuilt();
+  testDb = await createTestDatabase('rel_kill');
+  database = createDatabase({ connectionString: testDb.connectionString, poolMax: 4, connectTimeoutMs: 3000, statementTimeoutMs: 30_000 });
+  await seedAssets(database.prisma);
+}, 180_000);
+
+afterAll(async () => {
+  gateway?.kill('SIGKILL');
+  await gateway?.exited;
+  await database?.close();
+  await testDb?.drop();
+});
+
+it(`survives ${kills} SIGKILLs under load with every promise kept`, async () => {
+  const random = new Random(deriveSeed(seed, 'process-kill:timing'));
+  const clients = ['kill-client-a', 'kill-client-b'];
+  const tokens = await mintTokens(clients);
+  const port = await findFreePort();
+  gateway = await startChildGateway({ databaseUrl: testDb.connectionString, port, env: { DB_POOL_MAX: '8' } });
+  const plan = planWorkload({
+    seed: deriveSeed(seed, 'process-kill'),
+    operations: 1_000_000,
+    clients,
+    users: ['k-1', 'k-2', 'k-3'],
+    assets: ['GOLD_COINS'],
+    kinds: availableKinds(),
+  });
+  const book = new Bookkeeper();
+  const send = httpSender(() => `http://127.0.0.1:${port}/graphql`, tokens, 10_000);
+  let done = false;
+  let killed = 0;
+  const startedMs = Date.now();
+  try {
+    // Lost answers are retried with the same key while the gateway restarts.
+    const load = runWorkload({ plan, book, send, concurrency: sized('KILL_CLIENTS', 8, 24), lostRetries: 200, lostRetryDelayMs: 100, stop: () => done });
+    for (killed = 0; killed < kills; ) {
+      await new Promise((resolve) => setTimeout(resolve, random.int(150, 700)));
+      gateway.kill('SIGKILL');
+      const exit = await gateway.exited;
+      expect(exit.signal).toBe('SIGKILL');
+      killed += 1;
+      gateway = await startChildGateway({ databaseUrl: testDb.connectionString, port, env: { DB_POOL_MAX: '8' } });
+    }
+    done = true;
+    await load;
+    await resolveUndecided({ book, send });
+    const breaches = await findAllBreaches(database.prisma, book, { allDecided: true });
+    const stats = book.stats();
+    console.log(`process kill: ${JSON.stringify({ seed, ms: Date.now() - startedMs, kills: killed, ...stats })}`);
+    expect(breaches).toEqual([]);
+    // The kills really cut requests off, and their retries found out what had happened.
+    expect(stats.unknownAnswers).toBeGreaterThan(0);
+    expect(stats.lostAnswerRetries).toBeGreaterThan(0);
+    expect(stats.successes).toBeGreaterThan(kills);
+  } catch (error) {
+    done = true;
+    throw new Error(`${describeSeed(seed, 'tests/reliability/process-kill.test.ts')}\n${(error as Error).message}\n--- gateway output ---\n${gateway?.output()}`);
+  }
+}, 600_000);
