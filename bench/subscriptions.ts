@@ -270,6 +270,7 @@ class GatewayInspector {
 
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 async function main(): Promise<void> {
   const db = await provisionDatabase(process.env.BENCH_DATABASE_URL?.trim() || undefined, log);
@@ -313,7 +314,8 @@ async function main(): Promise<void> {
     await sleep(2000);
     const after = await inspector.memory(gateway.pid);
     const perSubscription = { heapBytes: (after.heapBytes - before.heapBytes) / count, rssBytes: (after.rssBytes - before.rssBytes) / count };
-    log(`idle memory per subscription (socket included): heap ${kb(perSubscription.heapBytes)}, RSS ${kb(perSubscription.rssBytes)}`);
+    log(`idle memory per subscription (socket included): heap ${kb(perSubscription.heapBytes)}, RSS ${kb(perSubscription.rssBytes)} ` +
+      `(heap ${mb(before.heapBytes)} -> ${mb(after.heapBytes)}, RSS ${mb(before.rssBytes)} -> ${mb(after.rssBytes)})`);
 
     // Proof that every subscription is live: one topup per user, every one delivered.
     await topupEach(gateway.url, token, users);

@@ -15,6 +15,8 @@ const BALANCE = `query($userId: ID!, $at: DateTime) { balance(userId: $userId, a
 const HOLD_QUERY = `query($id: ID!) { hold(id: $id) { id status resolvedAt } }`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits until a little after an instant (expiries are timed by the database clock, this machine's too). */
+const sleepUntil = (iso: string, marginMs = 150) => sleep(Math.max(0, Date.parse(iso) + marginMs - Date.now()));
 
 let t: TestGateway;
 beforeAll(async () => {
@@ -238,10 +240,10 @@ describe('capture and release', () => {
 describe('expiry', () => {
   it('an expired hold stops counting at once, is marked EXPIRED by the sweep, and can no longer be captured', async () => {
     await fund('e-basic', '100');
-    const { hold } = await placeHold('e-basic', '60', { expiresAt: new Date(Date.now() + 300).toISOString() });
+    const { hold } = await placeHold('e-basic', '60', { expiresAt: new Date(Date.now() + 2000).toISOString() });
     const keeps = await placeHold('e-basic', '10');
     expect(await balanceOf('e-basic')).toEqual({ balance: '100', available: '30' });
-    await sleep(400);
+    await sleepUntil(hold.expiresAt);
     // Reads stop counting it the moment it expires, before any sweep.
     expect(await balanceOf('e-basic')).toEqual({ balance: '100', available: '90' });
     expect((await storedHold(hold.id)).status).toBe('ACTIVE');
@@ -283,11 +285,11 @@ describe('expiry', () => {
     const other = await startTestGateway('holds-sweeper', { env: { HOLD_SWEEP_INTERVAL_MS: '100' } });
     try {
       await other.gql(TOPUP, { input: { userId: 'e-bg', asset: 'GOLD_COINS', amount: '10', idempotencyKey: 'bg-fund' } });
-      const res = await other.gql(HOLD, { input: { userId: 'e-bg', asset: 'GOLD_COINS', amount: '10', idempotencyKey: 'bg-hold', expiresAt: new Date(Date.now() + 200).toISOString() } });
+      const res = await other.gql(HOLD, { input: { userId: 'e-bg', asset: 'GOLD_COINS', amount: '10', idempotencyKey: 'bg-hold', expiresAt: new Date(Date.now() + 1000).toISOString() } });
       expect(res.errors).toBeUndefined();
       const id = BigInt(res.data.hold.hold.id);
       let status = 'ACTIVE';
-      for (let i = 0; i < 50 && status === 'ACTIVE'; i += 1) {
+      for (let i = 0; i < 100 && status === 'ACTIVE'; i += 1) {
         await sleep(100);
         const rows = await other.database.prisma.$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM holds WHERE id = ${id}`;
         status = rows[0]!.status;
@@ -303,10 +305,11 @@ describe('expiry', () => {
     await fund('e-at', '100');
     await sleep(20);
     const { hold } = await placeHold('e-at', '40');
-    const shortLived = await placeHold('e-at', '25', { expiresAt: new Date(Date.now() + 300).toISOString() });
+    const shortLived = await placeHold('e-at', '25', { expiresAt: new Date(Date.now() + 2000).toISOString() });
     await sleep(20);
     const whileHeld = new Date().toISOString();
-    await sleep(400);
+    expect(Date.parse(whileHeld)).toBeLessThan(Date.parse(shortLived.hold.expiresAt));
+    await sleepUntil(shortLived.hold.expiresAt);
     const afterExpiry = new Date().toISOString();
     await sleep(20);
     await t.gql(RELEASE, { holdId: hold.id, key: 'e-at-rel' });
@@ -377,10 +380,10 @@ describe('idempotency', () => {
 
   it('a retry of a hold after its expiresAt has passed replays it rather than rejecting the input', async () => {
     await fund('i-late', '100');
-    const input = { userId: 'i-late', asset: 'GOLD_COINS', amount: '10', idempotencyKey: 'i-late', expiresAt: new Date(Date.now() + 200).toISOString() };
+    const input = { userId: 'i-late', asset: 'GOLD_COINS', amount: '10', idempotencyKey: 'i-late', expiresAt: new Date(Date.now() + 1500).toISOString() };
     const first = await t.gql(HOLD, { input });
     expect(first.errors).toBeUndefined();
-    await sleep(300);
+    await sleepUntil(input.expiresAt);
     const late = await t.gql(HOLD, { input });
     expect(late.errors).toBeUndefined();
     expect(late.data.hold).toMatchObject({ replayed: true, hold: { id: first.data.hold.hold.id, status: 'EXPIRED' }, wallet: { available: '100' } });

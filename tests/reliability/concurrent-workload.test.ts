@@ -84,6 +84,8 @@ it('a spend that waits for the wallet lock sees the hold committed meanwhile', a
       `INSERT INTO idempotency_keys (client_id, key, operation, request_hash, outcome, hold_id) VALUES ('race-client', 'race-hold', 'hold', 'x', 'SUCCEEDED', $1)`,
       [hold.rows[0].id],
     );
+    // ...and the wallet's holds hint, which insertHold sets in the same statement.
+    await client.query(`UPDATE wallets SET may_have_holds = true WHERE id = $1`, [walletId]);
     await client.query('COMMIT');
     const answer = await spend;
     expect(answer.errors?.[0]?.extensions?.code).toBe('INSUFFICIENT_FUNDS');

@@ -55,7 +55,10 @@ it('SIGTERM under load: in-flight mutations commit and answer, new ones are refu
     }
   };
   const load = Promise.all(Array.from({ length: 16 }, (_, w) => worker(w)));
+  // Let the load run until the subscriber has seen live changes (bounded; slow on a loaded machine).
+  const warmUntilMs = Date.now() + 30_000;
   await new Promise((resolve) => setTimeout(resolve, 1500));
+  while (stream.events.length === 0 && Date.now() < warmUntilMs) await new Promise((resolve) => setTimeout(resolve, 100));
   expect(stream.events.length).toBeGreaterThan(0);
 
   // graphql-ws reports the server's close of the stream on console.error; it is expected here.

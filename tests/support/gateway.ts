@@ -39,7 +39,13 @@ export interface TestGateway {
 
 export async function startTestGateway(label: string, options: { seed?: boolean; env?: Record<string, string | undefined>; logger?: Logger } = {}): Promise<TestGateway> {
   const testDb = await createTestDatabase(label);
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DB_POOL_MAX: '20', JWT_SECRET: TEST_JWT_SECRET, ...options.env });
+  // Pool waits are generous here: the suite queues hundreds of requests on one hot wallet while
+  // other test files load the same two cores, and a request waiting its turn is not an outage.
+  // The outage tests set their own, short, limits.
+  const config = loadConfig({
+    NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DB_POOL_MAX: '20', JWT_SECRET: TEST_JWT_SECRET,
+    DB_CONNECT_TIMEOUT_MS: '20000', TX_MAX_WAIT_MS: '20000', TX_TIMEOUT_MS: '30000', ...options.env,
+  });
   const mint = (claims: { sub: string; role: Role; expiresInSeconds?: number }) => mintToken({ secret: TEST_JWT_SECRET, ...claims });
   const tokens = {
     server: await mint({ sub: 'game-server-1', role: 'server' }),

@@ -50,6 +50,9 @@ export const holdStore = {
         INSERT INTO idempotency_keys (client_id, key, operation, request_hash, outcome, hold_id)
         SELECT ${hold.clientId}, ${hold.idempotencyKey}, ${hold.operation}, ${hold.requestHash}, 'SUCCEEDED'::idempotency_outcome, h.id
         FROM h
+      ), hint AS (
+        -- The wallet now has an ACTIVE hold: the money path must sum its holds from here on.
+        UPDATE wallets SET may_have_holds = true WHERE id = ${hold.walletId}::bigint AND NOT may_have_holds
       )
       SELECT ${holdColumns} FROM h`;
     const row = rows[0];

@@ -88,6 +88,11 @@ export async function findInvariantBreaches(prisma: PrismaClient): Promise<strin
     WHERE o.kind = 'REVERSAL' OR r.user_id <> o.user_id OR r.asset_code <> o.asset_code OR r.amount <> o.amount
       OR ru.direction = ou.direction OR ru.wallet_id <> ou.wallet_id OR rs.account_kind <> os.account_kind`);
 
+  // The holds hint may be stale-true but never stale-false (the money path trusts a false).
+  report('wallet with an active hold has may_have_holds false', await prisma.$queryRaw`/* invariantHoldsHint */
+    SELECT w.id FROM wallets w
+    WHERE NOT w.may_have_holds AND EXISTS (SELECT 1 FROM holds h WHERE h.wallet_id = w.id AND h.status = 'ACTIVE')`);
+
   // Every transaction is the recorded outcome of exactly one (client, key), and vice versa.
   report('transaction without its idempotency outcome', await prisma.$queryRaw`/* invariantTransactionHasKey */
     SELECT t.id FROM transactions t

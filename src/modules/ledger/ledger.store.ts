@@ -98,7 +98,11 @@ export const ledgerStore = {
                ${systemDirection}::entry_direction, ${plan.amount}::bigint
         FROM tx
       ), wallet AS (
-        UPDATE wallets SET balance = ${balanceAfter}::bigint, last_sequence = ${sequence}::bigint, updated_at = clock_timestamp()
+        UPDATE wallets SET balance = ${balanceAfter}::bigint, last_sequence = ${sequence}::bigint, updated_at = clock_timestamp(),
+          -- Clear the holds hint once no hold is ACTIVE (this statement's snapshot is taken after the
+          -- lock was granted, so it sees every hold change made under that lock).
+          may_have_holds = wallets.may_have_holds
+            AND EXISTS (SELECT 1 FROM holds h WHERE h.wallet_id = ${plan.walletId}::bigint AND h.status = 'ACTIVE')
         WHERE id = ${plan.walletId}::bigint AND balance = ${plan.balanceBefore}::bigint AND last_sequence = ${plan.sequenceBefore}::bigint
         RETURNING updated_at
       ), outcome AS (

@@ -24,7 +24,7 @@ export interface PriorOutcomeRow {
   prior_hold_id: bigint | null;
 }
 
-export type LockedWalletRow = Partial<WalletRow> & PriorOutcomeRow & { id: bigint | null };
+export type LockedWalletRow = Partial<WalletRow> & PriorOutcomeRow & { id: bigint | null; may_have_holds?: boolean | null };
 
 /** All SQL about user wallets. Holds count only while ACTIVE and not past their expiry. */
 export const walletStore = {
@@ -38,19 +38,22 @@ export const walletStore = {
    */
   async lockWalletAndReadKey(db: TxClient, userId: string, assetCode: string, clientId: string, key: string): Promise<LockedWalletRow> {
     const rows = await db.$queryRaw<LockedWalletRow[]>`/* lockWallet */
-      SELECT w.id, w.user_id, w.asset_code, w.balance, w.last_sequence, w.updated_at,
+      SELECT w.id, w.user_id, w.asset_code, w.balance, w.last_sequence, w.updated_at, w.may_have_holds,
         i.operation AS prior_operation, i.request_hash AS prior_request_hash, i.outcome::text AS prior_outcome,
         i.error_code AS prior_error_code, i.transaction_id AS prior_transaction_id, i.hold_id AS prior_hold_id
       FROM (SELECT 1) AS one
       LEFT JOIN LATERAL (
-        SELECT wl.id, wl.user_id, wl.asset_code, wl.balance, wl.last_sequence, wl.updated_at
+        SELECT wl.id, wl.user_id, wl.asset_code, wl.balance, wl.last_sequence, wl.updated_at, wl.may_have_holds
         FROM wallets wl
         WHERE wl.user_id = ${userId} AND wl.asset_code = ${assetCode}
         FOR UPDATE OF wl
       ) AS w ON true
       LEFT JOIN idempotency_keys i ON i.client_id = ${clientId} AND i.key = ${key}`;
-    const row = rows[0]!;
+    const { may_have_holds: mayHaveHolds, ...row } = rows[0]!;
     if (row.id === null) return row;
+    // The hint comes from the locked row's newest version, so it is current: false means the
+    // wallet has no ACTIVE hold (see the wallet_holds_hint migration), and the sum is skipped.
+    if (mayHaveHolds === false) return { ...row, held: 0n };
     // The held amount is read by a second statement, after the lock is granted. Summed inside the
     // lock statement it would come from that statement's snapshot: when the statement waited for
     // the lock, the wallet row is re-read at its newest version but the holds are not, so a hold
