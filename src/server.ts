@@ -121,13 +121,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     '/graphql',
     observer.begin,
     express.json({ limit: limits.requestBodyBytesMax }),
-    observer.bind,
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<GatewayContext> => {
         const requestId = headerValue(req.headers['x-request-id']) ?? randomUUID();
         res.setHeader('x-request-id', requestId);
-        const principal = await admitHttpRequest(req.headers.authorization);
-        return { principal, services, loaders: createLoaders(database.prisma), requestId };
+        let principal: Awaited<ReturnType<typeof admitHttpRequest>>;
+        try {
+          principal = await admitHttpRequest(req.headers.authorization);
+        } catch (error) {
+          observer.contextFailed(req, error);
+          throw error;
+        }
+        return { principal, services, loaders: createLoaders(database.prisma), requestId, operationRecord: observer.recordOf(req) };
       },
     }),
     bodyErrorHandler,

@@ -13,4 +13,6 @@ export interface GatewayContext {
   services: Services;
   loaders: Loaders;
   requestId: string;
+  /** The HTTP request's log record (observability); absent on websockets. */
+  operationRecord?: object;
 }

@@ -31,6 +31,9 @@ export const limits = {
    */
   transactionAttemptsMax: 5,
   transactionRetryBackoffMs: 5,
+  /** Verified bearer tokens remembered per process, and for how long at most (never past exp). */
+  verifiedTokenCacheMax: 10_000,
+  verifiedTokenCacheMs: 60_000,
   /** The largest value a BIGINT column holds; amounts and balances never exceed it. */
   amountMax: 9223372036854775807n,
   /**

@@ -56,13 +56,30 @@ export function createAuthenticator(config: AuthConfig) {
     return jwks(header, token);
   };
 
+  // Game servers send the same token with thousands of requests: a verified token is remembered
+  // (bounded in number, and for at most verifiedTokenCacheMs, never past its exp) so that the
+  // signature is checked once, not per request. Only successful verifications are cached.
+  const verified = new Map<string, { principal: AuthenticatedPrincipal; validUntilMs: number }>();
+
   return async function authenticate(authorization: unknown): Promise<AuthenticatedPrincipal> {
     if (typeof authorization !== 'string' || authorization.length === 0) throw unauthenticated();
+    const cached = verified.get(authorization);
+    if (cached) {
+      if (cached.validUntilMs > Date.now()) return cached.principal;
+      verified.delete(authorization);
+    }
     const match = /^Bearer ([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*)$/.exec(authorization.trim());
     if (!match) throw unauthenticated('The Authorization header must be "Bearer <JWT>".');
     if (algorithms.length === 0) throw unauthenticated('No verification key is configured.');
+    const principal = await verify(match[1]!);
+    if (verified.size >= limits.verifiedTokenCacheMax) verified.delete(verified.keys().next().value!);
+    verified.set(authorization, { principal, validUntilMs: Math.min(principal.expiresAt.getTime(), Date.now() + limits.verifiedTokenCacheMs) });
+    return principal;
+  };
+
+  async function verify(token: string): Promise<AuthenticatedPrincipal> {
     try {
-      const { payload } = await jwtVerify(match[1]!, getKey, {
+      const { payload } = await jwtVerify(token, getKey, {
         algorithms,
         issuer: config.issuer,
         audience: config.audience,
@@ -86,7 +103,7 @@ export function createAuthenticator(config: AuthConfig) {
       }
       throw unauthenticated('The token is invalid.');
     }
-  };
+  }
 }
 
 /** The JWKS key resolver, or undefined when no key set is configured. A bad file stops the start. */

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { RequestHandler } from 'express';
@@ -60,7 +59,9 @@ export function operationLabel(operation: OperationDefinitionNode): string {
  */
 export function createOperationObserver(options: { logger: Logger; metrics: GatewayMetrics }) {
   const { logger, metrics } = options;
-  const current = new AsyncLocalStorage<OperationRecord>();
+  // The record travels with the request object and, from the context function on, in the GraphQL
+  // context. (An AsyncLocalStorage would do the same, but on Node 20 it installs promise hooks
+  // that tax every promise of every request: measured as a few percent of the gateway's CPU.)
   const records = new WeakMap<object, OperationRecord>();
 
   const begin: RequestHandler = (req, res, next) => {
@@ -78,7 +79,8 @@ export function createOperationObserver(options: { logger: Logger; metrics: Gate
       // Nothing GraphQL happened and nothing failed: the landing page or a CORS preflight.
       if (!record.graphql && res.statusCode < 400) return;
       const durationSeconds = Number(process.hrtime.bigint() - record.startedAt) / 1e9;
-      const outcome = record.outcome ?? (res.statusCode < 400 ? 'OK' : `HTTP_${res.statusCode}`);
+      // A request Apollo refused before execution (malformed body, bad method) has no outcome yet.
+      const outcome = record.outcome ?? (res.statusCode < 400 ? 'OK' : res.statusCode === 400 ? 'BAD_REQUEST' : `HTTP_${res.statusCode}`);
       const operation = record.operation ?? 'invalid';
       metrics.recordOperation(operation, outcome, durationSeconds);
       const line = {
@@ -102,31 +104,21 @@ export function createOperationObserver(options: { logger: Logger; metrics: Gate
     next();
   };
 
-  const bind: RequestHandler = (req, _res, next) => {
+  /** The record of an HTTP request, for the context function (undefined outside /graphql). */
+  const recordOf = (req: object): OperationRecord | undefined => records.get(req);
+
+  /** Called by the context function when it refuses the request (bad token, rate limit). */
+  const contextFailed = (req: object, error: unknown) => {
     const record = records.get(req);
-    if (!record) {
-      next();
-      return;
-    }
-    current.run(record, next);
+    if (!record) return;
+    record.graphql = true;
+    const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
+    record.outcome = typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
   };
 
   const plugin: ApolloServerPlugin<GatewayContext> = {
-    async contextCreationDidFail({ error }) {
-      const record = current.getStore();
-      if (!record) return;
-      record.graphql = true;
-      const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
-      record.outcome = typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
-    },
-    async invalidRequestWasReceived() {
-      const record = current.getStore();
-      if (!record) return;
-      record.graphql = true;
-      record.outcome = 'BAD_REQUEST';
-    },
     async requestDidStart({ contextValue }) {
-      const record = current.getStore();
+      const record = contextValue.operationRecord as OperationRecord | undefined;
       if (!record) return;
       record.graphql = true;
       record.subject = contextValue.principal?.subject;
@@ -147,5 +139,5 @@ export function createOperationObserver(options: { logger: Logger; metrics: Gate
     },
   };
 
-  return { begin, bind, plugin };
+  return { begin, recordOf, contextFailed, plugin };
 }
