@@ -24,7 +24,7 @@ import {
 
 /**
  * `npm run bench`: the gateway side by side with PostgreSQL's own ceiling on one fresh database.
- * See docs/performance.md for what each row means and the knobs.
+ * See the README's Performance section for what each row means and the knobs.
  */
 
 interface CeilingDefinition {

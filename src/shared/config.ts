@@ -102,7 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.NODE_ENV === 'production' && !hasVerificationKey(config)) {
     throw new Error(
       'Invalid configuration:\n  No token verification key: in production (NODE_ENV=production) set JWT_JWKS_URL or ' +
-        'JWT_JWKS_FILE (RS256/ES256/EdDSA public keys), or JWT_SECRET (HS256). See docs/auth.md.',
+        'JWT_JWKS_FILE (RS256/ES256/EdDSA public keys), or JWT_SECRET (HS256). See the README, section Authentication.',
     );
   }
   return config;
