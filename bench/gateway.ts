@@ -94,6 +94,8 @@ async function waitForReady(baseUrl: string, child: ChildProcess, output: () => 
 async function spawnGateway(options: GatewayChildOptions, nodeEnv: string): Promise<GatewayChild> {
   const port = await findFreePort();
   const env: NodeJS.ProcessEnv = {
+    // The container image's malloc setting (see the Dockerfile), unless the caller chose another.
+    MALLOC_ARENA_MAX: '2',
     ...process.env,
     ...rateLimitEnv(),
     DATABASE_URL: options.databaseUrl,

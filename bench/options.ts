@@ -41,7 +41,7 @@ export function readOptions(argv: string[] = process.argv.slice(2), env: NodeJS.
   const unknown = argv.filter((arg) => !['--quick', '--no-census', '--help', '-h'].includes(arg));
   if (argv.includes('--help') || argv.includes('-h') || unknown.length > 0) {
     if (unknown.length > 0) console.error(`Unknown argument(s): ${unknown.join(' ')}`);
-    console.error('Usage: npm run bench [-- --quick] [-- --no-census]   (knobs: see the README's Performance section)');
+    console.error('Usage: npm run bench [-- --quick] [-- --no-census]   (knobs: see the Performance section of the README)');
     process.exit(unknown.length > 0 ? 64 : 0);
   }
   const quick = argv.includes('--quick');
