@@ -80,11 +80,11 @@ describe('Dockerfile', () => {
     expect(nodeImage).toMatch(/^node:20[\w.-]*-slim$/);
     expect(allStages.map((stage) => stage.from)).toEqual(allStages.map(() => '${NODE_IMAGE}'));
     const build = allStages[0]!;
-    expect(build.body.some((i) => i.keyword === 'RUN' && /npm ci\b/.test(i.args) && !/--omit=dev/.test(i.args))).toBe(true);
+    expect(build.body.some((i) => i.keyword === 'RUN' && /npm (ci|install)\b/.test(i.args) && !/--omit=dev/.test(i.args))).toBe(true);
     expect(build.body.some((i) => i.keyword === 'RUN' && /npm run build\b/.test(i.args))).toBe(true);
     expect(packageJson.scripts.build).toBeDefined();
     // The runtime stage installs production dependencies only and copies the build output.
-    expect(runtime.body.some((i) => i.keyword === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args))).toBe(true);
+    expect(runtime.body.some((i) => i.keyword === 'RUN' && /npm (ci|install)\b.*--omit=dev/.test(i.args))).toBe(true);
     expect(runtime.body.some((i) => i.keyword === 'COPY' && i.args.startsWith(`--from=${build.name} /app/dist`))).toBe(true);
   });
 
