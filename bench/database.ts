@@ -1,6 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { Client } from 'pg';
-import { quoteIdentifier, redactConnectionString, withDatabaseName } from '../src/shared/db/database';
+import { quoteIdentifier, redactConnectionString, withClient, withDatabaseName } from '../src/shared/db/database';
 import { makeTempDataDir, startEmbeddedPostgres } from '../src/shared/db/embedded';
 import { applyMigrations } from '../src/shared/db/migrate';
 
@@ -13,17 +12,6 @@ export interface BenchDatabase {
   /** The server's version string (SHOW server_version). */
   serverVersion: string;
   drop(): Promise<void>;
-}
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 /**

@@ -1,8 +1,7 @@
 // Jest globalSetup: provides one PostgreSQL server for the whole run and a migrated template
 // database that every test file clones, so each file gets an isolated, ready database in
 // milliseconds instead of re-running the migrations.
-import { Client } from 'pg';
-import { quoteIdentifier, redactConnectionString, resolveDatabase, withDatabaseName, type ResolvedDatabase } from '../../src/shared/db/database';
+import { quoteIdentifier, redactConnectionString, resolveDatabase, withClient as withAdmin, withDatabaseName, type ResolvedDatabase } from '../../src/shared/db/database';
 import { applyMigrations } from '../../src/shared/db/migrate';
 import { TEMPLATE_DATABASE, TEST_ADMIN_URL_ENV, TEST_DATABASE_PREFIX } from './test-database';
 
@@ -14,17 +13,6 @@ type GlobalWithHandle = typeof globalThis & { [GLOBAL_HANDLE_KEY]?: ResolvedData
 const log = (message: string): void => {
   if (process.env.TEST_DB_DEBUG) process.stderr.write(`[test-db] ${message}\n`);
 };
-
-async function withAdmin<T>(adminUrl: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: adminUrl });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 export default async function globalSetup(): Promise<void> {
   const startedMs = Date.now();

@@ -1,7 +1,6 @@
 // Gives each test file its own database, cloned from the migrated template that globalSetup
 // builds, so files can run in parallel workers without seeing each other's rows.
-import { Client } from 'pg';
-import { quoteIdentifier, withDatabaseName } from '../../src/shared/db/database';
+import { quoteIdentifier, withClient, withDatabaseName } from '../../src/shared/db/database';
 
 export const TEMPLATE_DATABASE = 'wallet_test_template';
 /** Every database created here starts with this prefix (globalSetup cleans up leftovers). */
@@ -42,17 +41,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function withAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: testAdminUrl() });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 export interface TestDatabase {
   name: string;
   connectionString: string;
@@ -78,7 +66,7 @@ export async function createTestDatabase(label: string, options: CreateTestDatab
   const adminUrl = testAdminUrl();
   const source = options.empty ? 'template0' : TEMPLATE_DATABASE;
   let name = testDatabaseName(label);
-  await withAdmin(async (client) => {
+  await withClient(testAdminUrl(), async (client) => {
     for (let attempt = 1; ; attempt++) {
       try {
         await client.query(`CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE ${quoteIdentifier(source)}`);
@@ -105,7 +93,7 @@ export async function createTestDatabase(label: string, options: CreateTestDatab
     name,
     connectionString: withDatabaseName(adminUrl, name),
     drop() {
-      dropped ??= withAdmin(async (client) => {
+      dropped ??= withClient(testAdminUrl(), async (client) => {
         await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);
       });
       return dropped;

@@ -102,10 +102,7 @@ export function quoteIdentifier(name: string): string {
  * catalog check at the same moment, and both mean the database now exists.
  */
 export async function ensureDatabase(adminConnectionString: string, dbName: string): Promise<boolean> {
-  const client = new Client({ connectionString: adminConnectionString });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
+  return withClient(adminConnectionString, async (client) => {
     const existing = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName]);
     if (existing.rowCount && existing.rowCount > 0) return false;
     try {
@@ -116,6 +113,20 @@ export async function ensureDatabase(adminConnectionString: string, dbName: stri
       if (code === '42P04' || code === '23505') return false;
       throw error;
     }
+  });
+}
+
+/**
+ * Runs `work` on a dedicated connection (administration: creating and dropping databases, which
+ * cannot run inside a pooled transaction) and always closes it. A connection error after the
+ * work is done is ignored: the client is being thrown away.
+ */
+export async function withClient<T>(connectionString: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await work(client);
   } finally {
     await client.end().catch(() => undefined);
   }
