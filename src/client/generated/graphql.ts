@@ -47,6 +47,7 @@ export type HoldInput = {
   asset: string | number;
   /** When the hold stops reserving funds by itself. Must be in the future and within the expiry horizon; defaults to the default hold lifetime. */
   expiresAt?: string | null | undefined;
+  /** 1..255 characters, unique per request the caller means to apply once. */
   idempotencyKey: string;
   reference?: string | null | undefined;
   userId: string | number;

@@ -1,7 +1,7 @@
 import { ArgsType, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { AmountScalar } from '../../shared/money';
-import { Wallet } from '../wallet/wallet.types';
+import { Wallet, WalletRequestInputBase } from '../wallet/wallet.types';
 
 export enum HoldStatus {
   ACTIVE = 'ACTIVE',
@@ -56,19 +56,7 @@ export class HoldPayload {
 }
 
 @InputType()
-export class HoldInput {
-  @Field(() => ID)
-  userId!: string;
-
-  @Field(() => ID)
-  asset!: string;
-
-  @Field(() => AmountScalar)
-  amount!: bigint;
-
-  @Field()
-  idempotencyKey!: string;
-
+export class HoldInput extends WalletRequestInputBase {
   @Field(() => GraphQLDateTime, { nullable: true, description: 'When the hold stops reserving funds by itself. Must be in the future and within the expiry horizon; defaults to the default hold lifetime.' })
   expiresAt?: Date | null;
 

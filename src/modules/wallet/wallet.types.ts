@@ -35,9 +35,12 @@ export class TransferPayload {
   replayed!: boolean;
 }
 
-/** The fields shared by topup, bonus and spend (not itself part of the schema). */
+/**
+ * The fields every wallet mutation that names a wallet shares: topup, bonus, spend and hold (not
+ * itself part of the schema).
+ */
 @InputType()
-abstract class TransferInputBase {
+export abstract class WalletRequestInputBase {
   @Field(() => ID)
   userId!: string;
 
@@ -49,7 +52,11 @@ abstract class TransferInputBase {
 
   @Field({ description: '1..255 characters, unique per request the caller means to apply once.' })
   idempotencyKey!: string;
+}
 
+/** The fields shared by topup, bonus and spend (not itself part of the schema). */
+@InputType()
+abstract class TransferInputBase extends WalletRequestInputBase {
   @Field(() => String, { nullable: true })
   reference?: string | null;
 
