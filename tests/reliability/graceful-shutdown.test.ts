@@ -1,39 +1,21 @@
 // Proves that SIGTERM under load lets every in-flight mutation finish, commit and answer, refuses new work, closes websockets with 1001 and exits 0 within a bound.
-import { createDatabase, type Database } from '../../src/shared/db/prisma';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { ensureBuilt, mintTokens, seedAssets, startChildGateway, type ChildGateway } from '../support/child-gateway';
+import { mintTokens, startChildGateway, useChildGatewayFixture } from '../support/child-gateway';
 import { collect, wsClient } from '../support/subscriptions';
 import { Bookkeeper, classify, findAllBreaches, httpSender, type Answer } from '../support/workload';
 
 /** SIGTERM to exit: in-flight work is a few transactions, the websocket close is immediate. */
 const exitBoundMs = 10_000;
 
-let testDb: TestDatabase;
-let database: Database;
-let gateway: ChildGateway | undefined;
-
-beforeAll(async () => {
-  ensureBuilt();
-  testDb = await createTestDatabase('rel_shutdown');
-  database = createDatabase({ connectionString: testDb.connectionString, poolMax: 4, connectTimeoutMs: 3000, statementTimeoutMs: 30_000 });
-  await seedAssets(database.prisma);
-}, 180_000);
-
-afterAll(async () => {
-  gateway?.kill('SIGKILL');
-  await gateway?.exited;
-  await database?.close();
-  await testDb?.drop();
-});
+const fx = useChildGatewayFixture('rel_shutdown');
 
 it('SIGTERM under load: in-flight mutations commit and answer, new ones are refused, websockets close with 1001, exit 0', async () => {
   const tokens = await mintTokens(['shutdown-client']);
-  gateway = await startChildGateway({ databaseUrl: testDb.connectionString, env: { DB_POOL_MAX: '8' } });
-  const send = httpSender(() => gateway!.url, tokens, 20_000);
+  fx.gateway = await startChildGateway({ databaseUrl: fx.testDb.connectionString, env: { DB_POOL_MAX: '8' } });
+  const send = httpSender(() => fx.gateway!.url, tokens, 20_000);
   const book = new Bookkeeper();
 
   // A live subscriber, to see how websockets are closed.
-  const ws = wsClient(gateway.url.replace(/^http/, 'ws'), tokens.get('shutdown-client'), { lazy: false });
+  const ws = wsClient(fx.gateway.url.replace(/^http/, 'ws'), tokens.get('shutdown-client'), { lazy: false });
   const stream = collect(ws.client, { userId: 'sd-0', asset: 'GOLD_COINS' });
 
   let sigtermAtMs = Number.POSITIVE_INFINITY;
@@ -64,9 +46,9 @@ it('SIGTERM under load: in-flight mutations commit and answer, new ones are refu
   // graphql-ws reports the server's close of the stream on console.error; it is expected here.
   jest.spyOn(console, 'error').mockImplementation(() => undefined);
   sigtermAtMs = Date.now();
-  gateway.kill('SIGTERM');
+  fx.gateway.kill('SIGTERM');
   const exit = await Promise.race([
-    gateway.exited,
+    fx.gateway.exited,
     new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), exitBoundMs + 5000)),
   ]);
   const exitMs = Date.now() - sigtermAtMs;
@@ -90,15 +72,15 @@ it('SIGTERM under load: in-flight mutations commit and answer, new ones are refu
     const late = requests.filter((r) => r.sentMs > sigtermAtMs + 200);
     for (const r of late) expect(r.answer.kind).toBe('unknown');
 
-    const breaches = await findAllBreaches(database.prisma, book);
+    const breaches = await findAllBreaches(fx.database.prisma, book);
     expect(breaches).toEqual([]);
     const lostKeys = new Set(book.undecided().map((record) => record.key));
-    const [applied] = await database.prisma.$queryRawUnsafe<{ count: bigint }[]>(
+    const [applied] = await fx.database.prisma.$queryRawUnsafe<{ count: bigint }[]>(
       `SELECT COUNT(*) AS count FROM transactions WHERE client_id = 'shutdown-client' AND idempotency_key = ANY($1::text[])`, [...lostKeys]);
     expect(Number(applied!.count)).toBe(0);
     console.log(`graceful shutdown: ${JSON.stringify({ exitMs, sent: requests.length, inFlight: inFlight.length, lost: lost.length, late: late.length, ...book.stats(), wsCloses: ws.closes })}`);
   } catch (error) {
-    throw new Error(`${(error as Error).message}\n--- gateway output ---\n${gateway.output()}`);
+    throw new Error(`${(error as Error).message}\n--- gateway output ---\n${fx.gateway.output()}`);
   } finally {
     await ws.dispose();
   }

@@ -1,38 +1,20 @@
 // Proves that SIGKILLing the gateway process at random moments under load loses nothing and applies nothing twice: every acknowledged mutation is in the ledger exactly once, and retries of lost answers apply at most once.
-import { createDatabase, type Database } from '../../src/shared/db/prisma';
 import { findFreePort } from '../../src/shared/db/embedded';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { ensureBuilt, mintTokens, seedAssets, startChildGateway, type ChildGateway } from '../support/child-gateway';
+import { mintTokens, startChildGateway, useChildGatewayFixture } from '../support/child-gateway';
 import {
   availableKinds, Bookkeeper, deriveSeed, describeSeed, findAllBreaches, httpSender, planWorkload, Random, reliabilitySeed, resolveUndecided, runWorkload, sized,
 } from '../support/workload';
 
 const seed = reliabilitySeed();
 const kills = sized('KILLS', 20, 60);
-let testDb: TestDatabase;
-let database: Database;
-let gateway: ChildGateway | undefined;
-
-beforeAll(async () => {
-  ensureBuilt();
-  testDb = await createTestDatabase('rel_kill');
-  database = createDatabase({ connectionString: testDb.connectionString, poolMax: 4, connectTimeoutMs: 3000, statementTimeoutMs: 30_000 });
-  await seedAssets(database.prisma);
-}, 180_000);
-
-afterAll(async () => {
-  gateway?.kill('SIGKILL');
-  await gateway?.exited;
-  await database?.close();
-  await testDb?.drop();
-});
+const fx = useChildGatewayFixture('rel_kill');
 
 it(`survives ${kills} SIGKILLs under load with every promise kept`, async () => {
   const random = new Random(deriveSeed(seed, 'process-kill:timing'));
   const clients = ['kill-client-a', 'kill-client-b'];
   const tokens = await mintTokens(clients);
   const port = await findFreePort();
-  gateway = await startChildGateway({ databaseUrl: testDb.connectionString, port, env: { DB_POOL_MAX: '8' } });
+  fx.gateway = await startChildGateway({ databaseUrl: fx.testDb.connectionString, port, env: { DB_POOL_MAX: '8' } });
   const plan = planWorkload({
     seed: deriveSeed(seed, 'process-kill'),
     operations: 1_000_000,
@@ -51,16 +33,16 @@ it(`survives ${kills} SIGKILLs under load with every promise kept`, async () => 
     const load = runWorkload({ plan, book, send, concurrency: sized('KILL_CLIENTS', 8, 24), lostRetries: 200, lostRetryDelayMs: 100, stop: () => done });
     for (killed = 0; killed < kills; ) {
       await new Promise((resolve) => setTimeout(resolve, random.int(150, 700)));
-      gateway.kill('SIGKILL');
-      const exit = await gateway.exited;
+      fx.gateway.kill('SIGKILL');
+      const exit = await fx.gateway.exited;
       expect(exit.signal).toBe('SIGKILL');
       killed += 1;
-      gateway = await startChildGateway({ databaseUrl: testDb.connectionString, port, env: { DB_POOL_MAX: '8' } });
+      fx.gateway = await startChildGateway({ databaseUrl: fx.testDb.connectionString, port, env: { DB_POOL_MAX: '8' } });
     }
     done = true;
     await load;
     await resolveUndecided({ book, send });
-    const breaches = await findAllBreaches(database.prisma, book, { allDecided: true });
+    const breaches = await findAllBreaches(fx.database.prisma, book, { allDecided: true });
     const stats = book.stats();
     console.log(`process kill: ${JSON.stringify({ seed, ms: Date.now() - startedMs, kills: killed, ...stats })}`);
     expect(breaches).toEqual([]);
@@ -70,6 +52,6 @@ it(`survives ${kills} SIGKILLs under load with every promise kept`, async () => 
     expect(stats.successes).toBeGreaterThan(kills);
   } catch (error) {
     done = true;
-    throw new Error(`${describeSeed(seed, 'tests/reliability/process-kill.test.ts')}\n${(error as Error).message}\n--- gateway output ---\n${gateway?.output()}`);
+    throw new Error(`${describeSeed(seed, 'tests/reliability/process-kill.test.ts')}\n${(error as Error).message}\n--- gateway output ---\n${fx.gateway?.output()}`);
   }
 }, 600_000);

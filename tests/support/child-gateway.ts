@@ -9,7 +9,9 @@ import { demoAssets } from '../../src/seed/demo';
 import { projectRoot } from '../../src/shared/db/database';
 import { findFreePort } from '../../src/shared/db/embedded';
 import { mintToken, type Role } from '../../src/shared/auth/tokens';
+import { createDatabase, type Database } from '../../src/shared/db/prisma';
 import { TEST_JWT_SECRET } from './gateway';
+import { createTestDatabase, type TestDatabase } from './test-database';
 
 /** Lines of the child's output kept for failure messages. */
 const OUTPUT_TAIL_LINES = 80;
@@ -167,4 +169,34 @@ export function openFileDescriptors(pid: number): number | undefined {
 export async function seedAssets(prisma: PrismaClient): Promise<void> {
   const assets = new AssetService(prisma);
   for (const asset of demoAssets) await assets.ensure({ ...asset });
+}
+
+/** What a child-gateway test file shares between its hooks and its tests. */
+export interface ChildGatewayFixture {
+  testDb: TestDatabase;
+  /** A connection of the test's own, for seeding and for the invariant checks. */
+  database: Database;
+  /** The gateway child the test started last; killed after the file if still running. */
+  gateway: ChildGateway | undefined;
+}
+
+/**
+ * Registers the hooks every child-gateway test file needs: build dist/ once, a fresh database with
+ * the demo assets before the tests, and afterwards the child killed and everything closed.
+ */
+export function useChildGatewayFixture(label: string): ChildGatewayFixture {
+  const fixture = { gateway: undefined } as ChildGatewayFixture;
+  beforeAll(async () => {
+    ensureBuilt();
+    fixture.testDb = await createTestDatabase(label);
+    fixture.database = createDatabase({ connectionString: fixture.testDb.connectionString, poolMax: 4, connectTimeoutMs: 3000, statementTimeoutMs: 30_000 });
+    await seedAssets(fixture.database.prisma);
+  }, 180_000);
+  afterAll(async () => {
+    fixture.gateway?.kill('SIGKILL');
+    await fixture.gateway?.exited;
+    await fixture.database?.close();
+    await fixture.testDb?.drop();
+  });
+  return fixture;
 }
