@@ -5,22 +5,20 @@ import { ledgerStore } from '../../src/modules/ledger/ledger.store';
 import { walletStore } from '../../src/modules/wallet/wallet.store';
 import { AccountKind, EntryDirection, TransactionKind } from '../../src/modules/ledger/ledger.types';
 import { errorCode, startTestGateway, type TestGateway } from '../support/gateway';
-import { collect, waitForStreams, waitUntil, wsClient, type WsClient } from '../support/subscriptions';
+import { collect, useWsClients, waitForStreams, waitUntil, type WsClient } from '../support/subscriptions';
 
 const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { wallet { balance lastSequence } transaction { id } } }`;
 const BONUS = `mutation($input: BonusInput!) { bonus(input: $input) { wallet { balance lastSequence } } }`;
 const SPEND = `mutation($input: SpendInput!) { spend(input: $input) { wallet { balance lastSequence } } }`;
 
 let t: TestGateway;
-const clients: WsClient[] = [];
+const openWsClient = useWsClients(() => t);
 let keyCounter = 0;
 const key = (prefix: string) => `${prefix}-${++keyCounter}`;
 
 /** A client with the server token, a given token, or (null) no credential at all. */
 function client(token: string | null = t.tokens.server): WsClient {
-  const c = wsClient(t.wsUrl, token ?? undefined);
-  clients.push(c);
-  return c;
+  return openWsClient(t.wsUrl, token ?? undefined);
 }
 
 async function move(mutation: string, userId: string, asset: string, amount: string | number) {
@@ -40,15 +38,9 @@ async function ledgerEntries(userId: string, asset: string): Promise<{ id: strin
   return rows.map((row) => ({ id: row.id, sequence: row.sequence.toString() }));
 }
 
-const streams = () => t.gateway.services.subscriptions.counters().streams;
 
 beforeAll(async () => {
   t = await startTestGateway('subscriptions');
-});
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.dispose()));
-  await waitUntil(() => streams() === 0, 5000, 'streams to end');
-  await t.assertInvariants();
 });
 afterAll(async () => {
   await t?.stop();

@@ -4,16 +4,14 @@ import { UnsecuredJWT } from 'jose';
 import { mintToken } from '../../src/shared/auth/tokens';
 import { limits } from '../../src/shared/limits';
 import { startTestGateway, type TestGateway } from '../support/gateway';
-import { collect, waitForStreams, waitUntil, wsClient, type WsClient } from '../support/subscriptions';
+import { collect, useWsClients, waitForStreams, waitUntil, type WsClient } from '../support/subscriptions';
 
 let t: TestGateway;
-const clients: WsClient[] = [];
+const openWsClient = useWsClients(() => t);
 let keyCounter = 0;
 
 function client(token: string | undefined, gateway: TestGateway = t): WsClient {
-  const c = wsClient(gateway.wsUrl, token);
-  clients.push(c);
-  return c;
+  return openWsClient(gateway.wsUrl, token);
 }
 const streams = (gateway: TestGateway = t) => gateway.gateway.services.subscriptions.counters().streams;
 
@@ -26,11 +24,6 @@ async function topup(userId: string, amount: number) {
 
 beforeAll(async () => {
   t = await startTestGateway('websocket-auth', { env: { WS_ALLOWED_ORIGINS: 'https://play.example.com, https://admin.example.com' } });
-});
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.dispose()));
-  await waitUntil(() => streams() === 0, 5000, 'streams to end');
-  await t.assertInvariants();
 });
 afterAll(async () => {
   await t?.stop();

@@ -2,6 +2,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { SubscriptionService } from '../../src/modules/subscriptions/subscription.service';
+import type { TestGateway } from './gateway';
 
 export const BALANCE_CHANGED = `subscription($userId: ID!, $asset: ID, $after: Amount) {
   balanceChanged(userId: $userId, asset: $asset, afterSequence: $after) {
@@ -133,4 +134,22 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
  */
 export function waitForStreams(service: SubscriptionService, count: number, timeoutMs = 10_000): Promise<void> {
   return waitUntil(() => service.counters().streams >= count, timeoutMs, `${count} live streams (have ${service.counters().streams})`);
+}
+
+/**
+ * The websocket clients a test file opens, closed after each test; then no subscription stream
+ * may be left open on the gateway, and the ledger invariants must hold.
+ */
+export function useWsClients(gateway: () => TestGateway): (url: string, token: string | undefined) => WsClient {
+  const clients: WsClient[] = [];
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.dispose()));
+    await waitUntil(() => gateway().gateway.services.subscriptions.counters().streams === 0, 5000, 'streams to end');
+    await gateway().assertInvariants();
+  });
+  return (url, token) => {
+    const c = wsClient(url, token);
+    clients.push(c);
+    return c;
+  };
 }
