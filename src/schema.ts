@@ -6,6 +6,7 @@ import { HoldResolver, TransactionHoldResolver } from './modules/holds/holds.res
 import { LedgerEntryResolver, TransactionResolver } from './modules/ledger/ledger.resolver';
 import { ReversalResolver } from './modules/ledger/reversal.resolver';
 import { WalletResolver } from './modules/wallet/wallet.resolver';
+import { TransferResolver } from './modules/transfers/transfer.resolver';
 import { BalanceChangeResolver, unusedPubSub } from './modules/subscriptions/subscription.resolver';
 
 let cached: GraphQLSchema | undefined;
@@ -13,7 +14,7 @@ let cached: GraphQLSchema | undefined;
 /** The executable schema, built once per process from the modules' resolvers. */
 export function buildGatewaySchema(): GraphQLSchema {
   cached ??= buildSchemaSync({
-    resolvers: [AssetResolver, WalletResolver, TransactionResolver, LedgerEntryResolver, HoldResolver, TransactionHoldResolver, ReversalResolver, BalanceChangeResolver],
+    resolvers: [AssetResolver, WalletResolver, TransactionResolver, LedgerEntryResolver, HoldResolver, TransactionHoldResolver, ReversalResolver, TransferResolver, BalanceChangeResolver],
     // Subscriptions bring their own event source (the ledger); see unusedPubSub.
     pubSub: unusedPubSub,
     // Input rules live in the services, where they are shared with every transport.

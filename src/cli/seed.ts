@@ -5,7 +5,7 @@ import { loadConfig } from '../shared/config';
 import { resolveDatabase } from '../shared/db/database';
 import { applyMigrations } from '../shared/db/migrate';
 import { createDatabase } from '../shared/db/prisma';
-import { createServices } from '../services';
+import { createServices } from '../app/services';
 import { seedDemo } from '../seed/demo';
 
 /** `npm run db:seed`: applies migrations, then the idempotent demo seed. */

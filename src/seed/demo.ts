@@ -1,5 +1,5 @@
-import type { Principal } from '../shared/context';
-import type { Services } from '../services';
+import type { Principal } from '../shared/auth/principal';
+import type { Services } from '../app/services';
 import { TransactionKind } from '../modules/ledger/ledger.types';
 
 /** The demo data: three assets and two players whose every unit came through a real transaction. */

@@ -2,7 +2,11 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { logger } from './logger';
 
-/** The error codes of the public contract (see ../shared/api/wallet.graphql), plus the generic one. */
+/**
+ * The error catalogue: every code of the public contract (../shared/api/wallet.graphql's header,
+ * served as schema.graphql), plus the generic one, each with the reason a client reads. No other
+ * file invents a code.
+ */
 export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
@@ -14,16 +18,46 @@ export const ErrorCode = {
   ALREADY_REVERSED: 'ALREADY_REVERSED',
   RATE_LIMITED: 'RATE_LIMITED',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
+  WALLET_FROZEN: 'WALLET_FROZEN',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Business refusals are decided inside a money transaction and recorded against the idempotency key. */
-export const refusalCodes: ReadonlySet<string> = new Set([
-  ErrorCode.INSUFFICIENT_FUNDS,
-  ErrorCode.HOLD_NOT_ACTIVE,
-  ErrorCode.ALREADY_REVERSED,
-]);
+/**
+ * Business refusals: decided inside a money transaction under the wallets' locks, recorded as the
+ * idempotency key's one outcome and replayed to every retry of that key.
+ */
+export type RefusalCode =
+  | typeof ErrorCode.INSUFFICIENT_FUNDS
+  | typeof ErrorCode.HOLD_NOT_ACTIVE
+  | typeof ErrorCode.ALREADY_REVERSED
+  | typeof ErrorCode.LIMIT_EXCEEDED
+  | typeof ErrorCode.WALLET_FROZEN;
+
+/** The reason each refusal reads with, so that a replayed refusal reads exactly like the first. */
+const refusalReasons: Record<RefusalCode, string> = {
+  INSUFFICIENT_FUNDS: "The wallet's available balance is below the amount.",
+  HOLD_NOT_ACTIVE: 'The hold is no longer active.',
+  ALREADY_REVERSED: 'The transaction was reversed before.',
+  LIMIT_EXCEEDED: 'An asset limit would be broken.',
+  WALLET_FROZEN: 'The wallet is frozen for this operation.',
+};
+
+export function isRefusalCode(code: string): code is RefusalCode {
+  return Object.prototype.hasOwnProperty.call(refusalReasons, code);
+}
+
+/**
+ * What a refusal may add to its extensions: the refused leg of a changeset (`leg`), the limit
+ * that was hit (`limit`, `max`, `remaining`). Stored with the key's outcome, so a replay repeats it.
+ */
+export type RefusalDetail = Record<string, string | number | null>;
+
+/** The error a refusal reaches the client as, first time and on every replay alike. */
+export function refusalError(code: RefusalCode, detail: RefusalDetail = {}): AppError {
+  return new AppError(code, refusalReasons[code], detail);
+}
 
 const contractCodes: ReadonlySet<string> = new Set(Object.values(ErrorCode));
 
@@ -41,20 +75,6 @@ export const badUserInput = (message: string, field?: string) =>
 export const notFound = (message: string) => new AppError(ErrorCode.NOT_FOUND, message);
 export const serviceUnavailable = () =>
   new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'The database cannot be reached right now; retry later.');
-
-/** Messages for recorded refusals, so that a replayed refusal reads exactly like the first one. */
-export function refusalError(code: string): AppError {
-  switch (code) {
-    case ErrorCode.INSUFFICIENT_FUNDS:
-      return new AppError(ErrorCode.INSUFFICIENT_FUNDS, 'The wallet\'s available balance is below the amount.');
-    case ErrorCode.HOLD_NOT_ACTIVE:
-      return new AppError(ErrorCode.HOLD_NOT_ACTIVE, 'The hold is no longer active.');
-    case ErrorCode.ALREADY_REVERSED:
-      return new AppError(ErrorCode.ALREADY_REVERSED, 'The transaction was reversed before.');
-    default:
-      throw new Error(`unknown refusal code ${code}`);
-  }
-}
 
 // Error codes and messages that mean the database is out of reach, as pg, the Prisma adapter and
 // Node's sockets report them. PostgreSQL's class 08 is "connection exception"; 57P01-57P03 are

@@ -1,15 +1,7 @@
 import { createHash } from 'node:crypto';
-import { AppError, ErrorCode, badUserInput, refusalError } from './errors';
+import { AppError, ErrorCode, badUserInput, isRefusalCode, refusalError, type RefusalDetail } from './errors';
 import { limits } from './limits';
 import { rejectNul } from './validation';
-
-/** Who is asking and under which key: keys are scoped to the calling client (token subject). */
-export interface IdempotencyScope {
-  clientId: string;
-  idempotencyKey: string;
-  operation: string;
-  requestHash: string;
-}
 
 /** The outcome a key already has, as recorded in idempotency_keys. */
 export interface PriorOutcome {
@@ -17,8 +9,11 @@ export interface PriorOutcome {
   requestHash: string;
   outcome: 'SUCCEEDED' | 'REFUSED';
   errorCode: string | null;
+  /** What a replayed refusal repeats in its extensions (a changeset's leg, a limit). */
+  errorDetail?: RefusalDetail | null;
   transactionId: bigint | null;
   holdId: bigint | null;
+  changesetId?: bigint | null;
 }
 
 export function validateIdempotencyKey(key: string): string {
@@ -50,28 +45,19 @@ export function hashRequest(operation: string, fields: Record<string, unknown>):
 
 /**
  * Decides what a request whose key already has an outcome gets: IDEMPOTENCY_KEY_REUSED for a
- * different request, the recorded refusal again, or the ids of the original result to replay.
+ * different request (another operation, or another fingerprint), the recorded refusal again with
+ * its details, or the ids of the original result to replay.
  */
-export function replayPrior(scope: IdempotencyScope, prior: PriorOutcome): { transactionId: bigint | null; holdId: bigint | null } {
-  if (prior.operation !== scope.operation || prior.requestHash !== scope.requestHash) {
+export function replayPrior(
+  request: { operation: string; requestHash: string },
+  prior: PriorOutcome,
+): { transactionId: bigint | null; holdId: bigint | null; changesetId: bigint | null | undefined } {
+  if (prior.operation !== request.operation || prior.requestHash !== request.requestHash) {
     throw new AppError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This idempotency key was already used for a different request.');
   }
-  if (prior.outcome === 'REFUSED') throw refusalError(prior.errorCode ?? '');
-  return { transactionId: prior.transactionId, holdId: prior.holdId };
-}
-
-/** Reads the prior_* columns a lock statement returns into a PriorOutcome, if the key has one. */
-export function priorFromRow(row: {
-  prior_operation: string | null; prior_request_hash: string | null; prior_outcome: 'SUCCEEDED' | 'REFUSED' | null;
-  prior_error_code: string | null; prior_transaction_id: bigint | null; prior_hold_id: bigint | null;
-}): PriorOutcome | undefined {
-  if (row.prior_outcome === null || row.prior_operation === null || row.prior_request_hash === null) return undefined;
-  return {
-    operation: row.prior_operation,
-    requestHash: row.prior_request_hash,
-    outcome: row.prior_outcome,
-    errorCode: row.prior_error_code,
-    transactionId: row.prior_transaction_id,
-    holdId: row.prior_hold_id,
-  };
+  if (prior.outcome === 'REFUSED') {
+    if (prior.errorCode === null || !isRefusalCode(prior.errorCode)) throw new Error(`invariant: unknown recorded refusal ${prior.errorCode}`);
+    throw refusalError(prior.errorCode, prior.errorDetail ?? undefined);
+  }
+  return { transactionId: prior.transactionId, holdId: prior.holdId, changesetId: prior.changesetId };
 }

@@ -14,6 +14,8 @@ export const limits = {
   /** Caller metadata is stored as JSONB; bounded in serialised size and nesting depth. */
   metadataBytesMax: 8 * 1024,
   metadataDepthMax: 8,
+  /** Legs of one applyChangeset (contract: 1..20). */
+  changesetLegsMax: 20,
   /** Ledger pages: the default and the cap for `first` (contract: at most 500). */
   ledgerPageSizeDefault: 50,
   ledgerPageSizeMax: 500,

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from './config';
-import type { Principal } from './context';
+import type { Principal } from './auth/principal';
 import { AppError, ErrorCode, isDatabaseUnavailable, serviceUnavailable } from './errors';
 
 /**

@@ -2,7 +2,9 @@
 import { Client as PgClient } from 'pg';
 import { runTransaction } from '../../src/shared/db/transaction';
 import { ledgerStore } from '../../src/modules/ledger/ledger.store';
-import { walletStore } from '../../src/modules/wallet/wallet.store';
+import { LedgerBook } from '../../src/modules/money/book';
+import { moneyStore } from '../../src/modules/money/money.store';
+import { userSystemPosting } from '../../src/modules/wallet/wallet.service';
 import { AccountKind, EntryDirection, TransactionKind } from '../../src/modules/ledger/ledger.types';
 import { errorCode, startTestGateway, type TestGateway } from '../support/gateway';
 import { collect, useWsClients, waitForStreams, waitUntil, type WsClient } from '../support/subscriptions';
@@ -81,13 +83,13 @@ describe('delivery', () => {
     // A real posting (the same CTE, pg_notify included) inside a transaction that then fails.
     const { accounts } = await t.gateway.services.assets.require('GOLD_COINS');
     await expect(runTransaction(t.database.prisma, { maxWaitMs: 4000, timeoutMs: 10000 }, async (tx) => {
-      const locked = await walletStore.lockWalletAndReadKey(tx, 's-refused', 'GOLD_COINS', 'test-client', 'rolled-back');
-      const posted = await ledgerStore.postTransfer(tx, {
-        kind: TransactionKind.TOPUP, clientId: 'test-client', idempotencyKey: 'rolled-back', operation: 'topup', requestHash: 'x',
-        walletId: locked.id!, userId: 's-refused', assetCode: 'GOLD_COINS', balanceBefore: locked.balance!, sequenceBefore: locked.last_sequence!,
-        userDirection: EntryDirection.CREDIT, amount: 999n, systemAccountId: accounts.TREASURY, systemAccountKind: AccountKind.TREASURY,
-        reference: null, metadata: null, reversesId: null, holdId: null,
-      });
+      const scope = { clientId: 'test-client', key: 'rolled-back', operation: 'topup', requestHash: 'x' };
+      const wallet = { userId: 's-refused', assetCode: 'GOLD_COINS' };
+      const locked = await moneyStore.lock(tx, [wallet], scope);
+      const book = new LedgerBook(locked.wallets, locked.now);
+      book.post(userSystemPosting(TransactionKind.TOPUP, wallet, EntryDirection.CREDIT, AccountKind.TREASURY, 999n, { reference: null, metadata: null }));
+      await moneyStore.post(tx, scope, book.postings(), book.changes(), (_asset, account) => accounts[account as 'TREASURY']);
+      const posted = book.find(wallet)!.lastSequence === 2n ? { sequence: book.find(wallet)!.lastSequence } : undefined;
       expect(posted?.sequence).toBe(2n);
       throw new Error('roll back after posting');
     })).rejects.toThrow('roll back after posting');

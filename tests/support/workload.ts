@@ -96,7 +96,7 @@ export function describeSeed(seed: number, file: string): string {
 
 /** What one request came back with, as the client can tell. */
 export type Answer =
-  | { kind: 'success'; transactionId?: string; holdId?: string; replayed: boolean }
+  | { kind: 'success'; transactionId?: string; holdId?: string; changesetId?: string; replayed: boolean }
   | { kind: 'refused'; code: string }
   | { kind: 'reused' }
   /** No answer, or SERVICE_UNAVAILABLE: the client cannot know whether the request was applied. */
@@ -107,7 +107,7 @@ export type Answer =
 const refusalCodes = new Set(['INSUFFICIENT_FUNDS', 'HOLD_NOT_ACTIVE', 'ALREADY_REVERSED']);
 
 /** Response fields of each mutation, and where its result ids are. */
-const resultPaths: Record<OperationKind, { field: string; transaction: boolean; hold: boolean }> = {
+const resultPaths: Record<OperationKind, { field: string; transaction: boolean; hold: boolean; changeset?: boolean }> = {
   topup: { field: 'topup', transaction: true, hold: false },
   bonus: { field: 'bonus', transaction: true, hold: false },
   spend: { field: 'spend', transaction: true, hold: false },
@@ -115,6 +115,8 @@ const resultPaths: Record<OperationKind, { field: string; transaction: boolean; 
   captureHold: { field: 'captureHold', transaction: true, hold: false },
   releaseHold: { field: 'releaseHold', transaction: false, hold: true },
   reverse: { field: 'reverse', transaction: true, hold: false },
+  transfer: { field: 'transfer', transaction: true, hold: false },
+  changeset: { field: 'applyChangeset', transaction: false, hold: false, changeset: true },
 };
 
 /** Classifies a GraphQL response (or a transport failure) of a mutation into an Answer. */
@@ -128,6 +130,7 @@ export function classify(kind: OperationKind, response: { status: number; body: 
       kind: 'success',
       transactionId: paths.transaction ? payload.transaction?.id : undefined,
       holdId: paths.hold ? payload.hold?.id : undefined,
+      changesetId: paths.changeset ? payload.changesetId : undefined,
       replayed: payload.replayed === true,
     };
   }
@@ -142,15 +145,21 @@ export function classify(kind: OperationKind, response: { status: number; body: 
 // Operations
 // ---------------------------------------------------------------------------------------------
 
-export type OperationKind = 'topup' | 'bonus' | 'spend' | 'hold' | 'captureHold' | 'releaseHold' | 'reverse';
+export type OperationKind = 'topup' | 'bonus' | 'spend' | 'hold' | 'captureHold' | 'releaseHold' | 'reverse' | 'transfer' | 'changeset';
 
 export const transferKinds: OperationKind[] = ['topup', 'bonus', 'spend'];
 export const holdKinds: OperationKind[] = ['hold', 'captureHold', 'releaseHold', 'reverse'];
+/** The v2 multi-wallet operations, named by their mutation field. */
+const multiWalletKinds: [OperationKind, string][] = [['transfer', 'transfer'], ['changeset', 'applyChangeset']];
 
-/** Holds, captures, releases and reversals join the mix once the schema has them. */
+/** Holds, captures, releases, reversals, transfers and changesets join the mix once the schema has them. */
 export function availableKinds(): OperationKind[] {
   const fields = buildGatewaySchema().getMutationType()?.getFields() ?? {};
-  return [...transferKinds, ...holdKinds.filter((kind) => kind in fields)];
+  return [
+    ...transferKinds,
+    ...holdKinds.filter((kind) => kind in fields),
+    ...multiWalletKinds.filter(([, field]) => field in fields).map(([kind]) => kind),
+  ];
 }
 
 const PAYLOAD = 'replayed transaction { id }';
@@ -162,6 +171,8 @@ const mutations: Record<OperationKind, string> = {
   captureHold: `mutation($input: CaptureHoldInput!) { captureHold(input: $input) { ${PAYLOAD} } }`,
   releaseHold: `mutation($holdId: ID!, $key: String!) { releaseHold(holdId: $holdId, idempotencyKey: $key) { replayed hold { id } } }`,
   reverse: `mutation($input: ReverseInput!) { reverse(input: $input) { ${PAYLOAD} } }`,
+  transfer: `mutation($input: UserTransferInput!) { transfer(input: $input) { ${PAYLOAD} } }`,
+  changeset: `mutation($input: ChangesetInput!) { applyChangeset(input: $input) { replayed changesetId transactions { id } } }`,
 };
 
 /**
@@ -171,6 +182,8 @@ const mutations: Record<OperationKind, string> = {
 export interface Variant {
   variables: Record<string, unknown>;
   expectTransaction?: Record<string, string | null>;
+  /** For a changeset: each leg's transaction, in leg order. */
+  expectLegs?: Record<string, string | null>[];
   expectHold?: Record<string, string>;
 }
 
@@ -189,6 +202,10 @@ export interface PlannedOperation {
   /** For captures, releases and reversals: which earlier result to act on (an index into the run's results). */
   targetRoll: number;
   partialCapture: boolean;
+  /** For transfers: the recipient (another user). */
+  toUserId: string;
+  /** For changesets: the legs. */
+  legs: { userId: string; asset: string; kind: 'TOPUP' | 'BONUS' | 'SPEND'; amount: number }[];
 }
 
 export interface WorkloadShape {
@@ -206,7 +223,7 @@ export interface WorkloadShape {
   concurrentShare?: number;
 }
 
-const kindWeights: Record<OperationKind, number> = { topup: 25, bonus: 10, spend: 40, hold: 12, captureHold: 6, releaseHold: 4, reverse: 6 };
+const kindWeights: Record<OperationKind, number> = { topup: 25, bonus: 10, spend: 40, hold: 12, captureHold: 6, releaseHold: 4, reverse: 6, transfer: 12, changeset: 6 };
 
 /** The operations of a run, a pure function of the shape: the same seed gives the same list. */
 export function planWorkload(shape: WorkloadShape): PlannedOperation[] {
@@ -226,17 +243,28 @@ export function planWorkload(shape: WorkloadShape): PlannedOperation[] {
     // Keys are drawn from a space shared by all clients, so that two clients sometimes use the
     // same string (keys are scoped per client and must not collide) and the charset varies.
     const key = `${random.pick(['k', 'κλειδί', '鍵', '🔑', 'key with spaces', 'k"\'\\;--'])}-${shape.seed}-${random.int(0, shape.operations * 4)}-${index}`;
+    const userId = random.pick(shape.users);
+    const others = shape.users.filter((user) => user !== userId);
+    const toUserId = others.length > 0 ? random.pick(others) : userId;
+    const legs: PlannedOperation['legs'] = [];
+    if (kind === 'changeset') {
+      for (let leg = random.int(1, 4); leg > 0; leg -= 1) {
+        legs.push({ userId: random.pick(shape.users), asset: random.pick(shape.assets), kind: random.pick(['TOPUP', 'BONUS', 'SPEND'] as const), amount: random.int(1, 200) });
+      }
+    }
     plan.push({
       index,
       client: random.pick(shape.clients),
       kind,
       key,
       retries,
-      userId: random.pick(shape.users),
+      userId,
       asset: random.pick(shape.assets),
-      amount: kind === 'spend' || kind === 'hold' ? random.int(2, 400) : random.int(1, 300),
+      amount: kind === 'spend' || kind === 'hold' || kind === 'transfer' ? random.int(2, 400) : random.int(1, 300),
       targetRoll: random.float(),
       partialCapture: random.chance(0.5),
+      toUserId,
+      legs,
     });
   }
   return plan;
@@ -271,8 +299,9 @@ export interface BookStats {
 
 /** Acknowledged transactions and holds of the run, for captures, releases and reversals to act on. */
 export interface RunResults {
-  transactions: { id: string; kind: OperationKind; amount: bigint; userId: string; asset: string }[];
-  holds: { id: string; amount: bigint; userId: string; asset: string }[];
+  /** Each with the client that made it: holds and transactions belong to their client (captures, releases, reversals). */
+  transactions: { id: string; kind: OperationKind; amount: bigint; userId: string; asset: string; client: string }[];
+  holds: { id: string; amount: bigint; userId: string; asset: string; client: string }[];
 }
 
 /** Everything the clients sent and heard, per (client, key). */
@@ -329,13 +358,14 @@ export class Bookkeeper {
   async check(prisma: PrismaClient, options: { allDecided?: boolean } = {}): Promise<string[]> {
     const breaches: string[] = [];
     const clients = [...new Set([...this.records.values()].map((r) => r.client))];
-    const keys = await prisma.$queryRawUnsafe<{ client_id: string; key: string; operation: string; outcome: string; error_code: string | null; transaction_id: string | null; hold_id: string | null }[]>(
-      `/* bookkeepingKeys */ SELECT client_id, key, operation, outcome::text AS outcome, error_code, transaction_id::text AS transaction_id, hold_id::text AS hold_id
+    const keys = await prisma.$queryRawUnsafe<{ client_id: string; key: string; operation: string; outcome: string; error_code: string | null; transaction_id: string | null; hold_id: string | null; changeset_id: string | null }[]>(
+      `/* bookkeepingKeys */ SELECT client_id, key, operation, outcome::text AS outcome, error_code, transaction_id::text AS transaction_id, hold_id::text AS hold_id,
+         changeset_id::text AS changeset_id
        FROM idempotency_keys WHERE client_id = ANY($1::text[])`, clients);
     const transactions = await prisma.$queryRawUnsafe<Record<string, string | null>[]>(
       `/* bookkeepingTransactions */ SELECT id::text AS id, client_id, idempotency_key, kind::text AS kind, user_id, asset_code, amount::text AS amount,
-         reverses_id::text AS reverses_id, hold_id::text AS hold_id
-       FROM transactions WHERE client_id = ANY($1::text[])`, clients);
+         reverses_id::text AS reverses_id, hold_id::text AS hold_id, counterparty_user_id, changeset_id::text AS changeset_id, leg_index::text AS leg_index
+       FROM transactions WHERE client_id = ANY($1::text[]) ORDER BY id`, clients);
     const holds = await prisma.$queryRawUnsafe<Record<string, string | null>[]>(
       `/* bookkeepingHolds */ SELECT id::text AS id, client_id, idempotency_key, user_id, asset_code, amount::text AS amount
        FROM holds WHERE client_id = ANY($1::text[])`, clients).catch(() => [] as Record<string, string | null>[]);
@@ -356,12 +386,12 @@ export class Bookkeeper {
       const row = keyRows.get(id);
       const txRows = txByKey.get(id) ?? [];
       const holdRow = holdByKey.get(id);
-      if (txRows.length > 1) breach(record, `${txRows.length} transactions for one key`);
+      if (txRows.length > 1 && record.kind !== 'changeset') breach(record, `${txRows.length} transactions for one key`);
       for (const answer of answers) if (answer.kind === 'unexpected') breach(record, `unexpected answer ${answer.detail}`);
 
       // Every success answer names the same result, and at most one of them is not a replay.
       const successes = answers.filter((a): a is Extract<Answer, { kind: 'success' }> => a.kind === 'success');
-      const resultIds = new Set(successes.map((a) => `${a.transactionId ?? ''}/${a.holdId ?? ''}`));
+      const resultIds = new Set(successes.map((a) => `${a.transactionId ?? ''}/${a.holdId ?? ''}/${a.changesetId ?? ''}`));
       if (resultIds.size > 1) breach(record, 'replays returned different results');
       if (successes.filter((a) => !a.replayed).length > 1) breach(record, 'more than one answer says it was applied (replayed: false)');
 
@@ -390,6 +420,15 @@ export class Bookkeeper {
           else if (!matches(holdRow, record.variants[decidedVariant!]!.expectHold)) breach(record, `hold ${JSON.stringify(holdRow)} does not match the acknowledged input`);
         }
         if (decided.holdId !== undefined && row && row.hold_id !== decided.holdId) breach(record, `the key records hold ${row.hold_id}, the client was told ${decided.holdId}`);
+        if (record.kind === 'changeset') {
+          const expected = record.variants[decidedVariant!]!.expectLegs ?? [];
+          const legs = [...txRows].sort((a, b) => Number(a.leg_index) - Number(b.leg_index));
+          if (!row || row.changeset_id !== decided.changesetId) breach(record, `the key records changeset ${row?.changeset_id}, the client was told ${decided.changesetId}`);
+          if (legs.length !== expected.length) breach(record, `changeset has ${legs.length} transactions, ${expected.length} legs were sent`);
+          legs.forEach((leg, i) => {
+            if (leg.changeset_id !== decided.changesetId || !matches(leg, expected[i])) breach(record, `changeset leg ${JSON.stringify(leg)} does not match leg ${i} sent`);
+          });
+        }
       } else if (decided?.kind === 'refused') {
         if (!row || row.outcome !== 'REFUSED' || row.error_code !== decided.code) breach(record, `refusal ${decided.code} is not the key's recorded outcome (${JSON.stringify(row)})`);
         if (txRows.length > 0) breach(record, `a refused key has transaction ${txRows[0]!.id}`);
@@ -468,7 +507,9 @@ export interface RunOptions {
 }
 
 /** Turns a planned operation into its inputs, picking targets among the run's acknowledged results. */
-function resolveVariants(op: PlannedOperation, results: RunResults): Variant[] | undefined {
+function resolveVariants(op: PlannedOperation, all: RunResults): Variant[] | undefined {
+  // A client acts only on its own holds and transactions (another client's answer FORBIDDEN).
+  const results: RunResults = { transactions: all.transactions.filter((t) => t.client === op.client), holds: all.holds.filter((h) => h.client === op.client) };
   const changedAmount = (amount: number) => amount + 1;
   const transfer = (amount: number): Variant => ({
     variables: { input: { userId: op.userId, asset: op.asset, amount: String(amount), idempotencyKey: op.key, reference: `op-${op.index}` } },
@@ -503,6 +544,24 @@ function resolveVariants(op: PlannedOperation, results: RunResults): Variant[] |
       const other = results.holds[(index + 1) % results.holds.length]!;
       return [{ variables: { holdId: target.id, key: op.key } }, { variables: { holdId: other.id, key: op.key } }];
     }
+    case 'transfer': {
+      const transfer = (amount: number): Variant => ({
+        variables: { input: { fromUserId: op.userId, toUserId: op.toUserId, asset: op.asset, amount: String(amount), idempotencyKey: op.key, reference: `op-${op.index}` } },
+        expectTransaction: { kind: 'TRANSFER', user_id: op.userId, counterparty_user_id: op.toUserId, asset_code: op.asset, amount: String(amount) },
+      });
+      if (op.toUserId === op.userId) return undefined;
+      return [transfer(op.amount), transfer(changedAmount(op.amount))];
+    }
+    case 'changeset': {
+      const changeset = (bump: number): Variant => {
+        const legs = op.legs.map((leg, i) => ({ ...leg, amount: String(i === 0 ? leg.amount + bump : leg.amount) }));
+        return {
+          variables: { input: { legs, idempotencyKey: op.key, reference: `op-${op.index}` } },
+          expectLegs: legs.map((leg, i) => ({ kind: leg.kind, user_id: leg.userId, asset_code: leg.asset, amount: leg.amount, leg_index: String(i) })),
+        };
+      };
+      return [changeset(0), changeset(1)];
+    }
     case 'reverse': {
       const reversible = results.transactions;
       if (reversible.length < 2) return undefined;
@@ -520,12 +579,12 @@ function noteResult(op: PlannedOperation, variant: Variant, answer: Answer, resu
   if (answer.kind !== 'success' || answer.replayed) return;
   const input = (variant.variables.input ?? {}) as Record<string, string>;
   if (op.kind === 'hold' && answer.holdId) {
-    results.holds.push({ id: answer.holdId, amount: BigInt(input.amount!), userId: input.userId!, asset: input.asset! });
+    results.holds.push({ id: answer.holdId, amount: BigInt(input.amount!), userId: input.userId!, asset: input.asset!, client: op.client });
   } else if ((op.kind === 'topup' || op.kind === 'bonus' || op.kind === 'spend') && answer.transactionId) {
-    results.transactions.push({ id: answer.transactionId, kind: op.kind, amount: BigInt(input.amount!), userId: input.userId!, asset: input.asset! });
+    results.transactions.push({ id: answer.transactionId, kind: op.kind, amount: BigInt(input.amount!), userId: input.userId!, asset: input.asset!, client: op.client });
   } else if (op.kind === 'captureHold' && answer.transactionId) {
     const expected = variant.expectTransaction!;
-    results.transactions.push({ id: answer.transactionId, kind: op.kind, amount: BigInt(expected.amount!), userId: expected.user_id!, asset: expected.asset_code! });
+    results.transactions.push({ id: answer.transactionId, kind: op.kind, amount: BigInt(expected.amount!), userId: expected.user_id!, asset: expected.asset_code!, client: op.client });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { GatewayContext } from '../../shared/context';
+import type { GatewayContext } from '../../app/context';
 import type { Asset } from './asset.types';
 
 /** Resolves the `asset` field of wallets, entries, transactions and holds through the request's loader. */

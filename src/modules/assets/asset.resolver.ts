@@ -1,5 +1,5 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import type { GatewayContext } from '../../shared/context';
+import type { GatewayContext } from '../../app/context';
 import { Asset, CreateAssetInput, UpdateAssetInput } from './asset.types';
 
 @Resolver(() => Asset)

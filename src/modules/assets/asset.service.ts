@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../../../generated/prisma/client';
 import { badUserInput, notFound } from '../../shared/errors';
 import { assertAdmin } from '../../shared/auth/authorize';
-import type { Principal } from '../../shared/context';
+import type { Principal } from '../../shared/auth/principal';
 import { limits } from '../../shared/limits';
 import { assetStore, type SystemAccountIds } from './asset.store';
 import type { Asset, CreateAssetInput, UpdateAssetInput } from './asset.types';

@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { GatewayContext } from '../../shared/context';
+import type { GatewayContext } from '../../app/context';
 import { requireAsset } from '../assets/asset.fields';
 import { Asset } from '../assets/asset.types';
 import { Transaction } from '../ledger/ledger.types';

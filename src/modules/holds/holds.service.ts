@@ -1,54 +1,58 @@
 import type { PrismaClient } from '../../../generated/prisma/client';
-import { assertCanMoveMoney, canReadUser } from '../../shared/auth/authorize';
-import type { Principal } from '../../shared/context';
+import { assertCanMoveMoney, assertOwnsOrAdmin, canReadUser } from '../../shared/auth/authorize';
+import { clientIdOf, type Principal } from '../../shared/auth/principal';
 import type { TxClient } from '../../shared/db/prisma';
-import { runTransaction, type TransactionOptions } from '../../shared/db/transaction';
-import { AppError, ErrorCode, badUserInput, notFound, refusalError } from '../../shared/errors';
-import { hashRequest, priorFromRow, replayPrior, validateIdempotencyKey, type IdempotencyScope, type PriorOutcome } from '../../shared/idempotency';
+import { ErrorCode, badUserInput, notFound } from '../../shared/errors';
+import { hashRequest, validateIdempotencyKey } from '../../shared/idempotency';
 import { limits } from '../../shared/limits';
 import { logger } from '../../shared/logger';
 import { requirePositiveAmount } from '../../shared/money';
 import { parseEntityId, validateOptionalText, validateUserId } from '../../shared/validation';
 import type { AssetService } from '../assets/asset.service';
 import { AccountKind, EntryDirection, TransactionKind } from '../ledger/ledger.types';
-import { lockedWallet, toWallet, type Decision, type WalletService } from '../wallet/wallet.service';
-import { walletStore, type WalletRow } from '../wallet/wallet.store';
-import type { TransferPayload, Wallet } from '../wallet/wallet.types';
+import type { MoneyEngine } from '../money/money.engine';
+import type { MoneyOperation, WalletRef } from '../money/money.types';
+import { bookWallet, userSystemPosting, type WalletService } from '../wallet/wallet.service';
+import type { TransferPayload } from '../wallet/wallet.types';
 import { holdStore, type LockedHold } from './holds.store';
 import { HoldStatus, type CaptureHoldInput, type Hold, type HoldInput, type HoldPayload } from './holds.types';
-
-/** What a hold or release decided inside its transaction; refusals are thrown after the commit. */
-type HoldDecision =
-  | { kind: 'done'; hold: Hold; wallet: Wallet }
-  | { kind: 'prior'; prior: PriorOutcome }
-  | { kind: 'refused'; code: string };
 
 const operations = { hold: 'hold', capture: 'captureHold', release: 'releaseHold' } as const;
 
 /**
- * Holds: reserving funds (available drops, balance does not), then capturing part or all of them
- * as a CAPTURE transaction, releasing them, or letting them expire. Every decision is taken under
- * the wallet's row lock, like a spend, so holds, spends and captures on one wallet are serialised
- * and the sum of active holds can never exceed the balance. A decision about an existing hold
- * locks the wallet first and the hold second, always in that order, so two decisions never
- * deadlock.
+ * Holds, as rules on the money engine: reserving funds (available drops, balance does not), then
+ * capturing part or all of them as a CAPTURE transaction, releasing them, or letting them expire.
+ * Every decision is taken under the wallet's row lock, like a spend, so the sum of active holds
+ * can never exceed the balance. A decision about an existing hold locks the wallet first and the
+ * hold second (`load`), always in that order, so two decisions never deadlock.
+ *
+ * A hold belongs to the client that placed it: another server client gets FORBIDDEN for capture
+ * or release; admins may act on any hold.
  */
 export class HoldService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly assets: AssetService,
     private readonly wallet: WalletService,
-    private readonly txOptions: TransactionOptions,
+    private readonly engine: MoneyEngine,
   ) {}
 
-  /** Null for an unknown hold, and for another user's hold when a player asks (ids are sequential). */
+  /**
+   * Null for an unknown hold, for another user's hold when a player asks, and for another
+   * client's hold when a server asks (ids are sequential: FORBIDDEN would tell which exist).
+   */
   async hold(principal: Principal, id: string): Promise<Hold | null> {
     const holdId = parseHoldId(id, 'id');
     const [hold] = await holdStore.findHoldsByIds(this.prisma, [holdId]);
     if (!hold || !canReadUser(principal, hold.userId)) return null;
+    if (principal.role === 'server' && clientIdOf(principal) !== hold.clientId) return null;
     return hold;
   }
 
+  /**
+   * Reserves funds. Errors: FORBIDDEN, BAD_USER_INPUT, NOT_FOUND, INSUFFICIENT_FUNDS,
+   * IDEMPOTENCY_KEY_REUSED, SERVICE_UNAVAILABLE.
+   */
   async place(principal: Principal, input: HoldInput): Promise<HoldPayload> {
     assertCanMoveMoney(principal);
     const userId = validateUserId(input.userId);
@@ -60,91 +64,100 @@ export class HoldService {
       throw badUserInput(`expiresAt must be at most ${limits.holdExpiryHorizonMaxMs / 3_600_000} hours away.`, 'expiresAt');
     }
     const { asset } = await this.assets.require(input.asset);
-    // The fingerprint uses expiresAt as sent: a retry without one must match the first request,
-    // even though the default expiry computed for each would differ.
-    const scope = this.scope(principal, idempotencyKey, operations.hold, { userId, asset: asset.code, amount, expiresAt: requestedExpiry, reference });
-
-    const decision = await runTransaction(this.prisma, this.txOptions, async (tx): Promise<HoldDecision> => {
-      const locked = await walletStore.lockWalletAndReadKey(tx, userId, asset.code, scope.clientId, idempotencyKey);
-      const prior = priorFromRow(locked);
-      if (prior) return { kind: 'prior', prior };
-      // Judged after the key lookup, so that a retry of a hold that has since expired replays it
-      // instead of being refused as input in the past.
-      const now = Date.now();
-      if (requestedExpiry && requestedExpiry.getTime() <= now) throw badUserInput('expiresAt must be in the future.', 'expiresAt');
-      const expiresAt = requestedExpiry ?? new Date(now + limits.holdLifetimeDefaultMs);
-      // A wallet that never received anything has nothing to hold.
-      if (locked.id === null) return this.refuse(tx, scope, ErrorCode.INSUFFICIENT_FUNDS);
-      const wallet = lockedWallet(locked);
-      if (wallet.balance - wallet.held < amount) return this.refuse(tx, scope, ErrorCode.INSUFFICIENT_FUNDS);
-      const hold = await holdStore.insertHold(tx, {
-        clientId: scope.clientId, idempotencyKey, operation: scope.operation, requestHash: scope.requestHash,
-        walletId: wallet.id, userId, assetCode: asset.code, amount, reference, expiresAt,
-      });
-      return { kind: 'done', hold, wallet: toWallet({ ...wallet, held: wallet.held + amount }) };
-    });
-    return this.settle(scope, decision);
+    const wallet: WalletRef = { userId, assetCode: asset.code };
+    const op: MoneyOperation<HoldPayload, undefined, { expiresAt: Date }, Hold> = {
+      name: operations.hold,
+      // expiresAt as sent: a retry without one must match the first request, even though the
+      // default expiry computed for each would differ.
+      requestHash: hashRequest(operations.hold, { userId, asset: asset.code, amount, expiresAt: requestedExpiry, reference }),
+      wallets: [wallet],
+      creates: [],
+      decide: (draft) => {
+        // Judged after the key lookup, so that a retry of a hold that has since expired replays
+        // it instead of being refused as input in the past.
+        const now = Date.now();
+        if (requestedExpiry && requestedExpiry.getTime() <= now) throw badUserInput('expiresAt must be in the future.', 'expiresAt');
+        // A wallet that never received anything has nothing to hold.
+        if (draft.available(wallet) < amount) return { kind: 'refuse', code: ErrorCode.INSUFFICIENT_FUNDS };
+        draft.hold(wallet, amount);
+        return { kind: 'accept', effect: { expiresAt: requestedExpiry ?? new Date(now + limits.holdLifetimeDefaultMs) } };
+      },
+      apply: (tx, effect, _posted, book, outcome) =>
+        holdStore.insertHold(tx, outcome, {
+          clientId: clientIdOf(principal), idempotencyKey, walletId: book.find(wallet)!.id, userId, assetCode: asset.code, amount, reference, expiresAt: effect!.expiresAt,
+        }),
+      answer: (_posted, hold, book) => ({ hold, wallet: bookWallet(book.find(wallet)!), replayed: false }),
+      replay: ({ holdId }) => this.replayHold(holdId),
+    };
+    return this.engine.run(principal, idempotencyKey, op);
   }
 
   /**
    * Captures all of an active hold, or part of it (the rest is released by the same decision), as
-   * a CAPTURE transaction from the user to revenue, posted through the same path as a spend.
+   * a CAPTURE transaction from the user to revenue. Errors: FORBIDDEN (not the hold's client),
+   * BAD_USER_INPUT, NOT_FOUND, HOLD_NOT_ACTIVE, IDEMPOTENCY_KEY_REUSED, SERVICE_UNAVAILABLE.
    */
   async capture(principal: Principal, input: CaptureHoldInput): Promise<TransferPayload> {
     assertCanMoveMoney(principal);
     const holdId = parseHoldId(input.holdId, 'holdId');
     const idempotencyKey = validateIdempotencyKey(input.idempotencyKey);
     const amount = input.amount === undefined || input.amount === null ? null : requirePositiveAmount(input.amount);
-    const hold = await this.requireHold(holdId);
+    const hold = await this.requireHold(principal, holdId);
     // A hold's amount never changes, so this is malformed input whatever the hold's state.
-    if (amount !== null && amount > hold.amount) throw badUserInput('amount must not exceed the hold\'s amount.', 'amount');
-    const { accounts } = await this.assets.require(hold.assetCode);
-    const scope = this.scope(principal, idempotencyKey, operations.capture, { holdId, amount });
-
-    const decision = await runTransaction(this.prisma, this.txOptions, async (tx): Promise<Decision> => {
-      const locked = await walletStore.lockWalletAndReadKey(tx, hold.userId, hold.assetCode, scope.clientId, idempotencyKey);
-      const prior = priorFromRow(locked);
-      if (prior) return { kind: 'prior', prior };
-      const wallet = lockedWallet(locked);
-      const current = await this.lockActiveHold(tx, holdId, wallet);
-      if (!current) return this.wallet.refuse(tx, scope, ErrorCode.HOLD_NOT_ACTIVE);
-      const captured = amount ?? current.amount;
-      // The hold is active and unexpired, so `held` includes it and the balance covers it: a
-      // capture can never take the balance below zero nor below the wallet's other holds.
-      if (wallet.held < current.amount || wallet.balance < wallet.held || captured > current.amount) {
-        throw new Error(`invariant: hold ${holdId} is not covered by its wallet's balance`);
-      }
-      const posted = await this.wallet.post(tx, {
-        kind: TransactionKind.CAPTURE, clientId: scope.clientId, idempotencyKey, operation: scope.operation, requestHash: scope.requestHash,
-        walletId: wallet.id, userId: hold.userId, assetCode: hold.assetCode, balanceBefore: wallet.balance, sequenceBefore: wallet.last_sequence,
-        userDirection: EntryDirection.DEBIT, amount: captured, systemAccountId: accounts[AccountKind.REVENUE], systemAccountKind: AccountKind.REVENUE,
-        reference: hold.reference, metadata: null, reversesId: null, holdId,
-      }, { ...wallet, held: wallet.held - current.amount });
-      await holdStore.markCaptured(tx, holdId);
-      return posted;
-    });
-    return this.wallet.settle(scope, decision);
+    if (amount !== null && amount > hold.amount) throw badUserInput("amount must not exceed the hold's amount.", 'amount');
+    const wallet: WalletRef = { userId: hold.userId, assetCode: hold.assetCode };
+    const op: MoneyOperation<TransferPayload, LockedHold | undefined> = {
+      name: operations.capture,
+      requestHash: hashRequest(operations.capture, { holdId, amount }),
+      wallets: [wallet],
+      creates: [],
+      load: (tx, book) => this.lockActiveHold(tx, holdId, book.find(wallet)?.id),
+      decide: (draft, current) => {
+        if (!current) return { kind: 'refuse', code: ErrorCode.HOLD_NOT_ACTIVE };
+        // The hold is active and unexpired, so `held` includes it and the balance covers it: a
+        // capture can never take the balance below zero nor below the wallet's other holds.
+        draft.post(userSystemPosting(TransactionKind.CAPTURE, wallet, EntryDirection.DEBIT, AccountKind.REVENUE, amount ?? current.amount, {
+          reference: hold.reference, metadata: null, holdId,
+        }));
+        draft.hold(wallet, -current.amount);
+        return { kind: 'accept' };
+      },
+      apply: async (tx) => {
+        await holdStore.markCaptured(tx, holdId);
+        return undefined;
+      },
+      answer: ([transaction], _applied, book) => ({ transaction: transaction!, wallet: bookWallet(book.find(wallet)!), replayed: false }),
+      replay: ({ transactionId }) => this.wallet.replayTransaction(transactionId),
+    };
+    return this.engine.run(principal, idempotencyKey, op);
   }
 
-  /** Gives an active hold's funds back to available; no ledger entry, the balance never moved. */
+  /**
+   * Gives an active hold's funds back to available; no ledger entry, the balance never moved.
+   * Errors: as capture.
+   */
   async release(principal: Principal, holdIdInput: string, idempotencyKeyInput: string): Promise<HoldPayload> {
     assertCanMoveMoney(principal);
     const holdId = parseHoldId(holdIdInput, 'holdId');
     const idempotencyKey = validateIdempotencyKey(idempotencyKeyInput);
-    const hold = await this.requireHold(holdId);
-    const scope = this.scope(principal, idempotencyKey, operations.release, { holdId });
-
-    const decision = await runTransaction(this.prisma, this.txOptions, async (tx): Promise<HoldDecision> => {
-      const locked = await walletStore.lockWalletAndReadKey(tx, hold.userId, hold.assetCode, scope.clientId, idempotencyKey);
-      const prior = priorFromRow(locked);
-      if (prior) return { kind: 'prior', prior };
-      const wallet = lockedWallet(locked);
-      const current = await this.lockActiveHold(tx, holdId, wallet);
-      if (!current) return this.refuse(tx, scope, ErrorCode.HOLD_NOT_ACTIVE);
-      const released = await holdStore.release(tx, { id: holdId, clientId: scope.clientId, idempotencyKey, operation: scope.operation, requestHash: scope.requestHash });
-      return { kind: 'done', hold: released, wallet: toWallet({ ...wallet, held: wallet.held - current.amount }) };
-    });
-    return this.settle(scope, decision);
+    const hold = await this.requireHold(principal, holdId);
+    const wallet: WalletRef = { userId: hold.userId, assetCode: hold.assetCode };
+    const op: MoneyOperation<HoldPayload, LockedHold | undefined, undefined, Hold> = {
+      name: operations.release,
+      requestHash: hashRequest(operations.release, { holdId }),
+      wallets: [wallet],
+      creates: [],
+      load: (tx, book) => this.lockActiveHold(tx, holdId, book.find(wallet)?.id),
+      decide: (draft, current) => {
+        if (!current) return { kind: 'refuse', code: ErrorCode.HOLD_NOT_ACTIVE };
+        draft.hold(wallet, -current.amount);
+        return { kind: 'accept' };
+      },
+      apply: (tx, _effect, _posted, _book, outcome) => holdStore.release(tx, outcome, holdId),
+      answer: (_posted, released, book) => ({ hold: released, wallet: bookWallet(book.find(wallet)!), replayed: false }),
+      replay: ({ holdId: recorded }) => this.replayHold(recorded),
+    };
+    return this.engine.run(principal, idempotencyKey, op);
   }
 
   /**
@@ -163,14 +176,11 @@ export class HoldService {
     return total;
   }
 
-  private scope(principal: Principal, idempotencyKey: string, operation: string, fields: Record<string, unknown>): IdempotencyScope {
-    return { clientId: principal.subject, idempotencyKey, operation, requestHash: hashRequest(operation, fields) };
-  }
-
   /** Read before any decision, unlocked: the hold names the wallet whose lock the decision takes. */
-  private async requireHold(holdId: bigint): Promise<Hold> {
+  private async requireHold(principal: Principal, holdId: bigint): Promise<Hold> {
     const [hold] = await holdStore.findHoldsByIds(this.prisma, [holdId]);
     if (!hold) throw notFound(`Unknown hold ${holdId}.`);
+    assertOwnsOrAdmin(principal, hold.clientId, 'Only the client that placed a hold (or an admin) may capture or release it.');
     return hold;
   }
 
@@ -178,29 +188,18 @@ export class HoldService {
    * Locks the hold (after its wallet) and returns it if it still reserves funds. A hold past its
    * expiry that the sweep has not reached yet is not active: its funds are already available.
    */
-  private async lockActiveHold(tx: TxClient, holdId: bigint, wallet: WalletRow): Promise<LockedHold | undefined> {
+  private async lockActiveHold(tx: TxClient, holdId: bigint, walletId: bigint | undefined): Promise<LockedHold | undefined> {
     const current = await holdStore.lockHold(tx, holdId);
-    if (!current || current.walletId !== wallet.id) throw new Error(`invariant: hold ${holdId} does not belong to wallet ${wallet.id}`);
+    if (!current || current.walletId !== walletId) throw new Error(`invariant: hold ${holdId} does not belong to wallet ${walletId}`);
     return current.status === HoldStatus.ACTIVE && !current.expired ? current : undefined;
   }
 
-  private async refuse(tx: TxClient, scope: IdempotencyScope, code: string): Promise<HoldDecision> {
-    await this.wallet.refuse(tx, scope, code);
-    return { kind: 'refused', code };
-  }
-
-  /** The answer of a committed hold or release: the result, the recorded refusal, or a replay. */
-  private async settle(scope: IdempotencyScope, decision: HoldDecision): Promise<HoldPayload> {
-    if (decision.kind === 'done') return { hold: decision.hold, wallet: decision.wallet, replayed: false };
-    if (decision.kind === 'refused') throw refusalError(decision.code);
-    const { holdId } = replayPrior(scope, decision.prior);
-    if (holdId === null) throw new AppError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This idempotency key was already used for a different request.');
-    // A replay answers with the hold and the wallet as they are now, like a replayed transfer.
+  /** A replay answers with the hold and the wallet as they are now, like a replayed transfer. */
+  private async replayHold(holdId: bigint | null): Promise<HoldPayload> {
+    if (holdId === null) throw new Error('invariant: a succeeded hold key without its hold');
     const [hold] = await holdStore.findHoldsByIds(this.prisma, [holdId]);
     if (!hold) throw new Error(`invariant: recorded hold ${holdId} is missing`);
-    const row = await walletStore.findWallet(this.prisma, hold.userId, hold.assetCode);
-    if (!row) throw new Error(`invariant: wallet of hold ${holdId} is missing`);
-    return { hold, wallet: toWallet(row), replayed: true };
+    return { hold, wallet: await this.wallet.current(hold.userId, hold.assetCode), replayed: true };
   }
 }
 

@@ -1,6 +1,7 @@
 import { Prisma } from '../../../generated/prisma/client';
 import type { PrismaClient } from '../../../generated/prisma/client';
 import type { TxClient } from '../../shared/db/prisma';
+import type { KeyOutcome } from '../money/money.types';
 import type { Hold } from './holds.types';
 
 type Queryable = PrismaClient | TxClient;
@@ -12,7 +13,7 @@ const holdColumns = Prisma.sql`
   CASE WHEN h.status = 'ACTIVE' AND h.expires_at <= clock_timestamp() THEN 'EXPIRED' ELSE h.status::text END AS "status",
   h.expires_at AS "expiresAt", h.created_at AS "createdAt", h.reference AS "reference",
   CASE WHEN h.status = 'ACTIVE' AND h.expires_at <= clock_timestamp() THEN h.expires_at ELSE h.resolved_at END AS "resolvedAt",
-  (SELECT t.id::text FROM transactions t WHERE t.hold_id = h.id) AS "captureTransactionId"`;
+  (SELECT t.id::text FROM transactions t WHERE t.hold_id = h.id) AS "captureTransactionId", h.client_id AS "clientId"`;
 
 /** A hold row locked for a decision, with its expiry judged by the database clock. */
 export interface LockedHold {
@@ -26,8 +27,6 @@ export interface LockedHold {
 export interface NewHold {
   clientId: string;
   idempotencyKey: string;
-  operation: string;
-  requestHash: string;
   walletId: bigint;
   userId: string;
   assetCode: string;
@@ -38,8 +37,8 @@ export interface NewHold {
 
 /** All SQL about holds. */
 export const holdStore = {
-  /** Inserts the hold and records it as the key's outcome, in one statement. */
-  async insertHold(db: TxClient, hold: NewHold): Promise<Hold> {
+  /** Inserts the hold, records it as the key's outcome and sets the wallet's holds hint, in one statement. */
+  async insertHold(db: TxClient, outcome: KeyOutcome, hold: NewHold): Promise<Hold> {
     const rows = await db.$queryRaw<Hold[]>`/* insertHold */
       WITH h AS (
         INSERT INTO holds (client_id, idempotency_key, wallet_id, user_id, asset_code, amount, reference, expires_at, created_at)
@@ -48,7 +47,7 @@ export const holdStore = {
         RETURNING *
       ), outcome AS (
         INSERT INTO idempotency_keys (client_id, key, operation, request_hash, outcome, hold_id)
-        SELECT ${hold.clientId}, ${hold.idempotencyKey}, ${hold.operation}, ${hold.requestHash}, 'SUCCEEDED'::idempotency_outcome, h.id
+        SELECT ${outcome.clientId}, ${outcome.key}, ${outcome.operation}, ${outcome.requestHash}, 'SUCCEEDED'::idempotency_outcome, h.id
         FROM h
       ), hint AS (
         -- The wallet now has an ACTIVE hold: the money path must sum its holds from here on.
@@ -87,20 +86,20 @@ export const holdStore = {
   },
 
   /** Marks a locked ACTIVE hold RELEASED and records that as the key's outcome, in one statement. */
-  async release(db: TxClient, release: { id: bigint; clientId: string; idempotencyKey: string; operation: string; requestHash: string }): Promise<Hold> {
+  async release(db: TxClient, outcome: KeyOutcome, id: bigint): Promise<Hold> {
     const rows = await db.$queryRaw<Hold[]>`/* releaseHold */
       WITH h AS (
         UPDATE holds SET status = 'RELEASED', resolved_at = clock_timestamp()
-        WHERE id = ${release.id}::bigint AND status = 'ACTIVE'
+        WHERE id = ${id}::bigint AND status = 'ACTIVE'
         RETURNING *
       ), outcome AS (
         INSERT INTO idempotency_keys (client_id, key, operation, request_hash, outcome, hold_id)
-        SELECT ${release.clientId}, ${release.idempotencyKey}, ${release.operation}, ${release.requestHash}, 'SUCCEEDED'::idempotency_outcome, h.id
+        SELECT ${outcome.clientId}, ${outcome.key}, ${outcome.operation}, ${outcome.requestHash}, 'SUCCEEDED'::idempotency_outcome, h.id
         FROM h
       )
       SELECT ${holdColumns} FROM h`;
     const row = rows[0];
-    if (!row) throw new Error(`invariant: locked hold ${release.id} was not ACTIVE when released`);
+    if (!row) throw new Error(`invariant: locked hold ${id} was not ACTIVE when released`);
     return row;
   },
 

@@ -41,6 +41,9 @@ export class Hold {
 
   /** The id of the CAPTURE transaction, once captured. */
   captureTransactionId!: string | null;
+
+  /** The client (idempotency scope) that placed the hold: it owns it (capture, release). */
+  clientId!: string;
 }
 
 @ObjectType()

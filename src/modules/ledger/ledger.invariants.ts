@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../../../generated/prisma/client';
+import { activeHoldSql } from '../holds/holds.sql';
 
 /**
  * The ledger's invariants, checked in SQL over the whole database. Every test ends by running
@@ -11,14 +12,32 @@ export async function findInvariantBreaches(prisma: PrismaClient): Promise<strin
     if (rows.length > 0) breaches.push(`${name}: ${JSON.stringify(rows.slice(0, 5), (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
   };
 
-  // Double entry: every transaction has exactly two postings, one per side, summing to zero.
+  // Double entry: every transaction has two postings or more, all of its asset, summing to zero;
+  // a TRANSFER posts to exactly two user wallets, every other kind to exactly one.
   report('transaction entries do not sum to zero', await prisma.$queryRaw`/* invariantEntriesSumToZero */
-    SELECT t.id, COUNT(e.id) AS entries,
+    SELECT t.id, t.kind, COUNT(e.id) AS entries,
       COALESCE(SUM(CASE e.direction WHEN 'CREDIT' THEN e.amount ELSE -e.amount END), 0) AS signed_sum
     FROM transactions t LEFT JOIN ledger_entries e ON e.transaction_id = t.id
-    GROUP BY t.id
-    HAVING COUNT(e.id) <> 2 OR COALESCE(SUM(CASE e.direction WHEN 'CREDIT' THEN e.amount ELSE -e.amount END), 0) <> 0
-      OR COUNT(*) FILTER (WHERE e.account_kind = 'USER') <> 1`);
+    GROUP BY t.id, t.kind
+    HAVING COUNT(e.id) < 2 OR COALESCE(SUM(CASE e.direction WHEN 'CREDIT' THEN e.amount ELSE -e.amount END), 0) <> 0
+      OR COUNT(*) FILTER (WHERE e.account_kind = 'USER') <> CASE WHEN t.kind = 'TRANSFER' THEN 2 ELSE 1 END
+      OR COUNT(*) FILTER (WHERE e.asset_code <> (SELECT t2.asset_code FROM transactions t2 WHERE t2.id = t.id)) > 0`);
+
+  // A TRANSFER takes its amount from the sender's wallet (userId) and gives it to the recipient's
+  // (counterpartyUserId), and never touches a system account.
+  report('transfer does not move from sender to recipient', await prisma.$queryRaw`/* invariantTransferShape */
+    SELECT t.id FROM transactions t
+    WHERE t.kind = 'TRANSFER' AND NOT (
+      EXISTS (SELECT 1 FROM ledger_entries e WHERE e.transaction_id = t.id AND e.account_kind = 'USER' AND e.user_id = t.user_id AND e.direction = 'DEBIT' AND e.amount = t.amount)
+      AND EXISTS (SELECT 1 FROM ledger_entries e WHERE e.transaction_id = t.id AND e.account_kind = 'USER' AND e.user_id = t.counterparty_user_id AND e.direction = 'CREDIT' AND e.amount = t.amount)
+      AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.transaction_id = t.id AND e.account_kind <> 'USER'))`);
+
+  // The legs of a changeset share its client and key and are numbered 0..n-1 without a gap.
+  report('changeset legs are not numbered 0..n-1 under one key', await prisma.$queryRaw`/* invariantChangesetLegs */
+    SELECT t.changeset_id FROM transactions t WHERE t.changeset_id IS NOT NULL
+    GROUP BY t.changeset_id
+    HAVING MIN(t.leg_index) <> 0 OR MAX(t.leg_index) <> COUNT(*) - 1 OR COUNT(DISTINCT t.leg_index) <> COUNT(*)
+      OR COUNT(DISTINCT (t.client_id, t.idempotency_key)) <> 1`);
 
   // Each user wallet's balance is the sum of its entries, equals its last balance_after, and its
   // sequences run 1..last_sequence without a gap.
@@ -55,7 +74,7 @@ export async function findInvariantBreaches(prisma: PrismaClient): Promise<strin
   report('active holds exceed balance', await prisma.$queryRaw`/* invariantHoldsWithinBalance */
     SELECT w.id, w.balance, SUM(h.amount) AS held
     FROM wallets w JOIN holds h ON h.wallet_id = w.id AND h.status = 'ACTIVE'
-      AND (h.expires_at IS NULL OR h.expires_at > clock_timestamp())
+      AND ${activeHoldSql}
     GROUP BY w.id, w.balance HAVING SUM(h.amount) > w.balance`);
 
   // A hold belongs to its wallet's user and asset, and is the recorded outcome of its own key.
@@ -97,11 +116,13 @@ export async function findInvariantBreaches(prisma: PrismaClient): Promise<strin
   report('transaction without its idempotency outcome', await prisma.$queryRaw`/* invariantTransactionHasKey */
     SELECT t.id FROM transactions t
     LEFT JOIN idempotency_keys i ON i.client_id = t.client_id AND i.key = t.idempotency_key
-    WHERE i.transaction_id IS DISTINCT FROM t.id`);
+    WHERE CASE WHEN t.changeset_id IS NULL THEN i.transaction_id IS DISTINCT FROM t.id
+               ELSE i.changeset_id IS DISTINCT FROM t.changeset_id OR i.transaction_id IS NOT NULL END`);
   report('succeeded key without its transaction or hold', await prisma.$queryRaw`/* invariantKeyHasResult */
     SELECT i.client_id, i.key FROM idempotency_keys i
     LEFT JOIN transactions t ON t.id = i.transaction_id
     LEFT JOIN holds h ON h.id = i.hold_id
-    WHERE i.outcome = 'SUCCEEDED' AND t.id IS NULL AND h.id IS NULL`);
+    WHERE i.outcome = 'SUCCEEDED' AND t.id IS NULL AND h.id IS NULL
+      AND NOT EXISTS (SELECT 1 FROM transactions c WHERE c.changeset_id = i.changeset_id)`);
   return breaches;
 }

@@ -1,8 +1,9 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
-import type { GatewayContext } from '../../shared/context';
+import type { GatewayContext } from '../../app/context';
 import { requireAsset } from '../assets/asset.fields';
 import { Asset } from '../assets/asset.types';
+import { visibleEntries } from './ledger.service';
 import { LedgerConnection, LedgerEntry, Transaction, TransactionKind } from './ledger.types';
 
 @Resolver(() => Transaction)
@@ -33,8 +34,8 @@ export class TransactionResolver {
   }
 
   @FieldResolver(() => [LedgerEntry], { description: 'The double-entry postings of this transaction; their signed sum is zero.' })
-  entries(@Root() transaction: Transaction, @Ctx() ctx: GatewayContext): Promise<LedgerEntry[]> {
-    return ctx.loaders.entriesByTransactionId.load(transaction.id);
+  async entries(@Root() transaction: Transaction, @Ctx() ctx: GatewayContext): Promise<LedgerEntry[]> {
+    return visibleEntries(ctx.principal, await ctx.loaders.entriesByTransactionId.load(transaction.id));
   }
 
   @FieldResolver(() => Transaction, { nullable: true, description: 'For a REVERSAL: the transaction it undoes.' })

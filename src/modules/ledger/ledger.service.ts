@@ -1,12 +1,12 @@
 import type { PrismaClient } from '../../../generated/prisma/client';
 import { badUserInput } from '../../shared/errors';
 import { assertCanReadUser, canReadUser } from '../../shared/auth/authorize';
-import type { Principal } from '../../shared/context';
+import type { Principal } from '../../shared/auth/principal';
 import { limits } from '../../shared/limits';
 import { parseEntityId, validateOptionalText, validateUserId } from '../../shared/validation';
 import type { AssetService } from '../assets/asset.service';
 import { ledgerStore } from './ledger.store';
-import type { LedgerConnection, Transaction, TransactionKind } from './ledger.types';
+import { AccountKind, type LedgerConnection, type LedgerEntry, type Transaction, type TransactionKind } from './ledger.types';
 
 export interface LedgerQuery {
   userId: string;
@@ -34,6 +34,21 @@ export function decodeCursor(cursor: string): bigint {
   const id = parseEntityId(text.slice(cursorPrefix.length), 'after');
   if (id === undefined) throw malformed();
   return id;
+}
+
+/** A player reads a transaction when it is its user or (a transfer) its counterparty. */
+export function canReadTransaction(principal: Principal, transaction: Pick<Transaction, 'userId' | 'counterpartyUserId'>): boolean {
+  return canReadUser(principal, transaction.userId) || (transaction.counterpartyUserId !== null && canReadUser(principal, transaction.counterpartyUserId));
+}
+
+/**
+ * The postings of a transaction as the caller may see them: a player sees its own entries and the
+ * system accounts', never another player's (a transfer's other side carries that player's
+ * balance and sequence).
+ */
+export function visibleEntries(principal: Principal, entries: LedgerEntry[]): LedgerEntry[] {
+  if (principal.role !== 'player') return entries;
+  return entries.filter((entry) => entry.account !== AccountKind.USER || entry.userId === principal.subject);
 }
 
 /** History reads: the ledger page and single transactions. */
@@ -76,7 +91,7 @@ export class LedgerService {
     const transactionId = parseEntityId(id, 'id');
     if (transactionId === undefined) throw badUserInput('id must be a transaction id (a positive decimal integer).', 'id');
     const [transaction] = await ledgerStore.findTransactionsByIds(this.prisma, [transactionId]);
-    if (!transaction || !canReadUser(principal, transaction.userId)) return null;
+    if (!transaction || !canReadTransaction(principal, transaction)) return null;
     return transaction;
   }
 }

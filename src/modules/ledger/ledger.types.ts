@@ -8,10 +8,16 @@ export enum TransactionKind {
   SPEND = 'SPEND',
   CAPTURE = 'CAPTURE',
   REVERSAL = 'REVERSAL',
+  TRANSFER = 'TRANSFER',
+  EXPIRY = 'EXPIRY',
 }
 registerEnumType(TransactionKind, {
   name: 'TransactionKind',
-  valuesConfig: { CAPTURE: { description: 'A captured hold: user -> revenue, like a spend.' } },
+  valuesConfig: {
+    CAPTURE: { description: 'A captured hold: user -> revenue, like a spend.' },
+    TRANSFER: { description: 'v2: one player to another.' },
+    EXPIRY: { description: 'v2: the remainder of an expired lot leaves the wallet.' },
+  },
 });
 
 export enum EntryDirection {
@@ -30,11 +36,6 @@ registerEnumType(AccountKind, {
   name: 'AccountKind',
   description: 'Whose account a ledger entry posts to: a player\'s wallet or one of the asset\'s system accounts.',
 });
-
-/** The user id shown on a system account's postings; user ids are never looked up by it. */
-export function systemAccountUserId(kind: AccountKind): string {
-  return `system:${kind.toLowerCase()}`;
-}
 
 @ObjectType()
 export class LedgerEntry {
@@ -105,6 +106,15 @@ export class Transaction {
 
   /** The hold this transaction captured (CAPTURE only). */
   holdId!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'v2: for a TRANSFER, the recipient (userId is the sender).' })
+  counterpartyUserId!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'v2: for a leg of applyChangeset, the id its legs share.' })
+  changesetId!: string | null;
+
+  /** The client (idempotency scope) that made the transaction: it owns it (reversals). */
+  clientId!: string;
 }
 
 @ObjectType()

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
-import type { GatewayContext } from '../../shared/context';
+import type { GatewayContext } from '../../app/context';
 import { TransferPayload } from '../wallet/wallet.types';
 import { ReverseInput } from './reversal.types';
 

@@ -1,21 +1,20 @@
 import type { PrismaClient } from '../../../generated/prisma/client';
-import { assertCanMoveMoney } from '../../shared/auth/authorize';
-import type { Principal } from '../../shared/context';
-import { runTransaction, type TransactionOptions } from '../../shared/db/transaction';
+import { assertCanMoveMoney, assertOwnsOrAdmin } from '../../shared/auth/authorize';
+import type { Principal } from '../../shared/auth/principal';
 import { ErrorCode, badUserInput, notFound } from '../../shared/errors';
-import { hashRequest, priorFromRow, validateIdempotencyKey, type IdempotencyScope } from '../../shared/idempotency';
+import { hashRequest, validateIdempotencyKey } from '../../shared/idempotency';
 import { limits } from '../../shared/limits';
 import { parseEntityId, validateOptionalText } from '../../shared/validation';
-import type { AssetService } from '../assets/asset.service';
-import { lockedWallet, type Decision, type WalletService } from '../wallet/wallet.service';
-import { walletStore } from '../wallet/wallet.store';
+import type { MoneyEngine } from '../money/money.engine';
+import type { MoneyOperation, WalletRef } from '../money/money.types';
+import { bookWallet, userSystemPosting, type WalletService } from '../wallet/wallet.service';
 import type { TransferPayload } from '../wallet/wallet.types';
 import { ledgerStore } from './ledger.store';
 import { AccountKind, EntryDirection, TransactionKind } from './ledger.types';
 import { reversalStore } from './reversal.store';
 import type { ReverseInput } from './reversal.types';
 
-type ReversibleKind = Exclude<TransactionKind, TransactionKind.REVERSAL>;
+type ReversibleKind = TransactionKind.TOPUP | TransactionKind.BONUS | TransactionKind.SPEND | TransactionKind.CAPTURE;
 
 /**
  * How a reversal undoes each kind: the user's side goes the other way, against the same system
@@ -29,21 +28,28 @@ const reversalRules: Record<ReversibleKind, { userDirection: EntryDirection; acc
   [TransactionKind.CAPTURE]: { userDirection: EntryDirection.CREDIT, account: AccountKind.REVENUE },
 };
 
+const isReversible = (kind: TransactionKind): kind is ReversibleKind => Object.prototype.hasOwnProperty.call(reversalRules, kind);
+
 const operation = 'reverse';
 
 /**
- * Reversals: a REVERSAL transaction linked to the one it undoes, for the same user, asset and
- * amount, in the other direction. A transaction is reversed at most once; a reversal is never
- * reversed. Posted through the same locked path as every other movement.
+ * Reversals, as a rule on the money engine: a REVERSAL transaction linked to the one it undoes,
+ * for the same user, asset and amount, in the other direction. A transaction is reversed at most
+ * once; a reversal is never reversed. A transaction belongs to the client that made it: only that
+ * client, or an admin, may reverse it.
  */
 export class ReversalService {
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly assets: AssetService,
     private readonly wallet: WalletService,
-    private readonly txOptions: TransactionOptions,
+    private readonly engine: MoneyEngine,
   ) {}
 
+  /**
+   * Errors: FORBIDDEN (not the transaction's client), BAD_USER_INPUT (a reversal, a transfer or an
+   * expiry), NOT_FOUND, ALREADY_REVERSED, INSUFFICIENT_FUNDS, IDEMPOTENCY_KEY_REUSED,
+   * SERVICE_UNAVAILABLE.
+   */
   async reverse(principal: Principal, input: ReverseInput): Promise<TransferPayload> {
     assertCanMoveMoney(principal);
     const originalId = parseEntityId(input.transactionId, 'transactionId');
@@ -52,37 +58,36 @@ export class ReversalService {
     const reason = validateOptionalText(input.reason, 'reason', limits.reasonLengthMax);
     const [original] = await ledgerStore.findTransactionsByIds(this.prisma, [originalId]);
     if (!original) throw notFound(`Unknown transaction ${originalId}.`);
+    assertOwnsOrAdmin(principal, original.clientId, 'Only the client that made a transaction (or an admin) may reverse it.');
     if (original.kind === TransactionKind.REVERSAL) throw badUserInput('A reversal cannot be reversed.', 'transactionId');
+    if (!isReversible(original.kind)) throw badUserInput(`A ${original.kind} cannot be reversed.`, 'transactionId');
     const rule = reversalRules[original.kind];
-    const { accounts } = await this.assets.require(original.assetCode);
-    const scope: IdempotencyScope = {
-      clientId: principal.subject,
-      idempotencyKey,
-      operation,
+    const wallet: WalletRef = { userId: original.userId, assetCode: original.assetCode };
+    const op: MoneyOperation<TransferPayload, bigint | undefined> = {
+      name: operation,
       requestHash: hashRequest(operation, { transactionId: originalId, reason }),
+      wallets: [wallet],
+      creates: [],
+      // Read after the wallet lock: every reversal of a transaction locks the same wallet, so a
+      // reversal committed by a concurrent request is seen here, and the unique index on
+      // reverses_id stays a guard that never fires.
+      load: (tx) => reversalStore.findReversalIdOf(tx, originalId),
+      decide: (draft, existing) => {
+        if (existing !== undefined) return { kind: 'refuse', code: ErrorCode.ALREADY_REVERSED };
+        if (rule.userDirection === EntryDirection.DEBIT && draft.available(wallet) < original.amount) {
+          return { kind: 'refuse', code: ErrorCode.INSUFFICIENT_FUNDS };
+        }
+        if (rule.userDirection === EntryDirection.CREDIT && draft.find(wallet)!.balance + original.amount > limits.amountMax) {
+          throw badUserInput('The reversal would take the balance beyond the largest amount a wallet can hold.', 'transactionId');
+        }
+        draft.post(userSystemPosting(TransactionKind.REVERSAL, wallet, rule.userDirection, rule.account, original.amount, {
+          reference: reason, metadata: null, reversesId: originalId,
+        }));
+        return { kind: 'accept' };
+      },
+      answer: ([transaction], _applied, book) => ({ transaction: transaction!, wallet: bookWallet(book.find(wallet)!), replayed: false }),
+      replay: ({ transactionId }) => this.wallet.replayTransaction(transactionId),
     };
-
-    const decision = await runTransaction(this.prisma, this.txOptions, async (tx): Promise<Decision> => {
-      const locked = await walletStore.lockWalletAndReadKey(tx, original.userId, original.assetCode, scope.clientId, idempotencyKey);
-      const prior = priorFromRow(locked);
-      if (prior) return { kind: 'prior', prior };
-      const wallet = lockedWallet(locked);
-      if ((await reversalStore.findReversalIdOf(tx, originalId)) !== undefined) {
-        return this.wallet.refuse(tx, scope, ErrorCode.ALREADY_REVERSED);
-      }
-      if (rule.userDirection === EntryDirection.DEBIT && wallet.balance - wallet.held < original.amount) {
-        return this.wallet.refuse(tx, scope, ErrorCode.INSUFFICIENT_FUNDS);
-      }
-      if (rule.userDirection === EntryDirection.CREDIT && wallet.balance + original.amount > limits.amountMax) {
-        throw badUserInput('The reversal would take the balance beyond the largest amount a wallet can hold.', 'transactionId');
-      }
-      return this.wallet.post(tx, {
-        kind: TransactionKind.REVERSAL, clientId: scope.clientId, idempotencyKey, operation, requestHash: scope.requestHash,
-        walletId: wallet.id, userId: original.userId, assetCode: original.assetCode, balanceBefore: wallet.balance, sequenceBefore: wallet.last_sequence,
-        userDirection: rule.userDirection, amount: original.amount, systemAccountId: accounts[rule.account], systemAccountKind: rule.account,
-        reference: reason, metadata: null, reversesId: originalId, holdId: null,
-      }, wallet);
-    });
-    return this.wallet.settle(scope, decision);
+    return this.engine.run(principal, idempotencyKey, op);
   }
 }

@@ -1,4 +1,4 @@
-import type { Loaders } from '../../shared/loaders';
+import type { Loaders } from '../../app/loaders';
 
 /**
  * DataLoaders for subscription events. A subscription's context lives as long as the

@@ -1,6 +1,6 @@
 import { Arg, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import type { PubSub } from 'type-graphql';
-import type { GatewayContext } from '../../shared/context';
+import type { GatewayContext } from '../../app/context';
 import { AmountScalar } from '../../shared/money';
 import { BalanceChange, type BalanceChangedArgs } from './subscription.types';
 

@@ -1,6 +1,6 @@
 import type { PrismaClient } from '../../../generated/prisma/client';
 import { assertCanReadUser } from '../../shared/auth/authorize';
-import type { Principal } from '../../shared/context';
+import type { Principal } from '../../shared/auth/principal';
 import { AppError, ErrorCode, badUserInput, isDatabaseUnavailable, serviceUnavailable } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import { validateUserId } from '../../shared/validation';

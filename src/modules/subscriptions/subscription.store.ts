@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../../../generated/prisma/client';
 import { entryColumns } from '../ledger/ledger.store';
+import { activeHoldSql } from '../holds/holds.sql';
 import type { LedgerEntry } from '../ledger/ledger.types';
 
 /** A ledger entry with the wallet's active holds at the time of reading. */
@@ -19,9 +20,7 @@ export const subscriptionStore = {
   async findEntriesAfterSequenceWithHeld(db: PrismaClient, userId: string, assetCode: string, afterSequence: bigint, limit: number): Promise<EntryWithHeld[]> {
     return db.$queryRaw<EntryWithHeld[]>`/* findEntriesAfterSequenceWithHeld */
       SELECT ${entryColumns},
-        (SELECT COALESCE(SUM(h.amount), 0)::bigint FROM holds h
-         WHERE h.wallet_id = e.wallet_id AND h.status = 'ACTIVE'
-           AND (h.expires_at IS NULL OR h.expires_at > clock_timestamp())) AS "held"
+        (SELECT COALESCE(SUM(h.amount), 0)::bigint FROM holds h WHERE h.wallet_id = e.wallet_id AND ${activeHoldSql}) AS "held"
       FROM ledger_entries e
       WHERE e.wallet_id = (SELECT w.id FROM wallets w WHERE w.user_id = ${userId} AND w.asset_code = ${assetCode})
         AND e.sequence > ${afterSequence}::bigint

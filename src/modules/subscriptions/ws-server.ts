@@ -15,7 +15,7 @@ import { CloseCode, type SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AuthenticatedPrincipal } from '../../shared/auth/authenticate';
-import type { GatewayContext } from '../../shared/context';
+import type { GatewayContext } from '../../app/context';
 import { AppError, ErrorCode, formatError } from '../../shared/errors';
 import { limits } from '../../shared/limits';
 

@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
-import type { GatewayContext } from '../../shared/context';
+import type { GatewayContext } from '../../app/context';
 import { requireAsset } from '../assets/asset.fields';
 import { Asset } from '../assets/asset.types';
 import { BonusInput, SpendInput, TopupInput, TransferPayload, Wallet } from './wallet.types';

@@ -3,7 +3,7 @@ import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, errors as joseErrors,
 import { AppError, ErrorCode } from '../errors';
 import { limits } from '../limits';
 import { logger } from '../logger';
-import type { Principal } from '../context';
+import type { Principal } from './principal';
 
 export interface AuthConfig {
   /** HS256 shared secret. */
@@ -91,7 +91,12 @@ export function createAuthenticator(config: AuthConfig) {
       if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > limits.tokenSubjectLengthMax) {
         throw unauthenticated('The token has no valid sub claim.');
       }
-      return { subject: payload.sub, role: role as Principal['role'], expiresAt: new Date((payload.exp as number) * 1000) };
+      if (payload.iss !== undefined && (typeof payload.iss !== 'string' || payload.iss.length > limits.tokenSubjectLengthMax)) {
+        throw unauthenticated('The token has an invalid iss claim.');
+      }
+      // The issuer is part of the client's identity: idempotency keys are scoped by it (clientIdOf).
+      const issuer = payload.iss ? { issuer: payload.iss } : {};
+      return { subject: payload.sub, role: role as Principal['role'], ...issuer, expiresAt: new Date((payload.exp as number) * 1000) };
     } catch (error) {
       if (error instanceof AppError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw unauthenticated('The token has expired.');

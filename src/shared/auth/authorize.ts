@@ -1,5 +1,5 @@
 import { AppError, ErrorCode } from '../errors';
-import type { Principal } from '../context';
+import { clientIdOf, type Principal } from './principal';
 
 /**
  * The authorization rules, one function per kind of access. Players read only their own wallets
@@ -28,4 +28,12 @@ export function assertCanMoveMoney(principal: Principal): void {
 
 export function assertAdmin(principal: Principal): void {
   if (principal.role !== 'admin') throw forbidden('Only admins may manage assets.');
+}
+
+/**
+ * Holds and transactions belong to the client that made them: only that client, or an admin,
+ * may capture or release the hold, or reverse the transaction.
+ */
+export function assertOwnsOrAdmin(principal: Principal, ownerClientId: string, message: string): void {
+  if (principal.role !== 'admin' && clientIdOf(principal) !== ownerClientId) throw forbidden(message);
 }

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { RequestHandler } from 'express';
 import { Kind, type OperationDefinitionNode } from 'graphql';
-import type { GatewayContext } from '../context';
+import type { Principal } from '../auth/principal';
+
+/** What the operation log reads from a request's context (the composition layer's context has it). */
+export interface LoggedContext {
+  principal?: Principal;
+  operationRecord?: object;
+}
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from './metrics';
 
@@ -116,7 +122,7 @@ export function createOperationObserver(options: { logger: Logger; metrics: Gate
     record.outcome = typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
   };
 
-  const plugin: ApolloServerPlugin<GatewayContext> = {
+  const plugin: ApolloServerPlugin<LoggedContext> = {
     async requestDidStart({ contextValue }) {
       const record = contextValue.operationRecord as OperationRecord | undefined;
       if (!record) return;

@@ -1,15 +1,17 @@
-import type { Config } from './shared/config';
-import type { Database } from './shared/db/prisma';
-import type { TransactionOptions } from './shared/db/transaction';
-import type { MoneyMovedHook } from './shared/observability/metrics';
-import { AssetService } from './modules/assets/asset.service';
-import { HoldService } from './modules/holds/holds.service';
-import { LedgerService } from './modules/ledger/ledger.service';
-import { ReversalService } from './modules/ledger/reversal.service';
-import { WalletService } from './modules/wallet/wallet.service';
-import { SubscriptionService } from './modules/subscriptions/subscription.service';
-import { InertWalletEventBus, type WalletEventBus } from './modules/subscriptions/wallet-event-bus';
-import { limits } from './shared/limits';
+import type { Config } from '../shared/config';
+import type { Database } from '../shared/db/prisma';
+import type { TransactionOptions } from '../shared/db/transaction';
+import type { MoneyMovedHook } from '../shared/observability/metrics';
+import { AssetService } from '../modules/assets/asset.service';
+import { HoldService } from '../modules/holds/holds.service';
+import { LedgerService } from '../modules/ledger/ledger.service';
+import { ReversalService } from '../modules/ledger/reversal.service';
+import { WalletService } from '../modules/wallet/wallet.service';
+import { MoneyEngine } from '../modules/money/money.engine';
+import { TransferService } from '../modules/transfers/transfer.service';
+import { SubscriptionService } from '../modules/subscriptions/subscription.service';
+import { InertWalletEventBus, type WalletEventBus } from '../modules/subscriptions/wallet-event-bus';
+import { limits } from '../shared/limits';
 
 /** The domain services of one gateway process, built once at start and shared by every request. */
 export interface Services {
@@ -18,6 +20,7 @@ export interface Services {
   ledger: LedgerService;
   holds: HoldService;
   reversals: ReversalService;
+  transfers: TransferService;
   subscriptions: SubscriptionService;
 }
 
@@ -40,13 +43,15 @@ export interface ServiceHooks {
 export function createServices(database: Database, config: Config, hooks: ServiceHooks = {}): Services {
   const assets = new AssetService(database.prisma);
   const txOptions = transactionOptions(config);
-  const wallet = new WalletService(database.prisma, assets, txOptions, hooks.onMoneyMoved);
+  const engine = new MoneyEngine(database.prisma, assets, txOptions, hooks.onMoneyMoved);
+  const wallet = new WalletService(database.prisma, assets, engine);
   return {
     assets,
     wallet,
     ledger: new LedgerService(database.prisma, assets),
-    holds: new HoldService(database.prisma, assets, wallet, txOptions),
-    reversals: new ReversalService(database.prisma, assets, wallet, txOptions),
+    holds: new HoldService(database.prisma, assets, wallet, engine),
+    reversals: new ReversalService(database.prisma, wallet, engine),
+    transfers: new TransferService(database.prisma, assets, wallet, engine),
     subscriptions: new SubscriptionService(hooks.subscriptionReads ?? database.prisma, assets, hooks.walletEvents ?? new InertWalletEventBus(), {
       bufferMax: config.WS_SUBSCRIPTION_BUFFER_MAX,
       pageSize: limits.subscriptionReadPageSize,

@@ -1,11 +1,8 @@
 import type { Loaders } from './loaders';
-import type { Services } from '../services';
+import type { Principal } from '../shared/auth/principal';
+import type { Services } from './services';
 
-/** The authenticated caller. Idempotency keys are scoped by `subject`. */
-export interface Principal {
-  subject: string;
-  role: 'player' | 'server' | 'admin';
-}
+export type { Principal };
 
 /** What every resolver receives: the caller, the services and this request's DataLoaders. */
 export interface GatewayContext {

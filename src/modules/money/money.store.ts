@@ -1,0 +1,241 @@
+import type { TxClient } from '../../shared/db/prisma';
+import type { RefusalCode, RefusalDetail } from '../../shared/errors';
+import { activeHoldSql } from '../holds/holds.sql';
+import { walletEventsChannel } from '../subscriptions/wallet-events';
+import type { DraftedPosting, WalletChange } from './book';
+import type { BookWallet, KeyOutcome, RecordedOutcome, WalletRef } from './money.types';
+
+/** Who is deciding under which key: the key's scope and the request's fingerprint. */
+export type KeyScope = KeyOutcome;
+
+export interface Locked {
+  wallets: (BookWallet & { mayHaveHolds: boolean; lastXact: bigint })[];
+  prior: RecordedOutcome | undefined;
+  /** This database transaction's id (xid8 as a number). */
+  xact: bigint;
+  now: Date;
+}
+
+interface LockRow {
+  id: bigint | null;
+  user_id: string | null;
+  asset_code: string | null;
+  balance: bigint | null;
+  last_sequence: bigint | null;
+  updated_at: Date | null;
+  may_have_holds: boolean | null;
+  last_xact: bigint | null;
+  prior_operation: string | null;
+  prior_request_hash: string | null;
+  prior_outcome: 'SUCCEEDED' | 'REFUSED' | null;
+  prior_error_code: string | null;
+  prior_error_detail: RefusalDetail | null;
+  prior_transaction_id: bigint | null;
+  prior_hold_id: bigint | null;
+  prior_changeset_id: bigint | null;
+  xact: string;
+  now: Date;
+}
+
+const json = (value: unknown): string => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+
+/** The named SQL of the money engine: lock and read, post, record outcomes. */
+export const moneyStore = {
+  /**
+   * Locks every listed wallet that exists, in one statement, and reads the key's recorded outcome
+   * in the same round trip. First an advisory lock per (user, asset), in key order, then the wallet
+   * rows FOR UPDATE in wallet-id order: no two money transactions ever wait on each other in a
+   * cycle. The advisory locks come first because taking them assigns no transaction id: the id is
+   * assigned by the first row lock, once every wallet is this transaction's, so along each wallet
+   * transaction ids grow with its sequence (the event feed's order relies on it). They also cover
+   * wallets that do not exist yet, so two first credits of one wallet queue like any others.
+   * The key is read with the statement's snapshot: a concurrent winner that committed while this
+   * statement waited for a lock is not seen, and the unique index on the key then fails this
+   * transaction's own outcome record, which makes it retry and replay the winner.
+   */
+  async lock(tx: TxClient, refs: readonly WalletRef[], scope: KeyScope): Promise<Locked> {
+    const users = refs.map((ref) => ref.userId);
+    const assets = refs.map((ref) => ref.assetCode);
+    const rows = await tx.$queryRaw<LockRow[]>`/* lockWallets */
+      WITH wanted AS (
+        SELECT * FROM unnest(${users}::text[], ${assets}::text[]) AS r(user_id, asset_code)
+      ), advisory AS MATERIALIZED (
+        SELECT pg_advisory_xact_lock(k.key) FROM (
+          SELECT DISTINCT hashtextextended(r.asset_code || E'\x1f' || r.user_id, 0) AS key FROM wanted r ORDER BY 1
+        ) AS k
+      ), locked AS (
+        SELECT w.id, w.user_id, w.asset_code, w.balance, w.last_sequence, w.updated_at, w.may_have_holds, w.last_xact
+        FROM wallets w
+        JOIN wanted r ON w.user_id = r.user_id AND w.asset_code = r.asset_code
+        WHERE (SELECT count(*) FROM advisory) >= 0
+        ORDER BY w.id
+        FOR UPDATE OF w
+      )
+      SELECT w.id, w.user_id, w.asset_code, w.balance, w.last_sequence, w.updated_at, w.may_have_holds, w.last_xact,
+        i.operation AS prior_operation, i.request_hash AS prior_request_hash, i.outcome::text AS prior_outcome,
+        i.error_code AS prior_error_code, i.error_detail AS prior_error_detail, i.transaction_id AS prior_transaction_id,
+        i.hold_id AS prior_hold_id, i.changeset_id AS prior_changeset_id,
+        pg_current_xact_id()::text AS xact, clock_timestamp() AS now
+      FROM (SELECT 1) AS one
+      LEFT JOIN locked w ON true
+      LEFT JOIN idempotency_keys i ON i.client_id = ${scope.clientId} AND i.key = ${scope.key}
+      ORDER BY w.id`;
+    const first = rows[0]!;
+    const prior: RecordedOutcome | undefined =
+      first.prior_outcome === null
+        ? undefined
+        : {
+            operation: first.prior_operation!,
+            requestHash: first.prior_request_hash!,
+            outcome: first.prior_outcome,
+            errorCode: first.prior_error_code,
+            errorDetail: first.prior_error_detail,
+            transactionId: first.prior_transaction_id,
+            holdId: first.prior_hold_id,
+            changesetId: first.prior_changeset_id,
+          };
+    const wallets = rows
+      .filter((row) => row.id !== null)
+      .map((row) => ({
+        id: row.id!, userId: row.user_id!, assetCode: row.asset_code!, balance: row.balance!, held: 0n,
+        lastSequence: row.last_sequence!, updatedAt: row.updated_at!, mayHaveHolds: row.may_have_holds!, lastXact: row.last_xact!,
+      }));
+    return { wallets, prior, xact: BigInt(first.xact), now: first.now };
+  },
+
+  /**
+   * The held amounts of locked wallets. A second statement, after the locks are granted: summed in
+   * the lock statement they would come from its snapshot, which misses hold changes committed by
+   * the transaction this one waited for. Holds change only under their wallet's lock, so a
+   * snapshot taken now sees every change up to the wallet's current version.
+   */
+  async held(tx: TxClient, walletIds: bigint[]): Promise<Map<bigint, bigint>> {
+    const rows = await tx.$queryRaw<{ wallet_id: bigint; held: bigint }[]>`/* lockedWalletsHeld */
+      SELECT h.wallet_id, SUM(h.amount)::bigint AS held FROM holds h
+      WHERE h.wallet_id = ANY(${walletIds}::bigint[]) AND ${activeHoldSql}
+      GROUP BY h.wallet_id`;
+    return new Map(rows.map((row) => [row.wallet_id, row.held]));
+  },
+
+  /** Creates users and wallets that do not exist yet; safe when many first credits race. */
+  async createWallets(tx: TxClient, refs: readonly WalletRef[]): Promise<void> {
+    const users = refs.map((ref) => ref.userId);
+    const assets = refs.map((ref) => ref.assetCode);
+    await tx.$executeRaw`/* createWallets */
+      WITH wanted AS (SELECT * FROM unnest(${users}::text[], ${assets}::text[]) AS r(user_id, asset_code)),
+      new_users AS (INSERT INTO users (id) SELECT DISTINCT user_id FROM wanted ON CONFLICT (id) DO NOTHING)
+      INSERT INTO wallets (account_kind, user_id, asset_code)
+      SELECT 'USER', user_id, asset_code FROM wanted ORDER BY asset_code, user_id
+      ON CONFLICT (user_id, asset_code) DO NOTHING`;
+  },
+
+  /**
+   * Posts every drafted transaction, its entries, the changed wallets and the key's outcome in one
+   * statement: one round trip while the wallets are locked. Each wallet update is guarded by the
+   * balance and sequence read under the lock; a mismatch means the lock did not hold, and the
+   * caller aborts. Each user entry queues its live-subscription wake-up, delivered only at commit.
+   */
+  async post(
+    tx: TxClient,
+    scope: KeyScope,
+    drafted: readonly DraftedPosting[],
+    changes: readonly WalletChange[],
+    systemAccountId: (assetCode: string, account: string) => bigint,
+  ): Promise<{ transactions: { index: number; id: bigint; createdAt: Date; changesetId: bigint | null }[]; wallets: Map<bigint, Date> }> {
+    const isChangeset = drafted.some((d) => d.posting.legIndex !== undefined);
+    const doc = {
+      changeset: isChangeset,
+      holdId: drafted[0]?.posting.holdId ?? null,
+      txs: drafted.map((d, i) => ({
+        i, kind: d.posting.kind, user_id: d.posting.userId, asset_code: d.posting.assetCode, amount: d.posting.amount,
+        reference: d.posting.reference, metadata: d.posting.metadata ?? null, reverses_id: d.posting.reversesId ?? null,
+        hold_id: d.posting.holdId ?? null, counterparty_user_id: d.posting.counterpartyUserId ?? null, leg_index: d.posting.legIndex ?? null,
+      })),
+      entries: drafted.flatMap((d, i) =>
+        d.entries.map((e) => ({
+          t: i,
+          wallet_id: e.walletId ?? systemAccountId(d.posting.assetCode, e.leg.account),
+          account_kind: e.leg.account,
+          user_id: e.leg.account === 'USER' ? e.leg.wallet.userId : null,
+          asset_code: d.posting.assetCode,
+          kind: d.posting.kind,
+          direction: e.leg.direction,
+          amount: e.leg.amount,
+          sequence: e.sequence,
+          balance_after: e.balanceAfter,
+        })),
+      ),
+      wallets: changes.map((c) => ({
+        id: c.wallet.id, balance_before: c.balanceBefore, sequence_before: c.sequenceBefore, balance: c.wallet.balance, sequence: c.wallet.lastSequence,
+      })),
+    };
+    const rows = await tx.$queryRaw<{ row_kind: string; id: bigint; at: Date | null; i: number | null; changeset_id: bigint | null }[]>`/* postTransactions */
+      WITH doc AS (SELECT ${json(doc)}::jsonb AS d),
+      changeset AS (SELECT CASE WHEN (doc.d->>'changeset')::boolean THEN nextval('changeset_id_seq') END AS id FROM doc),
+      tx_in AS (
+        SELECT x.* FROM doc, jsonb_to_recordset(doc.d->'txs') AS x(i int, kind transaction_kind, user_id text, asset_code text,
+          amount bigint, reference text, metadata jsonb, reverses_id bigint, hold_id bigint, counterparty_user_id text, leg_index int)
+      ),
+      ids AS (SELECT tx_in.i, nextval('transactions_id_seq') AS id FROM tx_in),
+      tx AS (
+        INSERT INTO transactions (id, kind, client_id, idempotency_key, user_id, asset_code, amount, reference, metadata,
+          reverses_id, hold_id, counterparty_user_id, changeset_id, leg_index)
+        SELECT ids.id, t.kind, ${scope.clientId}, ${scope.key}, t.user_id, t.asset_code, t.amount, t.reference, t.metadata,
+          t.reverses_id, t.hold_id, t.counterparty_user_id,
+          CASE WHEN t.leg_index IS NULL THEN NULL ELSE (SELECT id FROM changeset) END, COALESCE(t.leg_index, 0)
+        FROM tx_in t JOIN ids ON ids.i = t.i
+        RETURNING id, created_at, changeset_id
+      ),
+      entries AS (
+        INSERT INTO ledger_entries (transaction_id, wallet_id, account_kind, user_id, asset_code, transaction_kind, direction, amount, sequence, balance_after)
+        SELECT ids.id, e.wallet_id, e.account_kind, e.user_id, e.asset_code, e.kind, e.direction, e.amount, e.sequence, e.balance_after
+        FROM doc, jsonb_to_recordset(doc.d->'entries') AS e(t int, wallet_id bigint, account_kind account_kind, user_id text, asset_code text,
+          kind transaction_kind, direction entry_direction, amount bigint, sequence bigint, balance_after bigint)
+        JOIN ids ON ids.i = e.t
+        RETURNING id, wallet_id, user_id, asset_code, sequence
+      ),
+      changed AS (
+        UPDATE wallets w SET balance = u.balance, last_sequence = u.sequence, updated_at = clock_timestamp(),
+          last_xact = pg_current_xact_id()::text::bigint,
+          -- Clear the holds hint once no hold is ACTIVE (this statement's snapshot is taken after the
+          -- locks were granted, so it sees every hold change made under them).
+          may_have_holds = w.may_have_holds AND EXISTS (SELECT 1 FROM holds h WHERE h.wallet_id = w.id AND h.status = 'ACTIVE')
+        FROM doc, jsonb_to_recordset(doc.d->'wallets') AS u(id bigint, balance_before bigint, sequence_before bigint, balance bigint, sequence bigint)
+        WHERE w.id = u.id AND w.balance = u.balance_before AND w.last_sequence = u.sequence_before
+        RETURNING w.id, w.updated_at
+      ),
+      outcome AS (
+        INSERT INTO idempotency_keys (client_id, key, operation, request_hash, outcome, transaction_id, hold_id, changeset_id)
+        SELECT ${scope.clientId}, ${scope.key}, ${scope.operation}, ${scope.requestHash}, 'SUCCEEDED'::idempotency_outcome,
+          CASE WHEN changeset.id IS NULL THEN (SELECT ids.id FROM ids WHERE ids.i = 0) END, (doc.d->>'holdId')::bigint, changeset.id
+        FROM doc, changeset
+      ),
+      -- The live-subscription wake-ups: PostgreSQL delivers them only when this transaction commits.
+      notified AS (
+        SELECT pg_notify(${walletEventsChannel}, json_build_object('walletId', e.wallet_id::text, 'userId', e.user_id,
+          'asset', e.asset_code, 'sequence', e.sequence::text, 'entryId', e.id::text)::text)
+        FROM entries e WHERE e.user_id IS NOT NULL
+      )
+      SELECT 'tx' AS row_kind, tx.id, tx.created_at AS at, ids.i, tx.changeset_id FROM tx JOIN ids ON ids.id = tx.id
+      UNION ALL SELECT 'wallet', changed.id, changed.updated_at, NULL, NULL FROM changed
+      UNION ALL SELECT 'notified', count(*), NULL, NULL, NULL FROM notified`;
+    const transactions = rows
+      .filter((row) => row.row_kind === 'tx')
+      .map((row) => ({ index: row.i!, id: row.id, createdAt: row.at!, changesetId: row.changeset_id }))
+      .sort((a, b) => a.index - b.index);
+    const wallets = new Map(rows.filter((row) => row.row_kind === 'wallet').map((row) => [row.id, row.at!]));
+    if (transactions.length !== drafted.length || wallets.size !== changes.length) {
+      throw new Error('invariant: a locked wallet changed before the posting');
+    }
+    return { transactions, wallets };
+  },
+
+  /** Records a business refusal as the key's one outcome, with what its replay must repeat. */
+  async recordRefusal(tx: TxClient, scope: KeyScope, code: RefusalCode, detail: RefusalDetail | undefined): Promise<void> {
+    await tx.$executeRaw`/* recordRefusal */
+      INSERT INTO idempotency_keys (client_id, key, operation, request_hash, outcome, error_code, error_detail)
+      VALUES (${scope.clientId}, ${scope.key}, ${scope.operation}, ${scope.requestHash}, 'REFUSED'::idempotency_outcome,
+              ${code}, ${detail ? json(detail) : null}::jsonb)`;
+  },
+
+};
