@@ -173,7 +173,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
   logger.info({ port }, 'gateway listening');
   // Marks holds past their expiry EXPIRED in the background (reads already ignore them).
-  const sweeper = config.HOLD_SWEEP_INTERVAL_MS > 0 ? startHoldExpirySweeper(services.holds, config.HOLD_SWEEP_INTERVAL_MS) : undefined;
+  // The same pass posts the EXPIRY of credit lots past their expiresAt (reads already ignore them).
+  const sweep = {
+    sweepExpiredHolds: async () => (await services.holds.sweepExpiredHolds()) + (await services.lots.sweepExpiredLots()),
+  };
+  const sweeper = config.HOLD_SWEEP_INTERVAL_MS > 0 ? startHoldExpirySweeper(sweep, config.HOLD_SWEEP_INTERVAL_MS) : undefined;
   let stopped: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}/graphql`,

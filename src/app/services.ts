@@ -9,6 +9,8 @@ import { ReversalService } from '../modules/ledger/reversal.service';
 import { WalletService } from '../modules/wallet/wallet.service';
 import { MoneyEngine } from '../modules/money/money.engine';
 import { TransferService } from '../modules/transfers/transfer.service';
+import { WalletStatusService } from '../modules/wallet/wallet-status.service';
+import { LotsService } from '../modules/lots/lots.service';
 import { SubscriptionService } from '../modules/subscriptions/subscription.service';
 import { InertWalletEventBus, type WalletEventBus } from '../modules/subscriptions/wallet-event-bus';
 import { limits } from '../shared/limits';
@@ -21,6 +23,8 @@ export interface Services {
   holds: HoldService;
   reversals: ReversalService;
   transfers: TransferService;
+  walletStatus: WalletStatusService;
+  lots: LotsService;
   subscriptions: SubscriptionService;
 }
 
@@ -52,6 +56,8 @@ export function createServices(database: Database, config: Config, hooks: Servic
     holds: new HoldService(database.prisma, assets, wallet, engine),
     reversals: new ReversalService(database.prisma, wallet, engine),
     transfers: new TransferService(database.prisma, assets, wallet, engine),
+    walletStatus: new WalletStatusService(database.prisma, assets, wallet, txOptions),
+    lots: new LotsService(database.prisma, engine),
     subscriptions: new SubscriptionService(hooks.subscriptionReads ?? database.prisma, assets, hooks.walletEvents ?? new InertWalletEventBus(), {
       bufferMax: config.WS_SUBSCRIPTION_BUFFER_MAX,
       pageSize: limits.subscriptionReadPageSize,

@@ -44,6 +44,15 @@ export const limits = {
    */
   holdLifetimeDefaultMs: 24 * 60 * 60 * 1000,
   holdExpiryHorizonMaxMs: 30 * 24 * 60 * 60 * 1000,
+  /** A credit lot's expiresAt may be at most this far ahead (contract: 10 years). */
+  lotExpiryHorizonMaxMs: 3653 * 24 * 60 * 60 * 1000,
+  /** Wallet.expiring lists at most this many lots (contract: 20). */
+  expiringLotsListedMax: 20,
+  /** The expiry sweep: wallets per pass, EXPIRY transactions per wallet and decision. */
+  expirySweepWalletsPerPass: 200,
+  expiryPostingsPerWalletMax: 50,
+  /** Freeze reasons. */
+  freezeReasonLengthMax: 512,
   /** The expiry sweep marks at most this many holds per statement, and runs at most this many statements per pass. */
   holdSweepBatchSize: 500,
   holdSweepBatchesPerPassMax: 20,

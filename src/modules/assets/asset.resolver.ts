@@ -1,6 +1,6 @@
-import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import type { GatewayContext } from '../../app/context';
-import { Asset, CreateAssetInput, UpdateAssetInput } from './asset.types';
+import { Asset, AssetLimitsInput, CreateAssetInput, UpdateAssetInput } from './asset.types';
 
 @Resolver(() => Asset)
 export class AssetResolver {
@@ -12,6 +12,15 @@ export class AssetResolver {
   @Mutation(() => Asset, { description: 'Admin only: adds an asset together with its system accounts.' })
   createAsset(@Arg('input', () => CreateAssetInput) input: CreateAssetInput, @Ctx() ctx: GatewayContext): Promise<Asset> {
     return ctx.services.assets.create(ctx.principal, input);
+  }
+
+  @Mutation(() => Asset, { description: 'v2, admins.' })
+  setAssetLimits(
+    @Arg('asset', () => ID) asset: string,
+    @Arg('limits', () => AssetLimitsInput) limits: AssetLimitsInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Asset> {
+    return ctx.services.assets.setLimits(ctx.principal, asset, limits);
   }
 
   @Mutation(() => Asset, { description: 'Admin only: renames an asset or changes its display decimals.' })

@@ -2,9 +2,10 @@ import type { PrismaClient } from '../../../generated/prisma/client';
 import { badUserInput, notFound } from '../../shared/errors';
 import { assertAdmin } from '../../shared/auth/authorize';
 import type { Principal } from '../../shared/auth/principal';
-import { limits } from '../../shared/limits';
+import { limits as gatewayLimits } from '../../shared/limits';
 import { assetStore, type SystemAccountIds } from './asset.store';
-import type { Asset, CreateAssetInput, UpdateAssetInput } from './asset.types';
+import type { Asset, AssetLimits, CreateAssetInput, UpdateAssetInput } from './asset.types';
+import { logger } from '../../shared/logger';
 
 export interface KnownAsset {
   asset: Asset;
@@ -31,7 +32,7 @@ export class AssetService {
   async require(code: string): Promise<KnownAsset> {
     const cached = this.known.get(code);
     if (cached) return cached;
-    if (code.length === 0 || code.length > limits.assetCodeLengthMax) throw notFound(`Unknown asset ${JSON.stringify(code.slice(0, limits.assetCodeLengthMax))}.`);
+    if (code.length === 0 || code.length > gatewayLimits.assetCodeLengthMax) throw notFound(`Unknown asset ${JSON.stringify(code.slice(0, gatewayLimits.assetCodeLengthMax))}.`);
     const [asset] = await assetStore.findByCodes(this.prisma, [code]);
     const accounts = asset ? await assetStore.systemAccountIds(this.prisma, code) : undefined;
     if (!asset || !accounts) throw notFound(`Unknown asset ${JSON.stringify(code)}.`);
@@ -57,23 +58,42 @@ export class AssetService {
     return updated;
   }
 
+  /**
+   * Sets an asset's limits (admins). Every field is given; null clears it. Decisions read limits
+   * under the wallets' locks, from the database, so a change applies to the next decision on any
+   * replica. Errors: FORBIDDEN, NOT_FOUND, BAD_USER_INPUT (a limit below 0).
+   */
+  async setLimits(principal: Principal, code: string, limits: AssetLimits): Promise<Asset> {
+    assertAdmin(principal);
+    for (const [field, value] of Object.entries(limits) as [string, bigint | null | undefined][]) {
+      if (value === undefined) throw badUserInput(`limits.${field} must be given (null clears it).`, `limits.${field}`);
+      if (value !== null && value < 0n) throw badUserInput(`limits.${field} must be at least 0.`, `limits.${field}`);
+    }
+    const updated = await assetStore.setLimits(this.prisma, code, limits);
+    if (!updated) throw notFound(`Unknown asset ${JSON.stringify(code.slice(0, gatewayLimits.assetCodeLengthMax))}.`);
+    logger.info({ asset: code, limits: Object.fromEntries(Object.entries(limits).map(([k, v]) => [k, v === null ? null : String(v)])), by: principal.subject }, 'asset limits set');
+    const cached = this.known.get(code);
+    if (cached) this.known.set(code, { ...cached, asset: updated });
+    return updated;
+  }
+
   /** Used by the demo seed and tests: creates the asset if missing, otherwise leaves it as it is. */
-  async ensure(asset: Asset): Promise<KnownAsset> {
+  async ensure(asset: Pick<Asset, 'code' | 'name' | 'decimals'>): Promise<KnownAsset> {
     await assetStore.insert(this.prisma, validateAsset(asset.code, asset.name, asset.decimals));
     return this.require(asset.code);
   }
 }
 
-function validateAsset(code: string, name: string, decimals: number): Asset {
-  if (!assetCodePattern.test(code) || code.length > limits.assetCodeLengthMax) {
-    throw badUserInput(`Asset code must be 1..${limits.assetCodeLengthMax} upper-case letters, digits or underscores, starting with a letter.`, 'code');
+function validateAsset(code: string, name: string, decimals: number): Pick<Asset, 'code' | 'name' | 'decimals'> {
+  if (!assetCodePattern.test(code) || code.length > gatewayLimits.assetCodeLengthMax) {
+    throw badUserInput(`Asset code must be 1..${gatewayLimits.assetCodeLengthMax} upper-case letters, digits or underscores, starting with a letter.`, 'code');
   }
   const trimmed = name.trim();
-  if (trimmed.length === 0 || trimmed.length > limits.assetNameLengthMax) {
-    throw badUserInput(`Asset name must be 1..${limits.assetNameLengthMax} characters.`, 'name');
+  if (trimmed.length === 0 || trimmed.length > gatewayLimits.assetNameLengthMax) {
+    throw badUserInput(`Asset name must be 1..${gatewayLimits.assetNameLengthMax} characters.`, 'name');
   }
-  if (!Number.isInteger(decimals) || decimals < 0 || decimals > limits.assetDecimalsMax) {
-    throw badUserInput(`decimals must be an integer from 0 to ${limits.assetDecimalsMax}.`, 'decimals');
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > gatewayLimits.assetDecimalsMax) {
+    throw badUserInput(`decimals must be an integer from 0 to ${gatewayLimits.assetDecimalsMax}.`, 'decimals');
   }
   return { code, name: trimmed, decimals };
 }

@@ -11,6 +11,7 @@ import { parseEntityId, validateOptionalText, validateUserId } from '../../share
 import type { AssetService } from '../assets/asset.service';
 import { AccountKind, EntryDirection, TransactionKind } from '../ledger/ledger.types';
 import type { MoneyEngine } from '../money/money.engine';
+import type { LotAmount } from '../money/lots';
 import type { MoneyOperation, WalletRef } from '../money/money.types';
 import { bookWallet, userSystemPosting, type WalletService } from '../wallet/wallet.service';
 import type { TransferPayload } from '../wallet/wallet.types';
@@ -65,7 +66,7 @@ export class HoldService {
     }
     const { asset } = await this.assets.require(input.asset);
     const wallet: WalletRef = { userId, assetCode: asset.code };
-    const op: MoneyOperation<HoldPayload, undefined, { expiresAt: Date }, Hold> = {
+    const op: MoneyOperation<HoldPayload, undefined, { expiresAt: Date; reservations: LotAmount[] }, Hold> = {
       name: operations.hold,
       // expiresAt as sent: a retry without one must match the first request, even though the
       // default expiry computed for each would differ.
@@ -77,16 +78,19 @@ export class HoldService {
         // it instead of being refused as input in the past.
         const now = Date.now();
         if (requestedExpiry && requestedExpiry.getTime() <= now) throw badUserInput('expiresAt must be in the future.', 'expiresAt');
+        if (draft.frozen(wallet)) return { kind: 'refuse', code: ErrorCode.WALLET_FROZEN };
         // A wallet that never received anything has nothing to hold.
         if (draft.available(wallet) < amount) return { kind: 'refuse', code: ErrorCode.INSUFFICIENT_FUNDS };
-        draft.hold(wallet, amount);
-        return { kind: 'accept', effect: { expiresAt: requestedExpiry ?? new Date(now + limits.holdLifetimeDefaultMs) } };
+        // The hold reserves lots in the debit order; reserved amounts do not expire while it is ACTIVE.
+        const reservations = draft.reserve(wallet, amount);
+        return { kind: 'accept', effect: { expiresAt: requestedExpiry ?? new Date(now + limits.holdLifetimeDefaultMs), reservations } };
       },
       apply: (tx, effect, _posted, book, outcome) =>
         holdStore.insertHold(tx, outcome, {
-          clientId: clientIdOf(principal), idempotencyKey, walletId: book.find(wallet)!.id, userId, assetCode: asset.code, amount, reference, expiresAt: effect!.expiresAt,
+          clientId: clientIdOf(principal), idempotencyKey, walletId: book.find(wallet)!.id, userId, assetCode: asset.code, amount, reference,
+          expiresAt: effect!.expiresAt, reservations: effect!.reservations,
         }),
-      answer: (_posted, hold, book) => ({ hold, wallet: bookWallet(book.find(wallet)!), replayed: false }),
+      answer: (_posted, hold, book) => ({ hold, wallet: bookWallet(book, wallet), replayed: false }),
       replay: ({ holdId }) => this.replayHold(holdId),
     };
     return this.engine.run(principal, idempotencyKey, op);
@@ -114,19 +118,25 @@ export class HoldService {
       load: (tx, book) => this.lockActiveHold(tx, holdId, book.find(wallet)?.id),
       decide: (draft, current) => {
         if (!current) return { kind: 'refuse', code: ErrorCode.HOLD_NOT_ACTIVE };
+        if (draft.frozen(wallet)) return { kind: 'refuse', code: ErrorCode.WALLET_FROZEN };
         // The hold is active and unexpired, so `held` includes it and the balance covers it: a
-        // capture can never take the balance below zero nor below the wallet's other holds.
-        draft.post(userSystemPosting(TransactionKind.CAPTURE, wallet, EntryDirection.DEBIT, AccountKind.REVENUE, amount ?? current.amount, {
+        // capture can never take the balance below zero nor below the wallet's other holds. It
+        // consumes the lots the hold reserved (a hold from before lots draws in debit order).
+        const captured = amount ?? current.amount;
+        const reservedTotal = current.reservedLots.reduce((sum, r) => sum + r.amount, 0n);
+        const lots = reservedTotal >= captured ? { kind: 'reserved' as const, amounts: current.reservedLots } : undefined;
+        if (!lots) draft.release(wallet, current.amount, current.reservedLots);
+        draft.post(userSystemPosting(TransactionKind.CAPTURE, wallet, EntryDirection.DEBIT, AccountKind.REVENUE, captured, {
           reference: hold.reference, metadata: null, holdId,
-        }));
-        draft.hold(wallet, -current.amount);
+        }, lots));
+        if (lots) draft.release(wallet, current.amount, current.reservedLots);
         return { kind: 'accept' };
       },
       apply: async (tx) => {
         await holdStore.markCaptured(tx, holdId);
         return undefined;
       },
-      answer: ([transaction], _applied, book) => ({ transaction: transaction!, wallet: bookWallet(book.find(wallet)!), replayed: false }),
+      answer: ([transaction], _applied, book) => ({ transaction: transaction!, wallet: bookWallet(book, wallet), replayed: false }),
       replay: ({ transactionId }) => this.wallet.replayTransaction(transactionId),
     };
     return this.engine.run(principal, idempotencyKey, op);
@@ -150,11 +160,12 @@ export class HoldService {
       load: (tx, book) => this.lockActiveHold(tx, holdId, book.find(wallet)?.id),
       decide: (draft, current) => {
         if (!current) return { kind: 'refuse', code: ErrorCode.HOLD_NOT_ACTIVE };
-        draft.hold(wallet, -current.amount);
+        // Released amounts whose lot expired meanwhile expire at once (they stop being reserved).
+        draft.release(wallet, current.amount, current.reservedLots);
         return { kind: 'accept' };
       },
       apply: (tx, _effect, _posted, _book, outcome) => holdStore.release(tx, outcome, holdId),
-      answer: (_posted, released, book) => ({ hold: released, wallet: bookWallet(book.find(wallet)!), replayed: false }),
+      answer: (_posted, released, book) => ({ hold: released, wallet: bookWallet(book, wallet), replayed: false }),
       replay: ({ holdId: recorded }) => this.replayHold(recorded),
     };
     return this.engine.run(principal, idempotencyKey, op);

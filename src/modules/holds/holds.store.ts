@@ -1,6 +1,7 @@
 import { Prisma } from '../../../generated/prisma/client';
 import type { PrismaClient } from '../../../generated/prisma/client';
 import type { TxClient } from '../../shared/db/prisma';
+import type { LotAmount } from '../money/lots';
 import type { KeyOutcome } from '../money/money.types';
 import type { Hold } from './holds.types';
 
@@ -22,6 +23,8 @@ export interface LockedHold {
   amount: bigint;
   status: string;
   expired: boolean;
+  /** The lots the hold reserved, in reservation order. */
+  reservedLots: LotAmount[];
 }
 
 export interface NewHold {
@@ -33,6 +36,7 @@ export interface NewHold {
   amount: bigint;
   reference: string | null;
   expiresAt: Date;
+  reservations: LotAmount[];
 }
 
 /** All SQL about holds. */
@@ -41,9 +45,10 @@ export const holdStore = {
   async insertHold(db: TxClient, outcome: KeyOutcome, hold: NewHold): Promise<Hold> {
     const rows = await db.$queryRaw<Hold[]>`/* insertHold */
       WITH h AS (
-        INSERT INTO holds (client_id, idempotency_key, wallet_id, user_id, asset_code, amount, reference, expires_at, created_at)
+        INSERT INTO holds (client_id, idempotency_key, wallet_id, user_id, asset_code, amount, reference, expires_at, created_at, reserved_lots)
         VALUES (${hold.clientId}, ${hold.idempotencyKey}, ${hold.walletId}::bigint, ${hold.userId}, ${hold.assetCode},
-                ${hold.amount}::bigint, ${hold.reference}::text, ${hold.expiresAt}::timestamptz, clock_timestamp())
+                ${hold.amount}::bigint, ${hold.reference}::text, ${hold.expiresAt}::timestamptz, clock_timestamp(),
+                ${JSON.stringify(hold.reservations.map((r) => ({ lotId: r.lotId.toString(), amount: r.amount.toString() })))}::jsonb)
         RETURNING *
       ), outcome AS (
         INSERT INTO idempotency_keys (client_id, key, operation, request_hash, outcome, hold_id)
@@ -69,12 +74,13 @@ export const holdStore = {
    * two decisions on one hold never deadlock; the row lock also makes the sweep skip this hold.
    */
   async lockHold(db: TxClient, id: bigint): Promise<LockedHold | undefined> {
-    const rows = await db.$queryRaw<LockedHold[]>`/* lockHold */
+    const rows = await db.$queryRaw<(Omit<LockedHold, 'reservedLots'> & { reservedLots: { lotId: string; amount: string }[] })[]>`/* lockHold */
       SELECT h.id, h.wallet_id AS "walletId", h.amount, h.status::text AS "status",
-        (h.expires_at IS NOT NULL AND h.expires_at <= clock_timestamp()) AS "expired"
+        (h.expires_at IS NOT NULL AND h.expires_at <= clock_timestamp()) AS "expired", h.reserved_lots AS "reservedLots"
       FROM holds h WHERE h.id = ${id}::bigint
       FOR UPDATE`;
-    return rows[0];
+    const row = rows[0];
+    return row && { ...row, reservedLots: row.reservedLots.map((r) => ({ lotId: BigInt(r.lotId), amount: BigInt(r.amount) })) };
   },
 
   /** Marks a locked ACTIVE hold CAPTURED; its capture transaction was posted in the same transaction. */

@@ -104,8 +104,57 @@ export async function findInvariantBreaches(prisma: PrismaClient): Promise<strin
     JOIN ledger_entries ou ON ou.transaction_id = o.id AND ou.account_kind = 'USER'
     JOIN ledger_entries rs ON rs.transaction_id = r.id AND rs.account_kind <> 'USER'
     JOIN ledger_entries os ON os.transaction_id = o.id AND os.account_kind <> 'USER'
-    WHERE o.kind = 'REVERSAL' OR r.user_id <> o.user_id OR r.asset_code <> o.asset_code OR r.amount <> o.amount
+    WHERE o.kind = 'REVERSAL' OR r.user_id <> o.user_id OR r.asset_code <> o.asset_code OR r.amount > o.amount
+      OR (r.amount < o.amount AND o.kind NOT IN ('TOPUP', 'BONUS'))
       OR ru.direction = ou.direction OR ru.wallet_id <> ou.wallet_id OR rs.account_kind <> os.account_kind`);
+
+  // Credit lots: each wallet's live lots sum to its ledger balance (expired, unswept remainders
+  // included), no live lot is empty or negative, and the stored hint names the soonest expiry.
+  report('wallet lots do not sum to its balance', await prisma.$queryRaw`/* invariantLotsSumToBalance */
+    SELECT w.id, w.balance, agg.total, agg.smallest FROM wallets w
+    CROSS JOIN LATERAL (
+      SELECT COALESCE(SUM((l->>'remaining')::bigint), 0) AS total, MIN((l->>'remaining')::bigint) AS smallest,
+        MIN((l->>'expiresAt')::timestamptz) AS soonest
+      FROM jsonb_array_elements(w.lots) l
+    ) agg
+    WHERE w.account_kind = 'USER' AND (agg.total <> w.balance OR agg.smallest < 0
+      OR agg.soonest IS DISTINCT FROM w.next_expiry)`);
+
+  // Every lot's remainder is what its movements left of it (a backfilled lot starts at its amount),
+  // and a lot no longer on its wallet was drawn to zero.
+  report('lot remainder disagrees with its movements', await prisma.$queryRaw`/* invariantLotMovements */
+    SELECT l.id, l.wallet_id, moved.total, live.remaining FROM credit_lots l
+    CROSS JOIN LATERAL (
+      SELECT COALESCE(SUM(m.amount), 0) + CASE WHEN bool_or(m.transaction_id = l.id) THEN 0 ELSE l.amount END AS total
+      FROM lot_movements m WHERE m.lot_id = l.id
+    ) moved
+    LEFT JOIN LATERAL (
+      SELECT (x->>'remaining')::bigint AS remaining FROM wallets w, jsonb_array_elements(w.lots) x
+      WHERE w.id = l.wallet_id AND (x->>'id')::bigint = l.id
+    ) live ON true
+    WHERE moved.total <> COALESCE(live.remaining, 0) OR moved.total < 0`);
+
+  // A transaction's lot movements change its user wallets by exactly its user entries.
+  report('lot movements do not match the entries', await prisma.$queryRaw`/* invariantMovementsMatchEntries */
+    SELECT t.id FROM transactions t
+    JOIN LATERAL (SELECT SUM(m.amount) AS moved FROM lot_movements m WHERE m.transaction_id = t.id) mv ON mv.moved IS NOT NULL
+    JOIN LATERAL (
+      SELECT SUM(CASE e.direction WHEN 'CREDIT' THEN e.amount ELSE -e.amount END) AS delta
+      FROM ledger_entries e WHERE e.transaction_id = t.id AND e.account_kind = 'USER'
+    ) en ON true
+    WHERE mv.moved <> en.delta`);
+
+  // Active holds never reserve more of a lot than is left of it.
+  report('reservations exceed a lot', await prisma.$queryRaw`/* invariantReservationsWithinLots */
+    SELECT r.lot_id, r.reserved, (x->>'remaining')::bigint AS remaining FROM (
+      SELECT h.wallet_id, (res->>'lotId')::bigint AS lot_id, SUM((res->>'amount')::bigint) AS reserved
+      FROM holds h, jsonb_array_elements(h.reserved_lots) res
+      WHERE ${activeHoldSql}
+      GROUP BY h.wallet_id, (res->>'lotId')::bigint
+    ) r
+    JOIN wallets w ON w.id = r.wallet_id
+    LEFT JOIN LATERAL (SELECT x FROM jsonb_array_elements(w.lots) x WHERE (x->>'id')::bigint = r.lot_id) lot ON true
+    WHERE COALESCE((x->>'remaining')::bigint, 0) < r.reserved`);
 
   // The holds hint may be stale-true but never stale-false (the money path trusts a false).
   report('wallet with an active hold has may_have_holds false', await prisma.$queryRaw`/* invariantHoldsHint */

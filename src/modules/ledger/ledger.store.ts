@@ -19,7 +19,7 @@ const transactionColumns = Prisma.sql`
   t.amount AS "amount", t.idempotency_key AS "idempotencyKey", t.reference AS "reference",
   t.metadata AS "metadata", t.created_at AS "createdAt", t.reverses_id::text AS "reversesId",
   t.hold_id::text AS "holdId", t.counterparty_user_id AS "counterpartyUserId", t.changeset_id::text AS "changesetId",
-  t.client_id AS "clientId"`;
+  t.client_id AS "clientId", t.paid_amount AS "paidAmount", t.amount - t.paid_amount AS "freeAmount"`;
 
 export interface EntryFilter {
   userId: string;

@@ -31,6 +31,8 @@ export enum AccountKind {
   TREASURY = 'TREASURY',
   BONUS_POOL = 'BONUS_POOL',
   REVENUE = 'REVENUE',
+  /** Where expired credit goes (EXPIRY). */
+  BREAKAGE = 'BREAKAGE',
 }
 registerEnumType(AccountKind, {
   name: 'AccountKind',
@@ -106,6 +108,12 @@ export class Transaction {
 
   /** The hold this transaction captured (CAPTURE only). */
   holdId!: string | null;
+
+  @Field(() => AmountScalar, { description: 'v2: the part of amount drawn from or added to PAID lots.' })
+  paidAmount!: bigint;
+
+  @Field(() => AmountScalar, { description: 'v2: the part of amount drawn from or added to FREE lots.' })
+  freeAmount!: bigint;
 
   @Field(() => ID, { nullable: true, description: 'v2: for a TRANSFER, the recipient (userId is the sender).' })
   counterpartyUserId!: string | null;

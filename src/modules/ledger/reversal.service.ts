@@ -6,6 +6,7 @@ import { hashRequest, validateIdempotencyKey } from '../../shared/idempotency';
 import { limits } from '../../shared/limits';
 import { parseEntityId, validateOptionalText } from '../../shared/validation';
 import type { MoneyEngine } from '../money/money.engine';
+import type { Lot, LotAmount } from '../money/lots';
 import type { MoneyOperation, WalletRef } from '../money/money.types';
 import { bookWallet, userSystemPosting, type WalletService } from '../wallet/wallet.service';
 import type { TransferPayload } from '../wallet/wallet.types';
@@ -63,29 +64,48 @@ export class ReversalService {
     if (!isReversible(original.kind)) throw badUserInput(`A ${original.kind} cannot be reversed.`, 'transactionId');
     const rule = reversalRules[original.kind];
     const wallet: WalletRef = { userId: original.userId, assetCode: original.assetCode };
-    const op: MoneyOperation<TransferPayload, bigint | undefined> = {
+    const allowPartial = input.allowPartial === true;
+    if (allowPartial && rule.userDirection !== EntryDirection.DEBIT) {
+      throw badUserInput('allowPartial applies to the reversal of a TOPUP or BONUS.', 'allowPartial');
+    }
+    const op: MoneyOperation<TransferPayload, { reversalId: bigint | undefined; drawn: LotAmount[]; lots: Lot[] }> = {
       name: operation,
-      requestHash: hashRequest(operation, { transactionId: originalId, reason }),
+      // allowPartial joins the fingerprint only when set, so keys recorded before it still replay.
+      requestHash: hashRequest(operation, { transactionId: originalId, reason, ...(allowPartial ? { allowPartial } : {}) }),
       wallets: [wallet],
       creates: [],
       // Read after the wallet lock: every reversal of a transaction locks the same wallet, so a
       // reversal committed by a concurrent request is seen here, and the unique index on
-      // reverses_id stays a guard that never fires.
-      load: (tx) => reversalStore.findReversalIdOf(tx, originalId),
-      decide: (draft, existing) => {
-        if (existing !== undefined) return { kind: 'refuse', code: ErrorCode.ALREADY_REVERSED };
-        if (rule.userDirection === EntryDirection.DEBIT && draft.available(wallet) < original.amount) {
-          return { kind: 'refuse', code: ErrorCode.INSUFFICIENT_FUNDS };
+      // reverses_id stays a guard that never fires. The lots the original drew from come too.
+      load: async (tx) => ({ reversalId: await reversalStore.findReversalIdOf(tx, originalId), ...(await reversalStore.findDrawnLots(tx, originalId)) }),
+      decide: (draft, { reversalId, drawn, lots }) => {
+        if (reversalId !== undefined) return { kind: 'refuse', code: ErrorCode.ALREADY_REVERSED };
+        if (rule.userDirection === EntryDirection.DEBIT) {
+          // Undoing a credit takes from that credit's own lot first, then the others in debit order;
+          // with allowPartial, what is available (a refunded purchase partly spent).
+          const available = draft.available(wallet);
+          const amount = allowPartial ? (available < original.amount ? available : original.amount) : original.amount;
+          if (amount < 1n || available < amount) return { kind: 'refuse', code: ErrorCode.INSUFFICIENT_FUNDS };
+          draft.post(userSystemPosting(TransactionKind.REVERSAL, wallet, EntryDirection.DEBIT, rule.account, amount, {
+            reference: reason, metadata: null, reversesId: originalId,
+          }, { kind: 'draw', first: BigInt(original.id) }));
+          return { kind: 'accept' };
         }
-        if (rule.userDirection === EntryDirection.CREDIT && draft.find(wallet)!.balance + original.amount > limits.amountMax) {
+        if (draft.find(wallet)!.balance + original.amount > limits.amountMax) {
           throw badUserInput('The reversal would take the balance beyond the largest amount a wallet can hold.', 'transactionId');
         }
-        draft.post(userSystemPosting(TransactionKind.REVERSAL, wallet, rule.userDirection, rule.account, original.amount, {
+        // Undoing a debit puts back exactly the lots it drew from (same origin and expiry; an
+        // amount whose lot expired meanwhile expires at once). A debit from before lots: FREE.
+        const drawnTotal = drawn.reduce((sum, d) => sum + d.amount, 0n);
+        const lotsPlan = drawnTotal === original.amount
+          ? { kind: 'restore' as const, amounts: drawn, lots }
+          : { kind: 'new' as const, origin: 'FREE' as const, expiresAt: null };
+        draft.post(userSystemPosting(TransactionKind.REVERSAL, wallet, EntryDirection.CREDIT, rule.account, original.amount, {
           reference: reason, metadata: null, reversesId: originalId,
-        }));
+        }, lotsPlan));
         return { kind: 'accept' };
       },
-      answer: ([transaction], _applied, book) => ({ transaction: transaction!, wallet: bookWallet(book.find(wallet)!), replayed: false }),
+      answer: ([transaction], _applied, book) => ({ transaction: transaction!, wallet: bookWallet(book, wallet), replayed: false }),
       replay: ({ transactionId }) => this.wallet.replayTransaction(transactionId),
     };
     return this.engine.run(principal, idempotencyKey, op);

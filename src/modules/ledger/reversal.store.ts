@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../../../generated/prisma/client';
 import type { TxClient } from '../../shared/db/prisma';
+import type { Lot, LotAmount } from '../money/lots';
 
 type Queryable = PrismaClient | TxClient;
 
@@ -14,6 +15,19 @@ export const reversalStore = {
     const rows = await db.$queryRaw<{ id: bigint }[]>`/* findReversalIdOf */
       SELECT t.id FROM transactions t WHERE t.reverses_id = ${transactionId}::bigint`;
     return rows[0]?.id;
+  },
+
+  /** The lots a debit drew from (as positive amounts), with their metadata, for its reversal. */
+  async findDrawnLots(db: TxClient, transactionId: bigint): Promise<{ drawn: LotAmount[]; lots: Lot[] }> {
+    const rows = await db.$queryRaw<{ lot_id: bigint; amount: bigint; origin: 'PAID' | 'FREE'; expires_at: Date | null; created_at: Date }[]>`/* findDrawnLots */
+      SELECT m.lot_id, -m.amount AS amount, l.origin::text AS origin, l.expires_at, l.created_at
+      FROM lot_movements m JOIN credit_lots l ON l.id = m.lot_id
+      WHERE m.transaction_id = ${transactionId}::bigint AND m.amount < 0
+      ORDER BY m.lot_id`;
+    return {
+      drawn: rows.map((row) => ({ lotId: row.lot_id, amount: row.amount })),
+      lots: rows.map((row) => ({ id: row.lot_id, origin: row.origin, remaining: 0n, expiresAt: row.expires_at, createdAt: row.created_at })),
+    };
   },
 
   /** Reversal ids by the ids of the transactions they undo (for Transaction.reversedBy). */

@@ -95,6 +95,7 @@ export class MoneyEngine {
       if (decided.kind !== 'decided') return decided;
     }
     const { book, verdict } = decided;
+    if (verdict.kind === 'skip') return { kind: 'posted', transactions: [], applied: undefined as A, book };
     if (verdict.kind === 'refuse') {
       await moneyStore.recordRefusal(tx, scope, verdict.code, verdict.detail);
       return { kind: 'refused', code: verdict.code, detail: verdict.detail };
@@ -110,9 +111,10 @@ export class MoneyEngine {
       });
       for (const [walletId, updatedAt] of posted.wallets) book.touched(walletId, updatedAt);
       transactions = posted.transactions.map(({ index, id, createdAt, changesetId }) => {
-        const { posting } = drafted[index]!;
+        const { posting, paidAmount } = drafted[index]!;
         return {
           id: id.toString(), kind: posting.kind, userId: posting.userId, assetCode: posting.assetCode, amount: posting.amount,
+          paidAmount, freeAmount: posting.amount - paidAmount,
           idempotencyKey: scope.key, reference: posting.reference, metadata: posting.metadata ?? null, createdAt,
           reversesId: posting.reversesId?.toString() ?? null, holdId: posting.holdId?.toString() ?? null,
           counterpartyUserId: posting.counterpartyUserId ?? null, changesetId: changesetId?.toString() ?? null,
@@ -136,22 +138,27 @@ export class MoneyEngine {
     op: MoneyOperation<R, L, E, A>,
     refs: WalletRef[],
   ): Promise<{ kind: 'decided'; book: LedgerBook; verdict: Verdict<E>; loaded: L } | { kind: 'prior'; prior: RecordedOutcome }> {
-    const locked = await moneyStore.lock(tx, refs, scope);
+    const locked = await moneyStore.lock(tx, refs, scope, op.postingsMax ?? 1);
     if (locked.prior) return { kind: 'prior', prior: locked.prior };
     if (locked.wallets.some((w) => w.lastXact >= locked.xact)) throw new TransactionOrderConflict();
     const holding = locked.wallets.filter((w) => w.mayHaveHolds).map((w) => w.id);
     // The hint comes from the locked rows' newest versions: false means no ACTIVE hold, no sum.
-    const held = holding.length > 0 ? await moneyStore.held(tx, holding) : new Map<bigint, bigint>();
-    const wallets: BookWallet[] = locked.wallets.map((w) => ({ ...w, held: held.get(w.id) ?? 0n }));
+    const held = holding.length > 0 ? await moneyStore.held(tx, holding) : new Map<bigint, { held: bigint; reserved: Map<bigint, bigint> }>();
+    const wallets: BookWallet[] = locked.wallets.map((w) => ({ ...w, held: held.get(w.id)?.held ?? 0n, reserved: held.get(w.id)?.reserved ?? new Map() }));
     const present = new Set(wallets.map((w) => walletKey(w)));
     for (const ref of uniqueRefs(op.creates)) {
-      if (!present.has(walletKey(ref))) wallets.push({ ...ref, id: placeholderId, balance: 0n, held: 0n, lastSequence: 0n, updatedAt: locked.now });
+      if (!present.has(walletKey(ref))) {
+        wallets.push({
+          ...ref, id: placeholderId, balance: 0n, held: 0n, lastSequence: 0n, updatedAt: locked.now, lots: [], reserved: new Map(),
+          frozen: locked.frozenUsers.has(ref.userId), bonusDay: null, bonusToday: 0n, transferOutDay: null, transferOutToday: 0n,
+        });
+      }
     }
-    const book = new LedgerBook(wallets, locked.now);
+    const book = new LedgerBook(wallets, locked.now, locked.limits, locked.frozenUsers, locked.ids);
     const loaded = (op.load ? await op.load(tx, book) : undefined) as L;
     book.begin();
     const verdict = op.decide(book, loaded);
-    if (verdict.kind === 'refuse') book.rollback();
+    if (verdict.kind !== 'accept') book.rollback();
     return { kind: 'decided', book, verdict, loaded };
   }
 

@@ -3,7 +3,8 @@ import type { RefusalCode, RefusalDetail } from '../../shared/errors';
 import { activeHoldSql } from '../holds/holds.sql';
 import { walletEventsChannel } from '../subscriptions/wallet-events';
 import type { DraftedPosting, WalletChange } from './book';
-import type { BookWallet, KeyOutcome, RecordedOutcome, WalletRef } from './money.types';
+import { fromStored, nextExpiry, toStored, type StoredLot } from './lots';
+import type { BookWallet, KeyOutcome, LimitsOf, RecordedOutcome, WalletRef } from './money.types';
 
 /** Who is deciding under which key: the key's scope and the request's fingerprint. */
 export type KeyScope = KeyOutcome;
@@ -14,6 +15,12 @@ export interface Locked {
   /** This database transaction's id (xid8 as a number). */
   xact: bigint;
   now: Date;
+  /** The limits of the assets named, as of now. */
+  limits: Map<string, LimitsOf>;
+  /** Users frozen as a whole (for wallets that do not exist yet). */
+  frozenUsers: Set<string>;
+  /** Transaction ids allocated for the postings the decision may draft. */
+  ids: bigint[];
 }
 
 interface LockRow {
@@ -25,6 +32,15 @@ interface LockRow {
   updated_at: Date | null;
   may_have_holds: boolean | null;
   last_xact: bigint | null;
+  lots: StoredLot[] | null;
+  frozen: boolean | null;
+  bonus_day: number | null;
+  bonus_today: bigint | null;
+  transfer_out_day: number | null;
+  transfer_out_today: bigint | null;
+  limits_json: Record<string, Record<string, string | null>> | null;
+  frozen_users: string[] | null;
+  ids: string[] | null;
   prior_operation: string | null;
   prior_request_hash: string | null;
   prior_outcome: 'SUCCEEDED' | 'REFUSED' | null;
@@ -35,6 +51,13 @@ interface LockRow {
   prior_changeset_id: bigint | null;
   xact: string;
   now: Date;
+}
+
+/** What active holds reserve per lot, summed. */
+export function sumReservations(reservations: readonly { lotId: string; amount: string }[]): Map<bigint, bigint> {
+  const reserved = new Map<bigint, bigint>();
+  for (const r of reservations) reserved.set(BigInt(r.lotId), (reserved.get(BigInt(r.lotId)) ?? 0n) + BigInt(r.amount));
+  return reserved;
 }
 
 const json = (value: unknown): string => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
@@ -53,7 +76,7 @@ export const moneyStore = {
    * statement waited for a lock is not seen, and the unique index on the key then fails this
    * transaction's own outcome record, which makes it retry and replay the winner.
    */
-  async lock(tx: TxClient, refs: readonly WalletRef[], scope: KeyScope): Promise<Locked> {
+  async lock(tx: TxClient, refs: readonly WalletRef[], scope: KeyScope, idsCount: number): Promise<Locked> {
     const users = refs.map((ref) => ref.userId);
     const assets = refs.map((ref) => ref.assetCode);
     const rows = await tx.$queryRaw<LockRow[]>`/* lockWallets */
@@ -64,7 +87,9 @@ export const moneyStore = {
           SELECT DISTINCT hashtextextended(r.asset_code || E'\x1f' || r.user_id, 0) AS key FROM wanted r ORDER BY 1
         ) AS k
       ), locked AS (
-        SELECT w.id, w.user_id, w.asset_code, w.balance, w.last_sequence, w.updated_at, w.may_have_holds, w.last_xact
+        SELECT w.id, w.user_id, w.asset_code, w.balance, w.last_sequence, w.updated_at, w.may_have_holds, w.last_xact,
+          w.lots, w.frozen OR w.user_frozen AS frozen, w.bonus_day, w.bonus_today,
+          w.transfer_out_day, w.transfer_out_today
         FROM wallets w
         JOIN wanted r ON w.user_id = r.user_id AND w.asset_code = r.asset_code
         WHERE (SELECT count(*) FROM advisory) >= 0
@@ -72,6 +97,11 @@ export const moneyStore = {
         FOR UPDATE OF w
       )
       SELECT w.id, w.user_id, w.asset_code, w.balance, w.last_sequence, w.updated_at, w.may_have_holds, w.last_xact,
+        w.lots, w.frozen, w.bonus_day, w.bonus_today, w.transfer_out_day, w.transfer_out_today,
+        (SELECT json_object_agg(a.code, json_build_object('balanceMax', a.balance_max::text, 'dailyBonusMax', a.daily_bonus_max::text,
+           'dailyTransferOutMax', a.daily_transfer_out_max::text)) FROM assets a WHERE a.code = ANY(${assets}::text[])) AS limits_json,
+        (SELECT array_agg(f.user_id) FROM user_freezes f WHERE f.user_id = ANY(${users}::text[])) AS frozen_users,
+        (SELECT array_agg(nextval('transactions_id_seq')::text) FROM generate_series(1, ${idsCount}::int)) AS ids,
         i.operation AS prior_operation, i.request_hash AS prior_request_hash, i.outcome::text AS prior_outcome,
         i.error_code AS prior_error_code, i.error_detail AS prior_error_detail, i.transaction_id AS prior_transaction_id,
         i.hold_id AS prior_hold_id, i.changeset_id AS prior_changeset_id,
@@ -99,8 +129,20 @@ export const moneyStore = {
       .map((row) => ({
         id: row.id!, userId: row.user_id!, assetCode: row.asset_code!, balance: row.balance!, held: 0n,
         lastSequence: row.last_sequence!, updatedAt: row.updated_at!, mayHaveHolds: row.may_have_holds!, lastXact: row.last_xact!,
+        lots: (row.lots ?? []).map(fromStored), reserved: new Map<bigint, bigint>(), frozen: row.frozen === true,
+        bonusDay: row.bonus_day, bonusToday: row.bonus_today ?? 0n, transferOutDay: row.transfer_out_day, transferOutToday: row.transfer_out_today ?? 0n,
       }));
-    return { wallets, prior, xact: BigInt(first.xact), now: first.now };
+    const limits = new Map(
+      Object.entries(first.limits_json ?? {}).map(([code, l]) => [code, {
+        balanceMax: l.balanceMax == null ? null : BigInt(l.balanceMax),
+        dailyBonusMax: l.dailyBonusMax == null ? null : BigInt(l.dailyBonusMax),
+        dailyTransferOutMax: l.dailyTransferOutMax == null ? null : BigInt(l.dailyTransferOutMax),
+      }]),
+    );
+    return {
+      wallets, prior, xact: BigInt(first.xact), now: first.now, limits,
+      frozenUsers: new Set(first.frozen_users ?? []), ids: (first.ids ?? []).map((id) => BigInt(id)),
+    };
   },
 
   /**
@@ -109,12 +151,12 @@ export const moneyStore = {
    * the transaction this one waited for. Holds change only under their wallet's lock, so a
    * snapshot taken now sees every change up to the wallet's current version.
    */
-  async held(tx: TxClient, walletIds: bigint[]): Promise<Map<bigint, bigint>> {
-    const rows = await tx.$queryRaw<{ wallet_id: bigint; held: bigint }[]>`/* lockedWalletsHeld */
-      SELECT h.wallet_id, SUM(h.amount)::bigint AS held FROM holds h
+  async held(tx: TxClient, walletIds: bigint[]): Promise<Map<bigint, { held: bigint; reserved: Map<bigint, bigint> }>> {
+    const rows = await tx.$queryRaw<{ wallet_id: bigint; held: bigint; reservations: { lotId: string; amount: string }[][] }[]>`/* lockedWalletsHeld */
+      SELECT h.wallet_id, SUM(h.amount)::bigint AS held, jsonb_agg(h.reserved_lots) AS reservations FROM holds h
       WHERE h.wallet_id = ANY(${walletIds}::bigint[]) AND ${activeHoldSql}
       GROUP BY h.wallet_id`;
-    return new Map(rows.map((row) => [row.wallet_id, row.held]));
+    return new Map(rows.map((row) => [row.wallet_id, { held: row.held, reserved: sumReservations(row.reservations.flat()) }]));
   },
 
   /** Creates users and wallets that do not exist yet; safe when many first credits race. */
@@ -124,8 +166,9 @@ export const moneyStore = {
     await tx.$executeRaw`/* createWallets */
       WITH wanted AS (SELECT * FROM unnest(${users}::text[], ${assets}::text[]) AS r(user_id, asset_code)),
       new_users AS (INSERT INTO users (id) SELECT DISTINCT user_id FROM wanted ON CONFLICT (id) DO NOTHING)
-      INSERT INTO wallets (account_kind, user_id, asset_code)
-      SELECT 'USER', user_id, asset_code FROM wanted ORDER BY asset_code, user_id
+      INSERT INTO wallets (account_kind, user_id, asset_code, user_frozen)
+      SELECT 'USER', r.user_id, r.asset_code, EXISTS (SELECT 1 FROM user_freezes f WHERE f.user_id = r.user_id)
+      FROM wanted r ORDER BY r.asset_code, r.user_id
       ON CONFLICT (user_id, asset_code) DO NOTHING`;
   },
 
@@ -147,7 +190,7 @@ export const moneyStore = {
       changeset: isChangeset,
       holdId: drafted[0]?.posting.holdId ?? null,
       txs: drafted.map((d, i) => ({
-        i, kind: d.posting.kind, user_id: d.posting.userId, asset_code: d.posting.assetCode, amount: d.posting.amount,
+        i, id: d.id, paid_amount: d.paidAmount, kind: d.posting.kind, user_id: d.posting.userId, asset_code: d.posting.assetCode, amount: d.posting.amount,
         reference: d.posting.reference, metadata: d.posting.metadata ?? null, reverses_id: d.posting.reversesId ?? null,
         hold_id: d.posting.holdId ?? null, counterparty_user_id: d.posting.counterpartyUserId ?? null, leg_index: d.posting.legIndex ?? null,
       })),
@@ -163,46 +206,69 @@ export const moneyStore = {
           amount: e.leg.amount,
           sequence: e.sequence,
           balance_after: e.balanceAfter,
+          paid_after: e.paidAfter,
         })),
       ),
       wallets: changes.map((c) => ({
         id: c.wallet.id, balance_before: c.balanceBefore, sequence_before: c.sequenceBefore, balance: c.wallet.balance, sequence: c.wallet.lastSequence,
+        lots: c.wallet.lots.map(toStored), next_expiry: nextExpiry(c.wallet.lots)?.toISOString() ?? null,
+        bonus_day: c.wallet.bonusDay, bonus_today: c.wallet.bonusToday, transfer_out_day: c.wallet.transferOutDay, transfer_out_today: c.wallet.transferOutToday,
       })),
+      lots: drafted.flatMap((d) => d.newLots.map(({ walletId, lot }) => ({
+        id: lot.id, wallet_id: walletId, origin: lot.origin, amount: lot.remaining, expires_at: lot.expiresAt?.toISOString() ?? null,
+      }))),
+      movements: drafted.flatMap((d) => d.movements.map((m) => ({ transaction_id: d.id, lot_id: m.lotId, amount: m.amount }))),
     };
     const rows = await tx.$queryRaw<{ row_kind: string; id: bigint; at: Date | null; i: number | null; changeset_id: bigint | null }[]>`/* postTransactions */
       WITH doc AS (SELECT ${json(doc)}::jsonb AS d),
       changeset AS (SELECT CASE WHEN (doc.d->>'changeset')::boolean THEN nextval('changeset_id_seq') END AS id FROM doc),
       tx_in AS (
-        SELECT x.* FROM doc, jsonb_to_recordset(doc.d->'txs') AS x(i int, kind transaction_kind, user_id text, asset_code text,
-          amount bigint, reference text, metadata jsonb, reverses_id bigint, hold_id bigint, counterparty_user_id text, leg_index int)
+        SELECT x.* FROM doc, jsonb_to_recordset(doc.d->'txs') AS x(i int, id bigint, paid_amount bigint, kind transaction_kind, user_id text,
+          asset_code text, amount bigint, reference text, metadata jsonb, reverses_id bigint, hold_id bigint, counterparty_user_id text, leg_index int)
       ),
-      ids AS (SELECT tx_in.i, nextval('transactions_id_seq') AS id FROM tx_in),
+      ids AS (SELECT tx_in.i, tx_in.id FROM tx_in),
       tx AS (
-        INSERT INTO transactions (id, kind, client_id, idempotency_key, user_id, asset_code, amount, reference, metadata,
+        INSERT INTO transactions (id, kind, client_id, idempotency_key, user_id, asset_code, amount, paid_amount, reference, metadata,
           reverses_id, hold_id, counterparty_user_id, changeset_id, leg_index)
-        SELECT ids.id, t.kind, ${scope.clientId}, ${scope.key}, t.user_id, t.asset_code, t.amount, t.reference, t.metadata,
+        SELECT ids.id, t.kind, ${scope.clientId}, ${scope.key}, t.user_id, t.asset_code, t.amount, t.paid_amount, t.reference, t.metadata,
           t.reverses_id, t.hold_id, t.counterparty_user_id,
           CASE WHEN t.leg_index IS NULL THEN NULL ELSE (SELECT id FROM changeset) END, COALESCE(t.leg_index, 0)
         FROM tx_in t JOIN ids ON ids.i = t.i
         RETURNING id, created_at, changeset_id
       ),
       entries AS (
-        INSERT INTO ledger_entries (transaction_id, wallet_id, account_kind, user_id, asset_code, transaction_kind, direction, amount, sequence, balance_after)
-        SELECT ids.id, e.wallet_id, e.account_kind, e.user_id, e.asset_code, e.kind, e.direction, e.amount, e.sequence, e.balance_after
+        INSERT INTO ledger_entries (transaction_id, wallet_id, account_kind, user_id, asset_code, transaction_kind, direction, amount, sequence, balance_after, paid_after)
+        SELECT ids.id, e.wallet_id, e.account_kind, e.user_id, e.asset_code, e.kind, e.direction, e.amount, e.sequence, e.balance_after, e.paid_after
         FROM doc, jsonb_to_recordset(doc.d->'entries') AS e(t int, wallet_id bigint, account_kind account_kind, user_id text, asset_code text,
-          kind transaction_kind, direction entry_direction, amount bigint, sequence bigint, balance_after bigint)
+          kind transaction_kind, direction entry_direction, amount bigint, sequence bigint, balance_after bigint, paid_after bigint)
         JOIN ids ON ids.i = e.t
         RETURNING id, wallet_id, user_id, asset_code, sequence
       ),
       changed AS (
         UPDATE wallets w SET balance = u.balance, last_sequence = u.sequence, updated_at = clock_timestamp(),
-          last_xact = pg_current_xact_id()::text::bigint,
+          last_xact = pg_current_xact_id()::text::bigint, lots = u.lots, next_expiry = u.next_expiry,
+          bonus_day = u.bonus_day, bonus_today = u.bonus_today, transfer_out_day = u.transfer_out_day, transfer_out_today = u.transfer_out_today,
           -- Clear the holds hint once no hold is ACTIVE (this statement's snapshot is taken after the
           -- locks were granted, so it sees every hold change made under them).
           may_have_holds = w.may_have_holds AND EXISTS (SELECT 1 FROM holds h WHERE h.wallet_id = w.id AND h.status = 'ACTIVE')
-        FROM doc, jsonb_to_recordset(doc.d->'wallets') AS u(id bigint, balance_before bigint, sequence_before bigint, balance bigint, sequence bigint)
+        FROM doc, jsonb_to_recordset(doc.d->'wallets') AS u(id bigint, balance_before bigint, sequence_before bigint, balance bigint, sequence bigint,
+          lots jsonb, next_expiry timestamptz, bonus_day int, bonus_today bigint, transfer_out_day int, transfer_out_today bigint)
         WHERE w.id = u.id AND w.balance = u.balance_before AND w.last_sequence = u.sequence_before
         RETURNING w.id, w.updated_at
+      ),
+      new_lots AS (
+        INSERT INTO credit_lots (id, wallet_id, origin, amount, expires_at, created_at)
+        SELECT l.id, l.wallet_id, l.origin, l.amount, l.expires_at, tx.created_at
+        FROM doc, jsonb_to_recordset(doc.d->'lots') AS l(id bigint, wallet_id bigint, origin credit_origin, amount bigint, expires_at timestamptz)
+        JOIN tx ON tx.id = l.id
+        RETURNING id
+      ),
+      moved AS (
+        INSERT INTO lot_movements (transaction_id, lot_id, amount)
+        SELECT m.transaction_id, m.lot_id, m.amount
+        FROM doc, jsonb_to_recordset(doc.d->'movements') AS m(transaction_id bigint, lot_id bigint, amount bigint)
+        -- After the transactions and the new lots (foreign keys): only through them.
+        WHERE (SELECT count(*) FROM tx) > 0 AND (SELECT count(*) FROM new_lots) >= 0
       ),
       outcome AS (
         INSERT INTO idempotency_keys (client_id, key, operation, request_hash, outcome, transaction_id, hold_id, changeset_id)

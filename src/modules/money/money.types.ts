@@ -2,6 +2,7 @@ import type { TxClient } from '../../shared/db/prisma';
 import type { RefusalCode, RefusalDetail } from '../../shared/errors';
 import type { PriorOutcome } from '../../shared/idempotency';
 import type { AccountKind, EntryDirection, Transaction, TransactionKind } from '../ledger/ledger.types';
+import type { CreditOrigin, Lot, LotAmount } from './lots';
 
 /** A user's wallet of one asset, named as the API names it. */
 export interface WalletRef {
@@ -14,16 +15,48 @@ export const walletKey = (ref: WalletRef): string => `${ref.assetCode}\u0000${re
 /** A user wallet as the engine holds it under its row lock, changed in memory as postings apply. */
 export interface BookWallet extends WalletRef {
   id: bigint;
+  /** The ledger balance: the sum of the wallet's entries (expired lots not yet swept included). */
   balance: bigint;
   /** The sum of the wallet's ACTIVE, unexpired holds. */
   held: bigint;
   lastSequence: bigint;
   updatedAt: Date;
+  /** The live lots; their remainders sum to `balance`. */
+  lots: Lot[];
+  /** What ACTIVE, unexpired holds reserve on each lot. */
+  reserved: Map<bigint, bigint>;
+  /** The wallet or its user is frozen. */
+  frozen: boolean;
+  /** The limits' per-UTC-day counters: the day they count (days since 1970-01-01) and what they counted. */
+  bonusDay: number | null;
+  bonusToday: bigint;
+  transferOutDay: number | null;
+  transferOutToday: bigint;
 }
+
+/** An asset's limits as read under the locks (null: no limit). */
+export interface LimitsOf {
+  balanceMax: bigint | null;
+  dailyBonusMax: bigint | null;
+  dailyTransferOutMax: bigint | null;
+}
+
+/** How a user leg changes the wallet's lots. */
+export type LotPlan =
+  /** A credit that makes a new lot (its id is the transaction's). */
+  | { kind: 'new'; origin: CreditOrigin; expiresAt: Date | null }
+  /** A credit that puts drawn amounts back into the lots they came from (a debit's reversal). */
+  | { kind: 'restore'; amounts: LotAmount[]; lots: Lot[] }
+  /** A debit in the contract's order; `first` is drawn before all others (a credit's own reversal). */
+  | { kind: 'draw'; first?: bigint }
+  /** A debit that consumes what a hold reserved, in reservation order (a capture). */
+  | { kind: 'reserved'; amounts: LotAmount[] }
+  /** A debit of one lot's expired, unreserved remainder (an expiry). */
+  | { kind: 'lot'; lotId: bigint };
 
 /** One side of a posting: a user wallet, or one of the asset's system accounts. */
 export type Leg =
-  | { account: AccountKind.USER; wallet: WalletRef; direction: EntryDirection; amount: bigint }
+  | { account: AccountKind.USER; wallet: WalletRef; direction: EntryDirection; amount: bigint; lots?: LotPlan }
   | { account: Exclude<AccountKind, AccountKind.USER>; direction: EntryDirection; amount: bigint };
 
 /** One transaction a decision posts: its row, and its legs (any number, summing to zero). */
@@ -49,7 +82,9 @@ export interface Posting {
  */
 export type Verdict<E = undefined> =
   | { kind: 'accept'; effect?: E }
-  | { kind: 'refuse'; code: RefusalCode; detail?: RefusalDetail };
+  | { kind: 'refuse'; code: RefusalCode; detail?: RefusalDetail }
+  /** Nothing to do (a sweep that found its work done): nothing is written, the key stays unused. */
+  | { kind: 'skip' };
 
 /** What a key already decided, as recorded in idempotency_keys. */
 export type RecordedOutcome = PriorOutcome;
@@ -88,6 +123,8 @@ export interface MoneyOperation<R, L = undefined, E = undefined, A = undefined> 
   wallets: WalletRef[];
   /** The wallets the operation credits: created (at balance 0) when missing. Others may be absent. */
   creates: WalletRef[];
+  /** How many transactions the decision may post (ids are allocated for them up front); default 1. */
+  postingsMax?: number;
   /** Reads under the wallets' locks, e.g. the hold a capture acts on. */
   load?(tx: TxClient, book: Book): Promise<L>;
   /**
@@ -116,6 +153,15 @@ export interface Book {
   available(ref: WalletRef): bigint;
   /** The database clock when the locks were granted (expiry is judged by it). */
   now: Date;
+  /** The asset's limits, read under the locks. */
+  limits(assetCode: string): LimitsOf;
+  /** True when the wallet or its user is frozen (a user freeze covers wallets not created yet). */
+  frozen(ref: WalletRef): boolean;
+  /** BONUS credited to the wallet today (UTC), and TRANSFER sent from it today. */
+  bonusToday(ref: WalletRef): bigint;
+  transferOutToday(ref: WalletRef): bigint;
+  /** The wallet as reads show it: expired, unreserved remainders no longer count. */
+  view(ref: WalletRef): { balance: bigint; available: bigint; paid: bigint; free: bigint };
 }
 
 /** The book as a decision drafts on it. */
@@ -125,6 +171,10 @@ export interface Draft extends Book {
    * below zero: a rule checks `available` first and refuses, so a failed assertion is a bug.
    */
   post(posting: Posting): void;
-  /** Changes a wallet's held amount (a hold placed, captured or released). */
-  hold(ref: WalletRef, delta: bigint): void;
+  /**
+   * Reserves `amount` on the wallet's lots in debit order for a new hold and returns what it
+   * reserved where; `release` gives a hold's reservations back (capture, release).
+   */
+  reserve(ref: WalletRef, amount: bigint): LotAmount[];
+  release(ref: WalletRef, amount: bigint, reservations: readonly LotAmount[]): void;
 }

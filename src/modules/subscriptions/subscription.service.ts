@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../../../generated/prisma/client';
 import { assertCanReadUser } from '../../shared/auth/authorize';
+import { WalletStatus } from '../wallet/wallet.types';
 import type { Principal } from '../../shared/auth/principal';
 import { AppError, ErrorCode, badUserInput, isDatabaseUnavailable, serviceUnavailable } from '../../shared/errors';
 import { logger } from '../../shared/logger';
@@ -135,13 +136,18 @@ export class SubscriptionService {
     // `available` needs the wallet's holds, which have no entries: it is the balance after each
     // entry minus the holds active now (exact for a live change, approximate for old history).
     const rows = await subscriptionStore.findEntriesAfterSequenceWithHeld(this.prisma, userId, assetCode, cursor, this.pageSize);
-    return rows.map(({ held, ...entry }) => ({
+    return rows.map(({ held, paidAfter, frozen, ...entry }) => ({
       entry,
       wallet: {
         userId,
         assetCode,
         balance: entry.balanceAfter,
         available: entry.balanceAfter > held ? entry.balanceAfter - held : 0n,
+        // The split recorded with the entry; the status as it is now.
+        paid: paidAfter ?? 0n,
+        free: entry.balanceAfter - (paidAfter ?? 0n),
+        expiring: [],
+        status: frozen ? WalletStatus.FROZEN : WalletStatus.ACTIVE,
         lastSequence: entry.sequence,
         updatedAt: entry.createdAt,
       },

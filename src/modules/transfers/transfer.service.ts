@@ -11,7 +11,7 @@ import { ledgerStore } from '../ledger/ledger.store';
 import { AccountKind, EntryDirection, TransactionKind } from '../ledger/ledger.types';
 import type { MoneyEngine } from '../money/money.engine';
 import { walletKey, type MoneyOperation, type WalletRef } from '../money/money.types';
-import { bookWallet, draftPlain, type PlainKind, type WalletService } from '../wallet/wallet.service';
+import { assertLotExpiryAhead, bookWallet, creditRefusal, draftPlain, limitExceeded, validateLotExpiry, type PlainKind, type WalletService } from '../wallet/wallet.service';
 import type { ChangesetInput, ChangesetPayload, UserTransferInput, UserTransferPayload } from './transfer.types';
 
 const legKinds: ReadonlySet<TransactionKind> = new Set([TransactionKind.TOPUP, TransactionKind.BONUS, TransactionKind.SPEND]);
@@ -57,21 +57,27 @@ export class TransferService {
       wallets: [from, to],
       creates: [to],
       decide: (draft) => {
+        // A frozen wallet refuses both sides of a transfer.
+        if (draft.frozen(from) || draft.frozen(to)) return { kind: 'refuse', code: ErrorCode.WALLET_FROZEN };
         if (draft.available(from) < amount) return { kind: 'refuse', code: ErrorCode.INSUFFICIENT_FUNDS };
-        if (draft.find(to)!.balance + amount > limits.amountMax) {
-          throw badUserInput('The transfer would take the recipient beyond the largest amount a wallet can hold.', 'amount');
+        const { dailyTransferOutMax } = draft.limits(asset.code);
+        if (dailyTransferOutMax !== null && draft.transferOutToday(from) + amount > dailyTransferOutMax) {
+          return limitExceeded('dailyTransferOutMax', dailyTransferOutMax, draft.transferOutToday(from));
         }
+        const refused = creditRefusal(draft, TransactionKind.TRANSFER, to, amount);
+        if (refused) return refused;
+        // The sender's lots are drawn in the debit order; the recipient gets one FREE lot.
         draft.post({
           kind: TransactionKind.TRANSFER, userId: fromUserId, assetCode: asset.code, amount, reference, metadata, counterpartyUserId: toUserId,
           legs: [
             { account: AccountKind.USER, wallet: from, direction: EntryDirection.DEBIT, amount },
-            { account: AccountKind.USER, wallet: to, direction: EntryDirection.CREDIT, amount },
+            { account: AccountKind.USER, wallet: to, direction: EntryDirection.CREDIT, amount, lots: { kind: 'new', origin: 'FREE', expiresAt: null } },
           ],
         });
         return { kind: 'accept' };
       },
       answer: ([transaction], _applied, book) => ({
-        transaction: transaction!, from: bookWallet(book.find(from)!), to: bookWallet(book.find(to)!), replayed: false,
+        transaction: transaction!, from: bookWallet(book, from), to: bookWallet(book, to), replayed: false,
       }),
       replay: async ({ transactionId }) => {
         const { transaction } = await this.wallet.replayTransaction(transactionId);
@@ -98,7 +104,12 @@ export class TransferService {
     const legs = input.legs.map((leg, index) => {
       const field = `legs[${index}]`;
       if (!legKinds.has(leg.kind)) throw badUserInput(`${field}.kind must be TOPUP, BONUS or SPEND.`, `${field}.kind`);
-      return { userId: validateUserId(leg.userId, `${field}.userId`), asset: leg.asset, kind: leg.kind as PlainKind, amount: requirePositiveAmount(leg.amount, `${field}.amount`) };
+      const expiresAt = validateLotExpiry(leg.expiresAt, `${field}.expiresAt`);
+      if (expiresAt && leg.kind === TransactionKind.SPEND) throw badUserInput(`${field}.expiresAt is for credit legs only.`, `${field}.expiresAt`);
+      return {
+        userId: validateUserId(leg.userId, `${field}.userId`), asset: leg.asset, kind: leg.kind as PlainKind,
+        amount: requirePositiveAmount(leg.amount, `${field}.amount`), expiresAt,
+      };
     });
     const idempotencyKey = validateIdempotencyKey(input.idempotencyKey);
     const reference = validateOptionalText(input.reference, 'reference', limits.referenceLengthMax);
@@ -110,19 +121,22 @@ export class TransferService {
     const op: MoneyOperation<ChangesetPayload> = {
       name: 'applyChangeset',
       requestHash: hashRequest('applyChangeset', {
-        legs: resolved.map((leg) => ({ userId: leg.userId, asset: leg.wallet.assetCode, kind: leg.kind, amount: leg.amount })), reference, metadata,
+        legs: resolved.map((leg) => ({ userId: leg.userId, asset: leg.wallet.assetCode, kind: leg.kind, amount: leg.amount, ...(leg.expiresAt ? { expiresAt: leg.expiresAt } : {}) })),
+        reference, metadata,
       }),
       wallets: touched,
       creates: resolved.filter((leg) => isCredit(leg.kind)).map((leg) => leg.wallet),
+      postingsMax: resolved.length,
       decide: (draft) => {
+        for (const [index, leg] of resolved.entries()) assertLotExpiryAhead(leg.expiresAt, draft.now, `legs[${index}].expiresAt`);
         for (const [index, leg] of resolved.entries()) {
-          const refused = draftPlain(draft, leg.kind, leg.wallet, leg.amount, { reference, metadata, legIndex: index });
+          const refused = draftPlain(draft, leg.kind, leg.wallet, leg.amount, { reference, metadata, legIndex: index }, leg.expiresAt);
           if (refused && refused.kind === 'refuse') return { ...refused, detail: { ...refused.detail, leg: index } };
         }
         return { kind: 'accept' };
       },
       answer: (transactions, _applied, book) => ({
-        changesetId: transactions[0]!.changesetId!, transactions, wallets: touched.map((ref) => bookWallet(book.find(ref)!)), replayed: false,
+        changesetId: transactions[0]!.changesetId!, transactions, wallets: touched.map((ref) => bookWallet(book, ref)), replayed: false,
       }),
       replay: async ({ changesetId }) => {
         if (changesetId === null) throw new Error('invariant: a succeeded changeset key without its changeset');

@@ -1,5 +1,5 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { GraphQLJSON } from 'graphql-scalars';
+import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
 import { AmountScalar } from '../../shared/money';
 import { Transaction, TransactionKind } from '../ledger/ledger.types';
 import { Wallet } from '../wallet/wallet.types';
@@ -56,6 +56,9 @@ export class ChangesetLegInput {
 
   @Field(() => AmountScalar)
   amount!: bigint;
+
+  @Field(() => GraphQLDateTime, { nullable: true, description: 'Credit legs only.' })
+  expiresAt?: Date | null;
 }
 
 @InputType({ description: 'v2' })

@@ -3,7 +3,7 @@ import { GraphQLDateTime } from 'graphql-scalars';
 import type { GatewayContext } from '../../app/context';
 import { requireAsset } from '../assets/asset.fields';
 import { Asset } from '../assets/asset.types';
-import { BonusInput, SpendInput, TopupInput, TransferPayload, Wallet } from './wallet.types';
+import { BonusInput, SpendInput, TopupInput, TransferPayload, Wallet, WalletStatus } from './wallet.types';
 
 @Resolver(() => Wallet)
 export class WalletResolver {
@@ -35,6 +35,19 @@ export class WalletResolver {
   @Mutation(() => TransferPayload, { description: 'Credits spent by the user: user -> revenue. Fails with INSUFFICIENT_FUNDS rather than going below zero.' })
   spend(@Arg('input', () => SpendInput) input: SpendInput, @Ctx() ctx: GatewayContext): Promise<TransferPayload> {
     return ctx.services.wallet.spend(ctx.principal, input);
+  }
+
+  @Mutation(() => [Wallet], {
+    description: 'v2, admins. With asset, that one wallet (created at balance 0 if the user\nnever had it). Without asset, the user as a whole: every wallet they have\nand any they get later. A wallet reads FROZEN while it or its user is\nfrozen; each of the two is set and cleared on its own. Answers the user\'s\nwallets, one per asset, as balances does.',
+  })
+  setWalletStatus(
+    @Arg('userId', () => ID) userId: string,
+    @Arg('asset', () => ID, { nullable: true }) asset: string | null,
+    @Arg('status', () => WalletStatus) status: WalletStatus,
+    @Arg('reason', () => String, { nullable: true }) reason: string | null,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Wallet[]> {
+    return ctx.services.walletStatus.setStatus(ctx.principal, userId, asset, status, reason);
   }
 
   @FieldResolver(() => Asset)

@@ -10,9 +10,11 @@ import type { AssetService } from '../assets/asset.service';
 import { ledgerStore } from '../ledger/ledger.store';
 import { AccountKind, EntryDirection, TransactionKind } from '../ledger/ledger.types';
 import type { MoneyEngine } from '../money/money.engine';
-import type { BookWallet, Draft, MoneyOperation, Posting, Verdict, WalletRef } from '../money/money.types';
+import type { Book, Draft, LotPlan, MoneyOperation, Posting, Verdict, WalletRef } from '../money/money.types';
 import { walletStore, type WalletRow } from './wallet.store';
-import type { TransferInput, TransferPayload, Wallet } from './wallet.types';
+import { WalletStatus, type CreditLot, type CreditOrigin, type TransferInput, type TransferPayload, type Wallet } from './wallet.types';
+import { debitOrder, expiredUnreserved, fromStored, isExpired, split, type Lot } from '../money/lots';
+import { sumReservations } from '../money/money.store';
 
 export type PlainKind = TransactionKind.TOPUP | TransactionKind.BONUS | TransactionKind.SPEND;
 type SystemAccount = Exclude<AccountKind, AccountKind.USER>;
@@ -34,55 +36,125 @@ export function userSystemPosting(
   account: SystemAccount,
   amount: bigint,
   extra: Pick<Posting, 'reference' | 'metadata'> & Partial<Posting>,
+  lots?: LotPlan,
 ): Posting {
   return {
     kind, userId: wallet.userId, assetCode: wallet.assetCode, amount, ...extra,
     legs: [
-      { account: AccountKind.USER, wallet, direction: userDirection, amount },
+      { account: AccountKind.USER, wallet, direction: userDirection, amount, ...(lots ? { lots } : {}) },
       { account, direction: opposite(userDirection), amount },
     ],
   };
 }
 
+/** LIMIT_EXCEEDED with the limit, its value and what could still be accepted. */
+export function limitExceeded(limit: 'balanceMax' | 'dailyBonusMax' | 'dailyTransferOutMax', max: bigint, used: bigint): Verdict {
+  const remaining = max > used ? max - used : 0n;
+  return { kind: 'refuse', code: ErrorCode.LIMIT_EXCEEDED, detail: { limit, max: max.toString(), remaining: remaining.toString() } };
+}
+
 /**
- * The rule of a plain movement on a draft: a debit needs the amount available, a credit must keep
- * the balance within the largest amount a wallet can hold. Shared by topup/bonus/spend and by
- * the legs of a changeset.
+ * The rule of a credit to a user wallet (topup, bonus, a changeset's credit leg, a transfer's
+ * recipient): balanceMax, dailyBonusMax for a BONUS, and the largest amount a wallet can hold.
+ * Credits apply to frozen wallets. Undefined when the credit may go ahead.
  */
-export function draftPlain(draft: Draft, kind: PlainKind, wallet: WalletRef, amount: bigint, extra: Pick<Posting, 'reference' | 'metadata'> & Partial<Posting>): Verdict | undefined {
-  const rule = plainRules[kind];
-  if (rule.userDirection === EntryDirection.DEBIT && draft.available(wallet) < amount) {
-    return { kind: 'refuse', code: ErrorCode.INSUFFICIENT_FUNDS };
+export function creditRefusal(draft: Draft, kind: TransactionKind, wallet: WalletRef, amount: bigint): Verdict | undefined {
+  const { balanceMax, dailyBonusMax } = draft.limits(wallet.assetCode);
+  const balance = draft.view(wallet).balance;
+  if (balanceMax !== null && balance + amount > balanceMax) return limitExceeded('balanceMax', balanceMax, balance);
+  if (kind === TransactionKind.BONUS && dailyBonusMax !== null && draft.bonusToday(wallet) + amount > dailyBonusMax) {
+    return limitExceeded('dailyBonusMax', dailyBonusMax, draft.bonusToday(wallet));
   }
-  if (rule.userDirection === EntryDirection.CREDIT && (draft.find(wallet)?.balance ?? 0n) + amount > limits.amountMax) {
+  if ((draft.find(wallet)?.balance ?? 0n) + amount > limits.amountMax) {
     throw badUserInput('The credit would take the balance beyond the largest amount a wallet can hold.', 'amount');
   }
-  draft.post(userSystemPosting(kind, wallet, rule.userDirection, rule.account, amount, extra));
   return undefined;
 }
 
-export function toWallet(row: Pick<WalletRow, 'user_id' | 'asset_code' | 'balance' | 'held' | 'last_sequence' | 'updated_at'>): Wallet {
+/**
+ * The rule of a plain movement on a draft, shared by topup/bonus/spend and the legs of a
+ * changeset. A debit: WALLET_FROZEN, then INSUFFICIENT_FUNDS, drawn from the lots in the
+ * contract's order. A credit: the limits, then a new lot (PAID for a topup, FREE for a bonus).
+ */
+export function draftPlain(
+  draft: Draft,
+  kind: PlainKind,
+  wallet: WalletRef,
+  amount: bigint,
+  extra: Pick<Posting, 'reference' | 'metadata'> & Partial<Posting>,
+  expiresAt: Date | null = null,
+): Verdict | undefined {
+  const rule = plainRules[kind];
+  if (rule.userDirection === EntryDirection.DEBIT) {
+    if (draft.frozen(wallet)) return { kind: 'refuse', code: ErrorCode.WALLET_FROZEN };
+    if (draft.available(wallet) < amount) return { kind: 'refuse', code: ErrorCode.INSUFFICIENT_FUNDS };
+    draft.post(userSystemPosting(kind, wallet, rule.userDirection, rule.account, amount, extra));
+    return undefined;
+  }
+  const refused = creditRefusal(draft, kind, wallet, amount);
+  if (refused) return refused;
+  const lots = { kind: 'new' as const, origin: kind === TransactionKind.TOPUP ? ('PAID' as const) : ('FREE' as const), expiresAt };
+  draft.post(userSystemPosting(kind, wallet, rule.userDirection, rule.account, amount, extra, lots));
+  return undefined;
+}
+
+/**
+ * A credit lot's expiry: in the future (judged when the decision runs, so that a retry after it
+ * passed replays rather than fails) and at most 10 years ahead (judged at once).
+ */
+export function validateLotExpiry(expiresAt: Date | null | undefined, field: string): Date | null {
+  if (expiresAt === undefined || expiresAt === null) return null;
+  if (expiresAt.getTime() - Date.now() > limits.lotExpiryHorizonMaxMs) throw badUserInput(`${field} must be at most 10 years ahead.`, field);
+  return expiresAt;
+}
+
+export function assertLotExpiryAhead(expiresAt: Date | null, now: Date, field: string): void {
+  if (expiresAt && expiresAt.getTime() <= now.getTime()) throw badUserInput(`${field} must be in the future.`, field);
+}
+
+/** Lots with an expiry that have not expired, soonest first, at most 20. */
+function expiringLots(lots: readonly Lot[], now: Date): CreditLot[] {
+  return lots
+    .filter((lot) => lot.expiresAt !== null && !isExpired(lot, now) && lot.remaining > 0n)
+    .sort(debitOrder)
+    .slice(0, limits.expiringLotsListedMax)
+    .map((lot) => ({ origin: lot.origin as CreditOrigin, amount: lot.remaining, expiresAt: lot.expiresAt, createdAt: lot.createdAt }));
+}
+
+/** A wallet from its lots: expired, unreserved remainders no longer count in any figure. */
+function liveWallet(base: Pick<Wallet, 'userId' | 'assetCode' | 'lastSequence' | 'updatedAt'>, balance: bigint, held: bigint, lots: Lot[], reserved: ReadonlyMap<bigint, bigint>, frozen: boolean, now: Date): Wallet {
+  const shown = balance - expiredUnreserved(lots, reserved, now);
+  // Wallets from before lots existed may hold more than their lots: that part reads as FREE.
+  const { paid } = split(lots, reserved, now);
   return {
-    userId: row.user_id,
-    assetCode: row.asset_code,
-    balance: row.balance,
-    available: row.balance - row.held,
-    lastSequence: row.last_sequence,
-    updatedAt: row.updated_at,
+    ...base, balance: shown, available: shown - held, paid, free: shown - paid, expiring: expiringLots(lots, now),
+    status: frozen ? WalletStatus.FROZEN : WalletStatus.ACTIVE,
   };
+}
+
+export function toWallet(row: WalletRow): Wallet {
+  const base = { userId: row.user_id, assetCode: row.asset_code, lastSequence: row.last_sequence, updatedAt: row.updated_at };
+  if (row.lots === undefined) {
+    // A balance at an instant: the split recorded with the entry (entries from before lots: FREE).
+    const paid = row.paid_after ?? 0n;
+    return { ...base, balance: row.balance, available: row.balance - row.held, paid, free: row.balance - paid, expiring: [], status: row.frozen ? WalletStatus.FROZEN : WalletStatus.ACTIVE };
+  }
+  return liveWallet(base, row.balance, row.held, row.lots.map(fromStored), sumReservations(row.reserved_lots ?? []), row.frozen === true, row.now ?? new Date());
 }
 
 /** A locked wallet as the API shows it after a decision. */
-export function bookWallet(wallet: BookWallet): Wallet {
-  return {
-    userId: wallet.userId, assetCode: wallet.assetCode, balance: wallet.balance, available: wallet.balance - wallet.held,
-    lastSequence: wallet.lastSequence, updatedAt: wallet.updatedAt,
-  };
+export function bookWallet(book: Book, ref: WalletRef): Wallet {
+  const wallet = book.find(ref);
+  if (!wallet) throw new Error(`invariant: wallet ${ref.userId}/${ref.assetCode} is not in the book`);
+  const now = book.now;
+  const frozen = book.frozen(ref);
+  const base = { userId: wallet.userId, assetCode: wallet.assetCode, lastSequence: wallet.lastSequence, updatedAt: wallet.updatedAt };
+  return liveWallet(base, wallet.balance, wallet.held, wallet.lots, wallet.reserved, frozen, now);
 }
 
-/** A wallet that never received anything reads as balance 0. */
-export function emptyWallet(userId: string, assetCode: string, at: Date): Wallet {
-  return { userId, assetCode, balance: 0n, available: 0n, lastSequence: 0n, updatedAt: at };
+/** A wallet that never received anything reads as balance 0 (FROZEN when its user is). */
+export function emptyWallet(userId: string, assetCode: string, at: Date, frozen = false): Wallet {
+  return { userId, assetCode, balance: 0n, available: 0n, lastSequence: 0n, updatedAt: at, paid: 0n, free: 0n, expiring: [], status: frozen ? WalletStatus.FROZEN : WalletStatus.ACTIVE };
 }
 
 /**
@@ -154,16 +226,21 @@ export class WalletService {
     const amount = requirePositiveAmount(input.amount);
     const reference = validateOptionalText(input.reference, 'reference', limits.referenceLengthMax);
     const metadata = validateMetadata(input.metadata);
+    const expiresAt = validateLotExpiry(input.expiresAt, 'expiresAt');
     const { asset } = await this.assets.require(input.asset);
     const wallet: WalletRef = { userId, assetCode: asset.code };
     const credits = rule.userDirection === EntryDirection.CREDIT;
     const op: MoneyOperation<TransferPayload> = {
       name: rule.operation,
-      requestHash: hashRequest(rule.operation, { userId, asset: asset.code, amount, reference, metadata }),
+      // expiresAt joins the fingerprint only when given, so keys recorded before lots still replay.
+      requestHash: hashRequest(rule.operation, { userId, asset: asset.code, amount, reference, metadata, ...(expiresAt ? { expiresAt } : {}) }),
       wallets: [wallet],
       creates: credits ? [wallet] : [],
-      decide: (draft) => draftPlain(draft, kind, wallet, amount, { reference, metadata }) ?? { kind: 'accept' },
-      answer: ([transaction], _applied, book) => ({ transaction: transaction!, wallet: bookWallet(book.find(wallet)!), replayed: false }),
+      decide: (draft) => {
+        assertLotExpiryAhead(expiresAt, draft.now, 'expiresAt');
+        return draftPlain(draft, kind, wallet, amount, { reference, metadata }, expiresAt) ?? { kind: 'accept' };
+      },
+      answer: ([transaction], _applied, book) => ({ transaction: transaction!, wallet: bookWallet(book, wallet), replayed: false }),
       replay: ({ transactionId }) => this.replayTransaction(transactionId),
     };
     return this.engine.run(principal, idempotencyKey, op);

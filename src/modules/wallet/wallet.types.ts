@@ -1,7 +1,34 @@
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
 import { AmountScalar } from '../../shared/money';
 import { Transaction } from '../ledger/ledger.types';
+
+export enum CreditOrigin {
+  PAID = 'PAID',
+  FREE = 'FREE',
+}
+registerEnumType(CreditOrigin, { name: 'CreditOrigin', description: 'v2' });
+
+export enum WalletStatus {
+  ACTIVE = 'ACTIVE',
+  FROZEN = 'FROZEN',
+}
+registerEnumType(WalletStatus, { name: 'WalletStatus', description: 'v2' });
+
+@ObjectType({ description: 'v2: a credit lot that has not expired.' })
+export class CreditLot {
+  @Field(() => CreditOrigin)
+  origin!: CreditOrigin;
+
+  @Field(() => AmountScalar, { description: 'What is left of the lot, reserved amounts included.' })
+  amount!: bigint;
+
+  @Field(() => GraphQLDateTime, { nullable: true })
+  expiresAt!: Date | null;
+
+  @Field(() => GraphQLDateTime)
+  createdAt!: Date;
+}
 
 @ObjectType()
 export class Wallet {
@@ -21,6 +48,18 @@ export class Wallet {
 
   @Field(() => GraphQLDateTime)
   updatedAt!: Date;
+
+  @Field(() => AmountScalar, { description: 'v2: the part of balance that came from PAID credits.' })
+  paid!: bigint;
+
+  @Field(() => AmountScalar, { description: 'v2: the part of balance that came from FREE credits.' })
+  free!: bigint;
+
+  @Field(() => [CreditLot], { description: 'v2: lots with an expiry that have not expired, soonest first, at most 20 (always as of now).' })
+  expiring!: CreditLot[];
+
+  @Field(() => WalletStatus, { description: 'v2' })
+  status!: WalletStatus;
 }
 
 @ObjectType()
@@ -64,13 +103,21 @@ abstract class TransferInputBase extends WalletRequestInputBase {
   metadata?: unknown;
 }
 
+/** The fields of a credit: its lot may expire (not itself part of the schema). */
 @InputType()
-export class TopupInput extends TransferInputBase {}
+abstract class CreditInputBase extends TransferInputBase {
+  @Field(() => GraphQLDateTime, { nullable: true, description: "v2: the credit's lot expires then." })
+  expiresAt?: Date | null;
+}
 
 @InputType()
-export class BonusInput extends TransferInputBase {}
+export class TopupInput extends CreditInputBase {}
+
+@InputType()
+export class BonusInput extends CreditInputBase {}
 
 @InputType()
 export class SpendInput extends TransferInputBase {}
 
-export type TransferInput = TransferInputBase;
+/** topup, bonus and spend as the service takes them (only credits carry expiresAt). */
+export type TransferInput = TransferInputBase & { expiresAt?: Date | null };

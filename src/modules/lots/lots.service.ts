@@ -1,0 +1,75 @@
+import type { PrismaClient } from '../../../generated/prisma/client';
+import type { Principal } from '../../shared/auth/principal';
+import { limits } from '../../shared/limits';
+import { logger } from '../../shared/logger';
+import { AccountKind, EntryDirection, TransactionKind } from '../ledger/ledger.types';
+import type { MoneyEngine } from '../money/money.engine';
+import { isExpired } from '../money/lots';
+import type { MoneyOperation, WalletRef } from '../money/money.types';
+import { userSystemPosting } from '../wallet/wallet.service';
+import { lotsStore } from './lots.store';
+
+/** The sweep acts as a client of its own, never a token's (its issuer is not a configured one). */
+const sweeper: Principal = { subject: 'system:expiry-sweep', role: 'admin', issuer: 'wallet-gateway' };
+
+/**
+ * Expiry of credit lots. Reads stop counting a lot's unreserved remainder at its expiresAt; the
+ * sweep then takes it out of the ledger: one EXPIRY transaction per lot, user -> breakage, through
+ * the money engine like every other movement (so it locks the wallet, keeps sequences and lots
+ * exact, and notifies subscribers). It never takes what an ACTIVE hold still reserves.
+ */
+export class LotsService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly engine: MoneyEngine,
+  ) {}
+
+  /**
+   * One pass: every wallet whose soonest lot expiry has passed, a bounded number per pass. Safe on
+   * several replicas at once: candidates are picked with SKIP LOCKED, and each wallet's decision is
+   * taken under its row lock, under a key made of the wallet and its sequence, so two sweeps of the
+   * same state post once. Returns how many EXPIRY transactions it posted.
+   */
+  async sweepExpiredLots(): Promise<number> {
+    const due = await lotsStore.findWalletsWithExpiredLots(this.prisma, limits.expirySweepWalletsPerPass);
+    let posted = 0;
+    for (const wallet of due) {
+      try {
+        posted += await this.expire(wallet);
+      } catch (err) {
+        logger.warn({ err, walletId: wallet.id.toString() }, 'lot expiry of a wallet failed; retrying at the next pass');
+      }
+    }
+    if (posted > 0) logger.debug({ posted }, 'expired lots swept');
+    return posted;
+  }
+
+  private async expire(due: { id: bigint; userId: string; assetCode: string; lastSequence: bigint }): Promise<number> {
+    const wallet: WalletRef = { userId: due.userId, assetCode: due.assetCode };
+    const op: MoneyOperation<number> = {
+      name: 'expireLots',
+      requestHash: `${due.id}:${due.lastSequence}`,
+      wallets: [wallet],
+      creates: [],
+      postingsMax: limits.expiryPostingsPerWalletMax,
+      decide: (draft) => {
+        const locked = draft.find(wallet);
+        if (!locked) return { kind: 'skip' };
+        let count = 0;
+        for (const lot of locked.lots) {
+          if (count >= limits.expiryPostingsPerWalletMax || !isExpired(lot, draft.now)) continue;
+          const amount = lot.remaining - (locked.reserved.get(lot.id) ?? 0n);
+          if (amount <= 0n) continue;
+          draft.post(userSystemPosting(TransactionKind.EXPIRY, wallet, EntryDirection.DEBIT, AccountKind.BREAKAGE, amount, {
+            reference: `lot:${lot.id}`, metadata: null,
+          }, { kind: 'lot', lotId: lot.id }));
+          count += 1;
+        }
+        return count > 0 ? { kind: 'accept' } : { kind: 'skip' };
+      },
+      answer: (posted) => posted.length,
+      replay: async () => 0,
+    };
+    return this.engine.run(sweeper, `expiry:${due.id}:${due.lastSequence}`, op);
+  }
+}
