@@ -1,0 +1,34 @@
+import type { Registry } from 'prom-client';
+import type { PrismaClient } from '../../../generated/prisma/client';
+import type { Services } from '../../services';
+import type { Config } from '../../shared/config';
+import { EventService } from '../events/events.service';
+import { attachFeedServices } from '../events/feed-services';
+import { createFeedMetrics } from './webhook-metrics';
+import { startWebhookWorker, type WebhookWorker } from './webhook-worker';
+import { webhookStore } from './webhooks.store';
+import { WebhookService } from './webhooks.service';
+
+/**
+ * Wires the event feed into one gateway: the feed and webhook services (attached to the
+ * gateway's Services), their metrics, and the delivery worker, which every replica runs unless
+ * WEBHOOK_POLL_INTERVAL_MS is 0. The one call server.ts makes.
+ */
+export function startEventFeed(options: { services: Services; prisma: PrismaClient; config: Config; registry: Registry }): { stop(): Promise<void> } {
+  const { config, prisma } = options;
+  const policy = { production: config.NODE_ENV === 'production', allowedHosts: config.WEBHOOK_ALLOWED_HOSTS };
+  const events = new EventService(prisma);
+  attachFeedServices(options.services, { events, webhooks: new WebhookService(prisma, policy) });
+  const metrics = createFeedMetrics(options.registry, { feedLagSeconds: () => events.lagSeconds(), backlog: (cap) => webhookStore.backlog(prisma, cap) });
+  const worker: WebhookWorker | undefined = config.WEBHOOK_POLL_INTERVAL_MS > 0
+    ? startWebhookWorker({
+      prisma, policy, metrics,
+      pollIntervalMs: config.WEBHOOK_POLL_INTERVAL_MS,
+      backoffBaseMs: config.WEBHOOK_BACKOFF_BASE_MS,
+      backoffMaxMs: config.WEBHOOK_BACKOFF_MAX_MS,
+      retryWindowMs: config.WEBHOOK_RETRY_WINDOW_MS,
+      leaseMs: config.WEBHOOK_LEASE_MS,
+    })
+    : undefined;
+  return { stop: async () => worker?.stop() };
+}
