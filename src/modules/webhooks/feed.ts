@@ -2,6 +2,8 @@ import type { Registry } from 'prom-client';
 import type { PrismaClient } from '../../../generated/prisma/client';
 import type { Services } from '../../services';
 import type { Config } from '../../shared/config';
+import { limits } from '../../shared/limits';
+import { logger } from '../../shared/logger';
 import { EventService } from '../events/events.service';
 import { attachFeedServices } from '../events/feed-services';
 import { createFeedMetrics } from './webhook-metrics';
@@ -20,6 +22,11 @@ export function startEventFeed(options: { services: Services; prisma: PrismaClie
   const events = new EventService(prisma);
   attachFeedServices(options.services, { events, webhooks: new WebhookService(prisma, policy) });
   const metrics = createFeedMetrics(options.registry, { feedLagSeconds: () => events.lagSeconds(), backlog: (cap) => webhookStore.backlog(prisma, cap) });
+  if (config.WEBHOOK_LEASE_MS <= limits.webhookDeliveryTimeoutMs) {
+    // Allowed (tests use short leases with fast receivers), but a slow receiver can then see a
+    // second replica deliver to it while the first is still waiting: duplicates out of order.
+    logger.warn({ leaseMs: config.WEBHOOK_LEASE_MS, timeoutMs: limits.webhookDeliveryTimeoutMs }, 'WEBHOOK_LEASE_MS does not exceed the delivery timeout');
+  }
   const worker: WebhookWorker | undefined = config.WEBHOOK_POLL_INTERVAL_MS > 0
     ? startWebhookWorker({
       prisma, policy, metrics,
