@@ -49,18 +49,23 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number): numbe
 export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker {
   const abort = new AbortController();
   const slots: Promise<void>[] = [];
+  // Idle slots sleep; a slot that finds work wakes the others, since more is likely due.
+  const sleepers = new Set<() => void>();
+  const wakeAll = () => {
+    for (const wake of sleepers) wake();
+  };
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const onAbort = () => {
+      const wake = () => {
         clearTimeout(timer);
+        sleepers.delete(wake);
+        abort.signal.removeEventListener('abort', wake);
         resolve();
       };
-      const timer = setTimeout(() => {
-        abort.signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
+      const timer = setTimeout(wake, ms);
       timer.unref();
-      abort.signal.addEventListener('abort', onAbort, { once: true });
+      sleepers.add(wake);
+      abort.signal.addEventListener('abort', wake, { once: true });
     });
 
   const deliverBatch = async (claim: ClaimedWebhook, token: string): Promise<void> => {
@@ -96,7 +101,10 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
     }
   };
 
-  const runSlot = async (): Promise<void> => {
+  // Only the first slot polls at the poll interval; the others look rarely on their own and are
+  // woken when work turns up, so an idle gateway costs one small query per interval.
+  const runSlot = async (slot: number): Promise<void> => {
+    const idleMs = slot === 0 ? options.pollIntervalMs : options.pollIntervalMs * 8;
     while (!abort.signal.aborted) {
       let claimed = false;
       try {
@@ -104,6 +112,7 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
         const claim = await webhookStore.claim(options.prisma, token, options.leaseMs);
         if (claim) {
           claimed = true;
+          wakeAll();
           try {
             await deliverBatch(claim, token);
           } finally {
@@ -115,12 +124,12 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
         claimed = false;
       }
       // Straight on while there is work; otherwise wait for the next poll.
-      if (!claimed) await sleep(options.pollIntervalMs);
+      if (!claimed) await sleep(idleMs);
     }
   };
 
   const concurrency = options.concurrency ?? limits.webhookWorkerConcurrency;
-  for (let slot = 0; slot < concurrency; slot += 1) slots.push(runSlot());
+  for (let slot = 0; slot < concurrency; slot += 1) slots.push(runSlot(slot));
 
   let stopped: Promise<void> | undefined;
   return {
