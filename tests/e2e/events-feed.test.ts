@@ -45,6 +45,28 @@ async function drain(after: string | null, url = a.url): Promise<{ events: FeedE
   }
 }
 
+/**
+ * Drains until at least `count` events after `after` are served. The horizon is cluster-wide: a
+ * transaction still running anywhere on the server (another test file's database included) holds
+ * newer events back for a moment, so a test waits for them rather than expecting them at once.
+ */
+async function drainAtLeast(after: string | null, count: number, url = a.url): Promise<FeedEvent[]> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { events } = await drain(after, url);
+    if (events.length >= count) return events;
+    if (Date.now() > deadline) throw new Error(`the feed served ${events.length} of ${count} events within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** A cursor after every event committed so far (waiting for the horizon to pass them, see drainAtLeast). */
+async function settledCursor(): Promise<string | null> {
+  const committed = await a.database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
+  const events = await drainAtLeast(null, committed.rows[0]!.n);
+  return events.at(-1)?.cursor ?? null;
+}
+
 beforeAll(async () => {
   a = await startTestGateway('events_feed');
   const database = createDatabase({ connectionString: a.connectionString, poolMax: 10, connectTimeoutMs: 20_000, statementTimeoutMs: 30_000 });
@@ -61,7 +83,7 @@ afterAll(async () => {
 
 it('a consumer paging from a cursor taken before 200 concurrent topups sees every event once, with no gap', async () => {
   await topup('feed-warmup', 1);
-  const start = await drain(null);
+  const start = { cursor: await settledCursor() };
   expect(start.cursor).not.toBeNull();
   const users = Array.from({ length: 20 }, (_, i) => `feed-c-${i}`);
   // The consumer pages while the topups commit, as a real consumer would.
@@ -102,13 +124,13 @@ it('a consumer paging from a cursor taken before 200 concurrent topups sees ever
 }, 180_000);
 
 it('the feed is one order across two gateways on one database', async () => {
-  const start = await drain(null);
+  const start = { cursor: await settledCursor() };
   const posted: string[] = [];
   for (let i = 0; i < 10; i += 1) posted.push((await topup(`feed-rep-${i % 3}`, 5, i % 2 === 0 ? a.url : b.gateway.url)).transactionId);
   // Alternate the gateway the consumer reads each page from.
   const seen: FeedEvent[] = [];
   let cursor = start.cursor;
-  for (let page = 0; seen.length < 10 && page < 200; page += 1) {
+  for (let page = 0, deadline = Date.now() + 30_000; seen.length < 10 && Date.now() < deadline; page += 1) {
     const url = page % 2 === 0 ? a.url : b.gateway.url;
     const response = await fetch(url, {
       method: 'POST',
@@ -117,17 +139,18 @@ it('the feed is one order across two gateways on one database', async () => {
     }).then((r) => r.json() as Promise<any>);
     seen.push(...response.data.events.edges);
     cursor = response.data.events.pageInfo.endCursor;
+    if (response.data.events.edges.length === 0) await new Promise((resolve) => setTimeout(resolve, 25));
   }
   expect(seen.map((e) => e.node.transaction.id)).toEqual(posted);
-  const fromA = (await drain(start.cursor, a.url)).events.map((e) => e.node.id);
-  const fromB = (await drain(start.cursor, b.gateway.url)).events.map((e) => e.node.id);
+  const fromA = (await drainAtLeast(start.cursor, 10, a.url)).map((e) => e.node.id);
+  const fromB = (await drainAtLeast(start.cursor, 10, b.gateway.url)).map((e) => e.node.id);
   expect(fromA).toEqual(fromB);
   expect(fromA).toEqual(seen.map((e) => e.node.id));
 }, 120_000);
 
 it('a refused request produces no event', async () => {
   await topup('feed-poor', 10);
-  const start = await drain(null);
+  const start = { cursor: await settledCursor() };
   const before = await a.database.pool.query<{ n: string }>('SELECT count(*)::text AS n FROM events');
   const refused = await a.gql(`mutation($input: SpendInput!) { spend(input: $input) { transaction { id } } }`, {
     input: { userId: 'feed-poor', asset: 'GOLD_COINS', amount: '11', idempotencyKey: `feed-${++keyCounter}` },
@@ -140,7 +163,7 @@ it('a refused request produces no event', async () => {
 
 it('hold events carry the hold as each change left it: placed, released, captured, expired by the sweep', async () => {
   await topup('feed-holder', 100);
-  const start = await drain(null);
+  const start = { cursor: await settledCursor() };
   const place = async (key: string, expiresAt?: string) => {
     const response = await a.gql(`mutation($input: HoldInput!) { hold(input: $input) { hold { id } } }`, {
       input: { userId: 'feed-holder', asset: 'GOLD_COINS', amount: '10', idempotencyKey: key, expiresAt },
@@ -156,7 +179,7 @@ it('hold events carry the hold as each change left it: placed, released, capture
   const expiring = await place(`feed-h-${++keyCounter}`, new Date(Date.now() + 1500).toISOString());
   await new Promise((resolve) => setTimeout(resolve, 1700));
   await a.gateway.services.holds.sweepExpiredHolds();
-  const events = (await drain(start.cursor)).events.map((e) => e.node);
+  const events = (await drainAtLeast(start.cursor, 7)).map((e) => e.node);
   const view = events.map((e) => (e.type === 'HOLD' ? ['HOLD', e.hold.id, e.hold.status, e.hold.amount, e.hold.asset.code] : [e.type, e.transaction.kind]));
   expect(view).toEqual([
     ['HOLD', released, 'ACTIVE', '10', 'GOLD_COINS'],
@@ -172,10 +195,10 @@ it('hold events carry the hold as each change left it: placed, released, capture
 
 it('record_wallet_status_event records the wallet as the change left it (for freezes)', async () => {
   await topup('feed-frozen', 42);
-  const start = await drain(null);
+  const start = { cursor: await settledCursor() };
   const wallet = await a.database.pool.query<{ id: string }>(`SELECT id::text FROM wallets WHERE user_id = 'feed-frozen'`);
   await a.database.pool.query(`SELECT record_wallet_status_event($1::bigint, 'FROZEN', 'chargeback')`, [wallet.rows[0]!.id]);
-  const events = (await drain(start.cursor)).events.map((e) => e.node);
+  const events = (await drainAtLeast(start.cursor, 1)).map((e) => e.node);
   expect(events).toHaveLength(1);
   expect(events[0]).toMatchObject({ type: 'WALLET_STATUS', transaction: null, hold: null, wallet: { userId: 'feed-frozen', balance: '42', available: '42', asset: { code: 'GOLD_COINS' } } });
   const payload = await a.database.pool.query(`SELECT payload FROM events WHERE id = $1`, [events[0].id]);
@@ -191,6 +214,7 @@ it('servers and admins read the feed; players are FORBIDDEN; first and the curso
     expect({ after, code: errorCode(await a.gql(EVENTS, { after })) }).toEqual({ after, code: 'BAD_USER_INPUT' });
   }
   // first above the cap is served at the cap.
+  await settledCursor();
   const many = await a.database.pool.query(`SELECT count(*)::int AS n FROM events`);
   expect(many.rows[0].n).toBeGreaterThan(200);
   const capped = await a.gql(`query { events(first: 100000) { edges { cursor } } }`);

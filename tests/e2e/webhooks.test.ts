@@ -47,10 +47,25 @@ async function topup(g: TestGateway, userId: string, reference?: string, url?: s
   return response.data.topup.transaction.id;
 }
 
-/** The feed's event ids after `after` (as the admin), in feed order. */
-async function feedIds(g: TestGateway, after: string | null): Promise<{ ids: string[]; cursor: string | null }> {
-  const response = await g.gql(FEED, { after }, { authorization: `Bearer ${g.tokens.admin}` });
-  return { ids: response.data.events.edges.map((e: any) => e.node.id), cursor: response.data.events.pageInfo.endCursor };
+/**
+ * The feed's event ids after `after` (as the admin), in feed order, once there are at least
+ * `count`: the horizon is cluster-wide, so another test file's running transaction may hold
+ * fresh events back for a moment.
+ */
+async function feedIds(g: TestGateway, after: string | null, count = 0): Promise<{ ids: string[]; cursor: string | null }> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const response = await g.gql(FEED, { after }, { authorization: `Bearer ${g.tokens.admin}` });
+    const page = { ids: response.data.events.edges.map((e: any) => e.node.id), cursor: response.data.events.pageInfo.endCursor };
+    if (page.ids.length >= count || Date.now() > deadline) return page;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** A cursor after every event committed so far (waiting for the horizon to pass them). */
+async function settledCursor(g: TestGateway): Promise<string | null> {
+  const committed = await g.database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
+  return (await feedIds(g, null, committed.rows[0]!.n)).cursor;
 }
 
 beforeAll(async () => {
@@ -104,7 +119,7 @@ it('a receiver that is down for a while gets every event after it is back, retri
   const r = await receiver();
   let up = false;
   r.respond = () => ({ status: up ? 200 : 503 });
-  const { cursor } = await feedIds(gw, null);
+  const cursor = await settledCursor(gw);
   await createWebhook(gw, { url: r.url });
   for (let i = 0; i < 6; i += 1) await topup(gw, `wh-down-${i % 2}`);
   await r.waitFor(() => r.deliveries.length >= 3, 30_000, 'failed attempts while down');
@@ -114,7 +129,7 @@ it('a receiver that is down for a while gets every event after it is back, retri
   expect(failing.lastError).toMatch(/HTTP 503/);
   expect(failing.retryingSince).not.toBeNull();
   up = true;
-  const expected = (await feedIds(gw, cursor)).ids;
+  const expected = (await feedIds(gw, cursor, 6)).ids;
   expect(expected).toHaveLength(6);
   await r.waitFor(() => r.firstArrivals().length >= 6, 30_000, 'all six events');
   expect(r.firstArrivals()).toEqual(expected);
@@ -141,11 +156,11 @@ it('a receiver that is down for a while gets every event after it is back, retri
 it('two gateways deliver each event to each webhook, none lost, each webhook in feed order', async () => {
   const r1 = await receiver();
   const r2 = await receiver();
-  const { cursor } = await feedIds(gw, null);
+  const cursor = await settledCursor(gw);
   await createWebhook(gw, { url: r1.url });
   await createWebhook(gw, { url: r2.url });
   await Promise.all(Array.from({ length: 30 }, (_, i) => topup(gw, `wh-two-${i % 5}`, undefined, i % 2 === 0 ? gw.url : replica.gateway.url)));
-  const expected = (await feedIds(gw, cursor)).ids;
+  const expected = (await feedIds(gw, cursor, 30)).ids;
   expect(expected).toHaveLength(30);
   await r1.waitFor(() => r1.firstArrivals().length >= 30, 60_000, 'thirty events at receiver 1');
   await r2.waitFor(() => r2.firstArrivals().length >= 30, 60_000, 'thirty events at receiver 2');

@@ -106,12 +106,12 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
   const runSlot = async (slot: number): Promise<void> => {
     const idleMs = slot === 0 ? options.pollIntervalMs : options.pollIntervalMs * 8;
     while (!abort.signal.aborted) {
-      let claimed = false;
+      let skipSleep = false;
       try {
         const token = randomUUID();
         const claim = await webhookStore.claim(options.prisma, token, options.leaseMs);
         if (claim) {
-          claimed = true;
+          skipSleep = true;
           wakeAll();
           try {
             await deliverBatch(claim, token);
@@ -120,11 +120,14 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
           }
         }
       } catch (err) {
-        if (!abort.signal.aborted) logger.warn({ err }, 'webhook delivery pass failed; retrying after the poll interval');
-        claimed = false;
+        if (!abort.signal.aborted) logger.warn({ err }, 'webhook delivery pass failed; retrying shortly');
+        // The database is likely out of reach: look again after a second, not at every poll.
+        await sleep(Math.max(idleMs, 1000));
+        skipSleep = true;
       }
-      // Straight on while there is work; otherwise wait for the next poll.
-      if (!claimed) await sleep(idleMs);
+      // Straight on while there is work (a claim succeeded, or the error pause was taken);
+      // otherwise wait for the next poll.
+      if (!skipSleep) await sleep(idleMs);
     }
   };
 
