@@ -1,7 +1,8 @@
-// Proves the webhook rules that need no server: address classification for SSRF in production and development, the retry backoff's growth, cap and jitter, and the feed cursor's round trip and strictness.
+// Proves the webhook rules that need no server: address classification for SSRF in production and development, the retry backoff's growth, cap and jitter, the feed cursor's round trip and strictness, and the WEBHOOK_* settings' checks.
 import { addressRefusal } from '../../src/modules/webhooks/ssrf';
 import { backoffMs } from '../../src/modules/webhooks/webhook-worker';
 import { decodeEventCursor, encodeEventCursor } from '../../src/modules/events/events.service';
+import { loadConfig } from '../../src/shared/config';
 
 const production = { production: true, allowedHosts: [] };
 const development = { production: false, allowedHosts: [] };
@@ -39,4 +40,12 @@ it('round-trips feed cursors and refuses anything else', () => {
   for (const bad of ['', '!!', Buffer.from('f1:1:2:3').toString('base64url'), Buffer.from('f1:01:2').toString('base64url'), Buffer.from('f1:9223372036854775808:1').toString('base64url')]) {
     expect(() => decodeEventCursor(bad)).toThrow(/cursor is malformed/);
   }
+});
+
+it('production refuses a retry window shorter than the contract\'s 24 hours; tests may shorten it', () => {
+  const base = { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-enough-length-0123456789' };
+  expect(() => loadConfig({ ...base, WEBHOOK_RETRY_WINDOW_MS: '3600000' })).toThrow(/WEBHOOK_RETRY_WINDOW_MS/);
+  expect(loadConfig(base).WEBHOOK_RETRY_WINDOW_MS).toBe(24 * 60 * 60 * 1000);
+  expect(loadConfig({ NODE_ENV: 'test', WEBHOOK_RETRY_WINDOW_MS: '1500' }).WEBHOOK_RETRY_WINDOW_MS).toBe(1500);
+  expect(loadConfig({ ...base, WEBHOOK_ALLOWED_HOSTS: ' CRM.internal , 10.0.0.12,' }).WEBHOOK_ALLOWED_HOSTS).toEqual(['crm.internal', '10.0.0.12']);
 });
