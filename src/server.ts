@@ -75,7 +75,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   metrics.observePool(subscriptionDatabase.pool, 'subscriptions');
   const services = createServices(database, config, { onMoneyMoved: metrics.recordMoneyMoved, walletEvents, subscriptionReads: subscriptionDatabase.prisma });
   // The event feed and the webhooks' delivery worker (src/modules/events, src/modules/webhooks).
-  const feed = startEventFeed({ services, prisma: database.prisma, config, registry: metrics.registry });
+  const feed = startEventFeed({ services, prisma: database.prisma, connectionString: options.connectionString, config, registry: metrics.registry });
   const authenticate = createAuthenticator({
     jwtSecret: config.JWT_SECRET, jwksFile: config.JWT_JWKS_FILE, jwksUrl: config.JWT_JWKS_URL, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE,
   });

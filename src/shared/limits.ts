@@ -131,6 +131,11 @@ export const limits = {
   webhookBatchMax: 100,
   /** Webhooks one process delivers to at once (each claim is one webhook, in feed order). */
   webhookWorkerConcurrency: 4,
+  /**
+   * Connections of the delivery worker's own pool (apart from DB_POOL_MAX's). A slot holds one only
+   * for a statement, never across an HTTP call, so two serve every slot.
+   */
+  webhookDbPoolMax: 2,
   /** Webhook.failedEvents lists at most this many, newest first. */
   webhookFailedEventsShownMax: 100,
   /** The per-webhook pending gauge counts up to this many (a count, not a scan of the backlog). */
