@@ -1,21 +1,17 @@
-import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import { Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import type { GatewayContext } from '../../shared/context';
 import { Hold } from '../holds/holds.types';
 import { Transaction } from '../ledger/ledger.types';
 import { Wallet } from '../wallet/wallet.types';
 import { holdFromSnapshot, walletFromSnapshot } from './event-objects';
-import { Event, EventConnection, EventType } from './events.types';
+import { Event, EventConnection, EventsArgs, EventType } from './events.types';
 import { feedServices } from './feed-services';
 
 @Resolver(() => Event)
 export class EventResolver {
   @Query(() => EventConnection, { description: 'v2, servers and admins: every committed change, oldest first; first is capped (at most 500).' })
-  events(
-    @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 100 }) first: number | null,
-    @Ctx() ctx: GatewayContext,
-  ): Promise<EventConnection> {
-    return feedServices(ctx).events.events(ctx.principal, { after, first });
+  events(@Args(() => EventsArgs) args: EventsArgs, @Ctx() ctx: GatewayContext): Promise<EventConnection> {
+    return feedServices(ctx).events.events(ctx.principal, { after: args.after, first: args.first });
   }
 
   @FieldResolver(() => Transaction, { nullable: true, description: 'For TRANSACTION.' })

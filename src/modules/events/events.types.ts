@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { ArgsType, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { PageInfo } from '../ledger/ledger.types';
 
@@ -7,7 +7,7 @@ export enum EventType {
   HOLD = 'HOLD',
   WALLET_STATUS = 'WALLET_STATUS',
 }
-registerEnumType(EventType, { name: 'EventType' });
+registerEnumType(EventType, { name: 'EventType', description: 'v2' });
 
 /** An event row as the store reads it: the object it is about is resolved by the resolver. */
 @ObjectType({ description: 'v2: one committed change.' })
@@ -31,7 +31,7 @@ export class Event {
   payload!: Record<string, unknown> | null;
 }
 
-@ObjectType()
+@ObjectType({ description: 'v2' })
 export class EventEdge {
   @Field()
   cursor!: string;
@@ -47,4 +47,14 @@ export class EventConnection {
 
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
+}
+
+/** events' arguments, as a class so that the schema lists them in the contract's order. */
+@ArgsType()
+export class EventsArgs {
+  @Field(() => String, { nullable: true })
+  after?: string | null;
+
+  @Field(() => Int, { nullable: true, defaultValue: 100 })
+  first?: number | null;
 }
