@@ -30,6 +30,7 @@ import { startHoldExpirySweeper } from './modules/holds/expiry-sweeper';
 import { eventScopedLoaders } from './modules/subscriptions/event-loaders';
 import { PgWalletEventBus } from './modules/subscriptions/wallet-event-bus';
 import { attachSubscriptionServer, type SubscriptionServer } from './modules/subscriptions/ws-server';
+import { startEventFeed } from './modules/webhooks/feed';
 
 export interface Gateway {
   url: string;
@@ -73,6 +74,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   metrics.observePool(subscriptionDatabase.pool, 'subscriptions');
   const services = createServices(database, config, { onMoneyMoved: metrics.recordMoneyMoved, walletEvents, subscriptionReads: subscriptionDatabase.prisma });
+  // The event feed and the webhooks' delivery worker (src/modules/events, src/modules/webhooks).
+  const feed = startEventFeed({ services, prisma: database.prisma, connectionString: options.connectionString, config, registry: metrics.registry });
   const authenticate = createAuthenticator({
     jwtSecret: config.JWT_SECRET, jwksFile: config.JWT_JWKS_FILE, jwksUrl: config.JWT_JWKS_URL, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE,
   });
@@ -194,7 +197,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           services.subscriptions.closeAll();
           return Promise.all([walletEvents.stop(), subscriptionDatabase.close()]);
         })
-        .then(() => Promise.all([sweeper?.stop(), apollo.stop()]))
+        .then(() => Promise.all([sweeper?.stop(), feed.stop(), apollo.stop()]))
         .then(() => undefined);
       return stopped;
     },

@@ -11,6 +11,7 @@ import { MoneyEngine } from '../modules/money/money.engine';
 import { TransferService } from '../modules/transfers/transfer.service';
 import { WalletStatusService } from '../modules/wallet/wallet-status.service';
 import { LotsService } from '../modules/lots/lots.service';
+import { recordWalletStatusEvents } from '../modules/events/wallet-status-events';
 import { SubscriptionService } from '../modules/subscriptions/subscription.service';
 import { InertWalletEventBus, type WalletEventBus } from '../modules/subscriptions/wallet-event-bus';
 import { limits } from '../shared/limits';
@@ -56,7 +57,7 @@ export function createServices(database: Database, config: Config, hooks: Servic
     holds: new HoldService(database.prisma, assets, wallet, engine),
     reversals: new ReversalService(database.prisma, wallet, engine),
     transfers: new TransferService(database.prisma, assets, wallet, engine),
-    walletStatus: new WalletStatusService(database.prisma, assets, wallet, txOptions),
+    walletStatus: new WalletStatusService(database.prisma, assets, wallet, txOptions, recordWalletStatusEvents),
     lots: new LotsService(database.prisma, engine),
     subscriptions: new SubscriptionService(hooks.subscriptionReads ?? database.prisma, assets, hooks.walletEvents ?? new InertWalletEventBus(), {
       bufferMax: config.WS_SUBSCRIPTION_BUFFER_MAX,

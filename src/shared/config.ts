@@ -83,6 +83,21 @@ export const configSchema = z.object({
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   /** Serve the live demo page at /live. Unset: served unless NODE_ENV=production. */
   LIVE_PAGE: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
+  /**
+   * Webhook hosts allowed in production even though they resolve to a loopback, private,
+   * link-local or metadata address (comma-separated host names or IP literals, e.g. an internal
+   * CRM). Everyone else's URLs must resolve to public addresses. Development allows loopback.
+   */
+  WEBHOOK_ALLOWED_HOSTS: z.string().default('').transform((value) => value.split(',').map((host) => host.trim().toLowerCase()).filter((host) => host.length > 0)),
+  /** How often an idle webhook delivery worker looks for due work (0: this process delivers nothing). */
+  WEBHOOK_POLL_INTERVAL_MS: integer(limits.webhookPollIntervalMsDefault, 0, 600_000),
+  /** First retry delay of a failed delivery; it doubles per attempt up to WEBHOOK_BACKOFF_MAX_MS, with jitter. */
+  WEBHOOK_BACKOFF_BASE_MS: integer(limits.webhookBackoffBaseMsDefault, 1, 3_600_000),
+  WEBHOOK_BACKOFF_MAX_MS: integer(limits.webhookBackoffMaxMsDefault, 1, 86_400_000),
+  /** How long a failing event is retried before it is marked failed (the contract promises 24 h; shorter only outside production). */
+  WEBHOOK_RETRY_WINDOW_MS: integer(limits.webhookRetryWindowMsDefault, 1, 30 * 86_400_000),
+  /** A replica's claim on one webhook, renewed before each delivery; must exceed one delivery (10 s). */
+  WEBHOOK_LEASE_MS: integer(limits.webhookLeaseMsDefault, 1000, 600_000),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -96,6 +111,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = parsed.data;
   if (config.JWT_JWKS_FILE && config.JWT_JWKS_URL) {
     throw new Error('Invalid configuration:\n  JWT_JWKS_FILE and JWT_JWKS_URL: set one of them, not both.');
+  }
+  if (config.NODE_ENV === 'production' && config.WEBHOOK_RETRY_WINDOW_MS < limits.webhookRetryWindowMsDefault) {
+    throw new Error('Invalid configuration:\n  WEBHOOK_RETRY_WINDOW_MS: the contract promises retries for at least 24 hours; set it to 86400000 or more in production.');
   }
   // Outside production, main.ts generates a development secret when none is configured; in
   // production a gateway that could verify no token would refuse every request, so it stops here.

@@ -120,4 +120,45 @@ export const limits = {
   /** How often the idle LISTEN connection is probed (a half-open TCP link is otherwise silent). */
   walletEventsProbeIntervalMs: 10_000,
   walletEventsProbeTimeoutMs: 5_000,
+  // The event feed and webhooks (src/modules/events, src/modules/webhooks; docs/events.md).
+  /** Feed pages: the default and the cap for `first` (contract: at most 500). */
+  eventsPageSizeDefault: 100,
+  eventsPageSizeMax: 500,
+  /** Webhook URLs; a longer one is refused with BAD_USER_INPUT. */
+  webhookUrlLengthMax: 2048,
+  /** Signing secrets: 32..128 characters (contract); a generated one has this many random bytes. */
+  webhookSecretLengthMin: 32,
+  webhookSecretLengthMax: 128,
+  webhookSecretGeneratedBytes: 32,
+  /** Registered webhooks in all: each costs every replica a claim per poll. */
+  webhooksMax: 100,
+  /** One delivery (connect, send, answer) must finish within this time (contract: 10 s). */
+  webhookDeliveryTimeoutMs: 10_000,
+  /** The most of a receiver's answer body read (kept for last_error); the rest is discarded. */
+  webhookResponseBytesMax: 4 * 1024,
+  /** The stored text of a delivery's last error. */
+  webhookErrorTextMax: 500,
+  /** Events one claim of a webhook reads and delivers before it lets the webhook go. */
+  webhookBatchMax: 100,
+  /** Webhooks one process delivers to at once (each claim is one webhook, in feed order). */
+  webhookWorkerConcurrency: 4,
+  /**
+   * Connections of the delivery worker's own pool (apart from DB_POOL_MAX's). A slot holds one only
+   * for a statement, never across an HTTP call, so two serve every slot.
+   */
+  webhookDbPoolMax: 2,
+  /** Webhook.failedEvents lists at most this many, newest first. */
+  webhookFailedEventsShownMax: 100,
+  /** The per-webhook pending gauge counts up to this many (a count, not a scan of the backlog). */
+  webhookPendingCountMax: 10_000,
+  // Defaults of the WEBHOOK_* settings in config.ts.
+  /** How often an idle delivery worker looks for due work. */
+  webhookPollIntervalMsDefault: 250,
+  /** Retry backoff: base * 2^(attempt-1), capped, then a random 50..100% of it (jitter). */
+  webhookBackoffBaseMsDefault: 1_000,
+  webhookBackoffMaxMsDefault: 60 * 60 * 1000,
+  /** A failing event is retried for at least this long, then marked failed (contract: >= 24 h). */
+  webhookRetryWindowMsDefault: 24 * 60 * 60 * 1000,
+  /** A replica's claim on a webhook; renewed before every delivery, so it must exceed one delivery. */
+  webhookLeaseMsDefault: 20_000,
 } as const;

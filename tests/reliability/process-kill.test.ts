@@ -1,5 +1,6 @@
 // Proves that SIGKILLing the gateway process at random moments under load loses nothing and applies nothing twice: every acknowledged mutation is in the ledger exactly once, and retries of lost answers apply at most once.
 import { findFreePort } from '../../src/shared/db/embedded';
+import { findEventInvariantBreaches } from '../../src/modules/events/events.invariants';
 import { mintTokens, startChildGateway, useChildGatewayFixture } from '../support/child-gateway';
 import {
   availableKinds, Bookkeeper, deriveSeed, describeSeed, findAllBreaches, httpSender, planWorkload, Random, reliabilitySeed, resolveUndecided, runWorkload, sized,
@@ -46,6 +47,8 @@ it(`survives ${kills} SIGKILLs under load with every promise kept`, async () => 
     const stats = book.stats();
     console.log(`process kill: ${JSON.stringify({ seed, ms: Date.now() - startedMs, kills: killed, ...stats })}`);
     expect(breaches).toEqual([]);
+    // The outbox agrees with the ledger: one TRANSACTION event per committed transaction.
+    expect(await findEventInvariantBreaches(fx.database.prisma)).toEqual([]);
     // The kills really cut requests off, and their retries found out what had happened.
     expect(stats.unknownAnswers).toBeGreaterThan(0);
     expect(stats.lostAnswerRetries).toBeGreaterThan(0);

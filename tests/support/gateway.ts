@@ -4,6 +4,7 @@ import { loadConfig, type Config } from '../../src/shared/config';
 import { createDatabase, type Database } from '../../src/shared/db/prisma';
 import { startGateway, type Gateway } from '../../src/server';
 import { findInvariantBreaches } from '../../src/modules/ledger/ledger.invariants';
+import { findEventInvariantBreaches } from '../../src/modules/events/events.invariants';
 import { seedDemo, demoAssets } from '../../src/seed/demo';
 import { mintToken, type Role } from '../../src/shared/auth/tokens';
 import { createTestDatabase } from './test-database';
@@ -84,7 +85,7 @@ export async function startTestGateway(label: string, options: { seed?: boolean;
     mintToken: mint,
     gql,
     async assertInvariants() {
-      const breaches = await findInvariantBreaches(database.prisma);
+      const breaches = [...(await findInvariantBreaches(database.prisma)), ...(await findEventInvariantBreaches(database.prisma))];
       if (breaches.length > 0) throw new Error(`ledger invariants broken:\n${breaches.join('\n')}`);
     },
     async stop() {
