@@ -1,7 +1,11 @@
 import {
   GraphQLError,
   Kind,
+  getNamedType,
+  getNullableType,
   getOperationAST,
+  isLeafType,
+  isListType,
   parse,
   specifiedRules,
   validate,
@@ -19,6 +23,7 @@ import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphq
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ErrorCode } from './errors';
 import { limits } from './limits';
+import { pageSizeOf } from './validation';
 
 /**
  * The GraphQL hardening limits as reusable pieces, so that HTTP (Apollo's `validationRules`,
@@ -123,13 +128,23 @@ export function aliasLimitRule(maxAliases: number = limits.queryAliasesMax): Val
 export const limitValidationRules: readonly ValidationRule[] = [depthLimitRule(), aliasLimitRule()];
 
 /**
- * A field with a `first` argument returns a page: what it selects is paid once per item (capped
- * as the server caps the page). Every other field costs 1 plus what it selects.
+ * Every field costs 1 plus what it selects. A field with a `first` argument returns a page: what
+ * it selects is paid once per item, with the page size the service will serve (pageSizeOf: an
+ * explicit null or an absent `first` is the default page, not one item; a large one is capped).
+ * A list of objects with no page argument is paid once per item it is assumed to hold
+ * (limits.costListItems). The estimate is then at least the number of objects the answer can
+ * hold, which tests/unit/cost-estimate.test.ts checks against a real gateway.
  */
-const pageEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
-  if (typeof args.first !== 'number') return undefined;
-  const pageSize = Math.min(Math.max(args.first, 1), limits.ledgerPageSizeMax);
-  return 1 + childComplexity * pageSize;
+const pageEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
+  if (field.args.some((argument) => argument.name === 'first')) {
+    const first = args.first;
+    return 1 + childComplexity * pageSizeOf(typeof first === 'number' ? first : null);
+  }
+  const returned = getNullableType(field.type);
+  if (isListType(returned) && !isLeafType(getNamedType(returned))) {
+    return 1 + childComplexity * (limits.costListItems[`${type.name}.${field.name}`] ?? limits.costListItems.default!);
+  }
+  return undefined;
 };
 
 /**

@@ -63,6 +63,14 @@ export const limits = {
    * (about 15 fields an entry) fits; the same page asking 40 or more fields an entry does not.
    */
   queryCostMax: 20_000,
+  /**
+   * Items the cost estimate assumes for a list field that has no page argument (the service
+   * returns such a list whole). `Transaction.entries` holds a transaction's postings: 2 today, 4
+   * allowed for multi-leg transactions. `assets` and `balances` hold one item per asset: the
+   * estimate assumes up to 20 assets; with more, raise it. A connection's `edges` list is the page
+   * itself, already multiplied by the page size on the field that returns the connection.
+   */
+  costListItems: { default: 20, 'Transaction.entries': 4, 'LedgerConnection.edges': 1 } as Readonly<Record<string, number>>,
 
   /**
    * The websocket close code for a failed or expired credential. graphql-ws's client treats 4403

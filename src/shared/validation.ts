@@ -71,6 +71,16 @@ function hasLoneSurrogate(value: unknown): boolean {
   return Object.entries(value as Record<string, unknown>).some(([key, child]) => !isWellFormed(key) || hasLoneSurrogate(child));
 }
 
+/**
+ * The page size the service serves for a `first` argument: null or absent is the default page
+ * (not 1 item, not 0), anything above the cap is the cap. Below 1 is refused by the service; the
+ * cost estimate counts it as 1. One function, so that the cost estimate and the service agree.
+ */
+export function pageSizeOf(first: number | null | undefined): number {
+  if (first === null || first === undefined) return limits.ledgerPageSizeDefault;
+  return Math.min(Math.max(Math.trunc(first), 1), limits.ledgerPageSizeMax);
+}
+
 /** Ids of transactions and holds: positive decimal integers that fit a BIGINT. */
 export function parseEntityId(id: string, field: string): bigint | undefined {
   if (!/^[1-9][0-9]*$/.test(id) || id.length > limits.entityIdLengthMax) return undefined;
