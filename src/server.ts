@@ -11,6 +11,7 @@ import { createAuthenticator } from './shared/auth/authenticate';
 import { bodyErrorHandler, createHttpGuard } from './shared/auth/http-guard';
 import { closeWhenTokenExpires, originAllowList } from './shared/auth/ws-guard';
 import { apolloHardening, costLimitPlugin, prepareOperation } from './shared/graphql-limits';
+import { inputGuardPlugin } from './shared/input-guard';
 import { limits } from './shared/limits';
 import { createRateLimiter } from './shared/rate-limit';
 import type { GatewayContext } from './shared/context';
@@ -97,6 +98,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...apolloHardening(config.NODE_ENV === 'production'),
     plugins: [
       costLimitPlugin(),
+      // Subscriptions over HTTP, NUL in any text, DateTime outside years 1..9999: refused first.
+      inputGuardPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.NODE_ENV === 'production'
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })

@@ -24,6 +24,7 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ErrorCode } from './errors';
 import { limits } from './limits';
 import { pageSizeOf } from './validation';
+import { checkOperationInputs } from './input-guard';
 
 /**
  * The GraphQL hardening limits as reusable pieces, so that HTTP (Apollo's `validationRules`,
@@ -215,6 +216,8 @@ export function prepareOperation(schema: GraphQLSchema, payload: OperationPayloa
   if (!getOperationAST(document, payload.operationName ?? undefined)) return [new GraphQLError('Unable to identify the operation to run.')];
   const tooCostly = checkOperationCost(schema, document, payload.variables, payload.operationName);
   if (tooCostly) return [tooCostly];
+  const badInput = checkOperationInputs(schema, document, payload.variables, payload.operationName);
+  if (badInput) return [badInput];
   return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined };
 }
 

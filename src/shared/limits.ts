@@ -21,6 +21,12 @@ export const limits = {
   assetCodeLengthMax: 64,
   assetNameLengthMax: 128,
   assetDecimalsMax: 18,
+  /**
+   * DateTime inputs: years 1..9999, the range every store and client agrees on (PostgreSQL
+   * refuses year 0 with 22008; JavaScript accepts up to year 275760).
+   */
+  dateTimeYearMin: 1,
+  dateTimeYearMax: 9999,
   /** Ids of transactions and holds are positive 64-bit integers written in decimal. */
   entityIdLengthMax: 19,
   /** Cursors are short opaque strings; anything longer is malformed. */

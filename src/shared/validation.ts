@@ -3,12 +3,36 @@ import { limits } from './limits';
 
 /** Input checks shared by every module; each failure is BAD_USER_INPUT naming the field. */
 
+/**
+ * A userId is the platform's id for a player and is compared exactly, code unit for code unit. So
+ * that two ids that look the same can never name two wallets, it must be printable text in one
+ * canonical form (refused, never rewritten: a rewritten id would silently address another wallet):
+ * - 1..128 characters;
+ * - no control, format, private-use, unassigned or surrogate code points (Unicode category C:
+ *   NUL, newline, zero-width space, bidi overrides...) and no separators (category Z: spaces,
+ *   NBSP, line and paragraph separators);
+ * - NFC, and NFKC-stable: compatibility forms (fullwidth `ａｌｉｃｅ`, ligatures, superscripts)
+ *   are refused, since they render like the plain id they fold to;
+ * - not the `system:` prefix, in any letter case, which names the ledger's own accounts.
+ */
 export function validateUserId(userId: string, field = 'userId'): string {
   if (userId.length === 0 || userId.length > limits.userIdLengthMax) {
     throw badUserInput(`${field} must be 1..${limits.userIdLengthMax} characters.`, field);
   }
-  return rejectNul(userId, field);
+  rejectNul(userId, field);
+  if (/[\p{C}\p{Z}]/u.test(userId)) {
+    throw badUserInput(`${field} must not contain spaces, control or format characters (such as zero-width or bidi characters).`, field);
+  }
+  if (userId.normalize('NFC') !== userId) throw badUserInput(`${field} must be in Unicode normal form NFC.`, field);
+  if (userId.normalize('NFKC') !== userId) {
+    throw badUserInput(`${field} must not use compatibility characters (fullwidth forms, ligatures, superscripts).`, field);
+  }
+  if (userId.toLowerCase().startsWith(systemUserIdPrefix)) throw badUserInput(`${field} must not start with "${systemUserIdPrefix}".`, field);
+  return userId;
 }
+
+/** The prefix of the ledger's own accounts; no player id may take it. */
+export const systemUserIdPrefix = 'system:';
 
 export function validateOptionalText(value: string | null | undefined, field: string, lengthMax: number): string | null {
   if (value === undefined || value === null) return null;
