@@ -19,9 +19,10 @@ import { createDatabase, type Database } from './shared/db/prisma';
 import { pendingMigrations } from './shared/db/migrate';
 import { formatError } from './shared/errors';
 import { createDrainGuard } from './shared/http-drain';
+import { finalErrorHandler, notFoundHandler } from './shared/http-errors';
 import { createLoaders } from './shared/loaders';
 import { logger, type Logger } from './shared/logger';
-import { createMetrics, metricsHandler, type GatewayMetrics } from './shared/observability/metrics';
+import { createMetrics, metricsHandler, startMetricsServer, type GatewayMetrics } from './shared/observability/metrics';
 import { createOperationObserver } from './shared/observability/operation-log';
 import { instrumentNotificationLag } from './shared/observability/notification-lag';
 import { livePageEnabled, livePageRouter } from './live/live-page';
@@ -39,6 +40,8 @@ export interface Gateway {
   services: Services;
   /** This gateway's Prometheus metrics (served at /metrics). */
   metrics: GatewayMetrics;
+  /** Where /metrics is served: the public port, or the METRICS_PORT server of its own. */
+  metricsUrl: string;
   /** graphql-ws on the same port and path (live balance subscriptions). */
   subscriptionServer: SubscriptionServer;
   stop(): Promise<void>;
@@ -118,7 +121,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // subscriptions catch up from the ledger once it is back.
     res.status(readiness.ready ? 200 : 503).json({ ...readiness, walletEvents: walletEvents.status().state });
   });
-  app.get('/metrics', metricsHandler(metrics, config.METRICS_TOKEN));
+  // With METRICS_PORT, metrics live on their own internal port only (started below).
+  if (config.METRICS_PORT === undefined) app.get('/metrics', metricsHandler(metrics, config.METRICS_TOKEN));
   if (livePageEnabled(config)) app.use(livePageRouter());
   app.use(
     '/graphql',
@@ -140,6 +144,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }),
     bodyErrorHandler,
   );
+  // Last: anything not handled above answers in the GraphQL error shape, with no stack or path.
+  app.use(notFoundHandler, finalErrorHandler);
 
   await walletEvents.start();
   const subscriptionLoaders = eventScopedLoaders(() => createLoaders(database.prisma));
@@ -175,6 +181,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { port } = httpServer.address() as AddressInfo;
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
   logger.info({ port }, 'gateway listening');
+  const metricsServer = config.METRICS_PORT === undefined
+    ? undefined
+    : await startMetricsServer({ metrics, port: config.METRICS_PORT, host: config.METRICS_HOST, token: config.METRICS_TOKEN });
+  if (metricsServer) logger.info({ url: metricsServer.url }, 'metrics served on their own port');
   // Marks holds past their expiry EXPIRED in the background (reads already ignore them).
   const sweeper = config.HOLD_SWEEP_INTERVAL_MS > 0 ? startHoldExpirySweeper(services.holds, config.HOLD_SWEEP_INTERVAL_MS) : undefined;
   let stopped: Promise<void> | undefined;
@@ -184,6 +194,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     httpServer,
     services,
     metrics,
+    metricsUrl: metricsServer?.url ?? `http://${host}:${port}/metrics`,
     subscriptionServer,
     stop() {
       drain.begin();
@@ -193,7 +204,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           services.subscriptions.closeAll();
           return Promise.all([walletEvents.stop(), subscriptionDatabase.close()]);
         })
-        .then(() => Promise.all([sweeper?.stop(), apollo.stop()]))
+        .then(() => Promise.all([sweeper?.stop(), apollo.stop(), metricsServer?.close()]))
         .then(() => undefined);
       return stopped;
     },

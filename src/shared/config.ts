@@ -79,8 +79,18 @@ export const configSchema = z.object({
    * production images always log JSON.
    */
   LOG_PRETTY: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
-  /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; unset, /metrics is open. */
+  /**
+   * When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; unset, /metrics is
+   * open. In production one of METRICS_TOKEN and METRICS_PORT is required (see loadConfig).
+   */
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  /**
+   * When set, /metrics is served on this port of its own (0: any free port), on METRICS_HOST, and
+   * not on the public port; a port that only the scraper can reach needs no token.
+   */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** The interface of the metrics port: loopback by default, so that it is internal unless opened on purpose. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Serve the live demo page at /live. Unset: served unless NODE_ENV=production. */
   LIVE_PAGE: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
 });
@@ -103,6 +113,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(
       'Invalid configuration:\n  No token verification key: in production (NODE_ENV=production) set JWT_JWKS_URL or ' +
         'JWT_JWKS_FILE (RS256/ES256/EdDSA public keys), or JWT_SECRET (HS256). See the README, section Authentication.',
+    );
+  }
+  // /metrics shows money moved per asset and transaction volumes: in production it is either
+  // behind a token or on a port of its own (loopback unless METRICS_HOST says otherwise).
+  if (config.NODE_ENV === 'production' && !config.METRICS_TOKEN && config.METRICS_PORT === undefined) {
+    throw new Error(
+      'Invalid configuration:\n  /metrics is not protected: in production (NODE_ENV=production) set METRICS_TOKEN (scrapers send ' +
+        '"Authorization: Bearer <token>"), or METRICS_PORT to serve metrics on a separate internal port (bound to METRICS_HOST, 127.0.0.1 by default).',
     );
   }
   return config;

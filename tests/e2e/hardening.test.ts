@@ -215,7 +215,7 @@ describe('schema details outside and inside production', () => {
   });
 
   it('production: introspection is refused and errors suggest no field names', async () => {
-    const prod = await startTestGateway('hardening-prod', { env: { NODE_ENV: 'production' } });
+    const prod = await startTestGateway('hardening-prod', { env: { NODE_ENV: 'production', METRICS_TOKEN: 'hardening-metrics-token' } });
     try {
       const ask = (query: string) => prod.gql(query);
       const intro = await ask('{ __schema { queryType { name } } }');
