@@ -169,6 +169,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     verifyUpgrade: [originAllowList(config.WS_ALLOWED_ORIGINS)],
     onAuthenticated: closeWhenTokenExpires,
     socketsMax: config.WS_SOCKETS_MAX,
+    unauthenticatedSocketsMax: config.WS_UNAUTHENTICATED_SOCKETS_MAX,
+    socketsPerSubjectMax: (principal) => (principal.role === 'player' ? config.WS_SOCKETS_PER_PLAYER_MAX : config.WS_SOCKETS_PER_SERVER_MAX),
     subscriptionsPerSocketMax: config.WS_SUBSCRIPTIONS_PER_SOCKET_MAX,
     keepAliveMs: config.WS_KEEPALIVE_MS,
     isProduction: config.NODE_ENV === 'production',

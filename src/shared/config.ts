@@ -56,8 +56,14 @@ export const configSchema = z.object({
    * the sweep only records it. Several replicas may sweep at once safely.
    */
   HOLD_SWEEP_INTERVAL_MS: integer(5000, 0, 3_600_000),
-  /** Open websockets per process (live subscriptions); an upgrade past it is answered 503. */
+  /** Authenticated websockets per process (live subscriptions); an upgrade past it is answered 503. */
   WS_SOCKETS_MAX: integer(limits.websocketsMax, 1, 1_000_000),
+  /** Websockets that have not sent connection_init yet, per process (a budget apart from WS_SOCKETS_MAX). */
+  WS_UNAUTHENTICATED_SOCKETS_MAX: integer(limits.websocketsUnauthenticatedMax, 1, 1_000_000),
+  /** Authenticated websockets per player (per token subject). */
+  WS_SOCKETS_PER_PLAYER_MAX: integer(limits.websocketsPerPlayerMax, 1, 1_000_000),
+  /** Authenticated websockets per game-server or admin credential subject. */
+  WS_SOCKETS_PER_SERVER_MAX: integer(limits.websocketsPerServerMax, 1, 1_000_000),
   /** Operations open at once on one websocket. */
   WS_SUBSCRIPTIONS_PER_SOCKET_MAX: integer(limits.subscriptionsPerSocketMax, 1, 1000),
   /** Balance changes a subscription may have pending before it is ended as a slow consumer. */

@@ -90,8 +90,25 @@ export const limits = {
 
   // Live balance subscriptions (src/modules/subscriptions). The WS_* settings in config.ts
   // override the first four per process; these are their defaults.
-  /** Open websockets per gateway process; an upgrade past it is answered 503. */
+  /**
+   * Authenticated websockets per gateway process; an upgrade past it is answered 503, and a
+   * socket that authenticates past it is closed with 1013 (try again later).
+   */
   websocketsMax: 10_000,
+  /**
+   * Websockets that have not yet authenticated (no connection_init yet), a budget apart from
+   * websocketsMax: strangers with no credential cannot take the slots of authenticated clients.
+   * An upgrade past it is answered 503.
+   */
+  websocketsUnauthenticatedMax: 200,
+  /**
+   * Authenticated websockets per credential subject (role and sub), so that one credential cannot
+   * hold every slot; the socket past it is closed with 1008 (policy violation). A player's HUD
+   * needs one or two; a game server may hold one per player it serves, but never more than half
+   * of a process's default websocketsMax.
+   */
+  websocketsPerPlayerMax: 8,
+  websocketsPerServerMax: 5_000,
   /** Operations open at once on one websocket; the next one is refused with RATE_LIMITED. */
   subscriptionsPerSocketMax: 20,
   /**
@@ -102,8 +119,12 @@ export const limits = {
   subscriptionBufferMax: 200,
   /** How often the server pings each websocket; a socket that has not answered by the next ping is dropped. */
   websocketKeepAliveMs: 12_000,
-  /** A websocket must send connection_init (with its credential) within this time. */
-  websocketInitTimeoutMs: 3_000,
+  /**
+   * A websocket must send connection_init (with its credential) within this time. A client sends
+   * it as soon as the socket opens; the time bounds how long a socket without a credential holds
+   * one of websocketsUnauthenticatedMax.
+   */
+  websocketInitTimeoutMs: 1_500,
   /** The largest message a client may send over a websocket (the same bound as an HTTP body). */
   websocketMessageBytesMax: 64 * 1024,
   /** Distinct subscription documents whose parsed form is shared between the sockets sending them. */
