@@ -20,6 +20,7 @@ import { pendingMigrations } from './shared/db/migrate';
 import { formatError } from './shared/errors';
 import { createDrainGuard } from './shared/http-drain';
 import { finalErrorHandler, notFoundHandler } from './shared/http-errors';
+import { securityHeaders } from './shared/security-headers';
 import { createLoaders } from './shared/loaders';
 import { logger, type Logger } from './shared/logger';
 import { createMetrics, metricsHandler, startMetricsServer, type GatewayMetrics } from './shared/observability/metrics';
@@ -87,7 +88,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // First middleware: once stop() begins, new requests are refused while in-flight ones finish.
   const drain = createDrainGuard();
   app.use(drain.middleware);
-  const httpServer = http.createServer(app);
+  app.use(securityHeaders);
+  // Slow clients (slowloris) are cut after seconds, checked every second (Node: minutes, every 30 s).
+  const httpServer = http.createServer({
+    headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: limits.httpTimeoutCheckIntervalMs,
+  }, app);
 
   const apollo = new ApolloServer<GatewayContext>({
     schema: buildGatewaySchema(),
@@ -97,6 +104,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // they started a second, concurrent stop and re-raised the signal, and production shutdown
     // under load hung until the forced exit(1) (found by the graceful-shutdown reliability test).
     stopOnTerminationSignals: false,
+    // Automatic persisted queries off: no client of the gateway sends them, and they would add a
+    // cache of documents that strangers can fill. See docs/security.md.
+    persistedQueries: false,
     // Depth, alias and token limits, introspection and suggestions off in production, no batching.
     ...apolloHardening(config.NODE_ENV === 'production'),
     plugins: [

@@ -18,6 +18,9 @@ export const configSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Slow clients: the time a request's headers, and the whole request, may take to arrive (HTTP 408 after). */
+  HTTP_HEADERS_TIMEOUT_MS: integer(limits.httpHeadersTimeoutMs, 100, 600_000),
+  HTTP_REQUEST_TIMEOUT_MS: integer(limits.httpRequestTimeoutMs, 100, 3_600_000),
   /** Connections in the pool; every money transaction holds one for its duration. */
   DB_POOL_MAX: integer(16, 1, 500),
   /** How long to wait for a new database connection before answering SERVICE_UNAVAILABLE. */
@@ -110,6 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n${problems}`);
   }
   const config = parsed.data;
+  if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new Error('Invalid configuration:\n  HTTP_HEADERS_TIMEOUT_MS must not be above HTTP_REQUEST_TIMEOUT_MS.');
+  }
   if (config.JWT_JWKS_FILE && config.JWT_JWKS_URL) {
     throw new Error('Invalid configuration:\n  JWT_JWKS_FILE and JWT_JWKS_URL: set one of them, not both.');
   }

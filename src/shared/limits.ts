@@ -56,6 +56,15 @@ export const limits = {
   // (src/shared/graphql-limits.ts). They are set well above what any legitimate client needs.
   /** The largest HTTP request body /graphql accepts (express.json `limit`); larger answers 413. */
   requestBodyBytesMax: 64 * 1024,
+  /**
+   * Slow clients (slowloris): a request's headers must arrive within httpHeadersTimeoutMs and the
+   * whole request within httpRequestTimeoutMs, or Node answers 408 and closes the connection.
+   * Node's defaults are 60 s and 5 min, and it checks them only every 30 s; here every second.
+   * The time to run an operation is not counted: only receiving the request.
+   */
+  httpHeadersTimeoutMs: 10_000,
+  httpRequestTimeoutMs: 30_000,
+  httpTimeoutCheckIntervalMs: 1_000,
   /** Lexical tokens in one document; the parser stops early on anything larger. */
   queryTokensMax: 2000,
   /** Nesting of selection sets, counting the root field as 1 (fragments are followed). */
@@ -85,6 +94,15 @@ export const limits = {
   wsCloseForbidden: 4403,
   /** Node's setTimeout cannot wait longer than 2^31-1 ms; longer token lifetimes are re-armed. */
   timerDelayMsMax: 2_147_483_647,
+  /**
+   * The longest a bearer token may live, exp minus iat (or minus now, for a token without iat).
+   * Bounds how long a leaked token works and keeps exp a real date (an exp of 1e20 made an
+   * Invalid Date, and a socket's expiry timer then fired every millisecond). 30 days: the
+   * development tokens' lifetime; identity providers issue tokens of minutes to hours.
+   */
+  tokenLifetimeMaxSeconds: 30 * 24 * 3600,
+  /** How far in the future a token's iat may be (the issuer's clock ahead of ours); beyond, refused. */
+  tokenIssuedAtSkewMaxSeconds: 30,
   /** A token's sub claim is a userId or a client id. */
   tokenSubjectLengthMax: 128,
 

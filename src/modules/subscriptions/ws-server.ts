@@ -4,6 +4,7 @@ import {
   GraphQLError,
   getOperationAST,
   parse,
+  subscribe as graphqlSubscribe,
   validate,
   type DocumentNode,
   type ExecutionArgs,
@@ -241,10 +242,21 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         return options.context(principal, ctx.extra.request);
       },
 
+      subscribe: async (args) => {
+        const result = await graphqlSubscribe(args);
+        if (Symbol.asyncIterator in result) return result;
+        // Refused while setting up the stream (FORBIDDEN, NOT_FOUND, BAD_USER_INPUT from the
+        // service): graphql-ws would send that result as `next` + `complete`. The protocol's
+        // `error` message says it better (the operation never started), and it is what the docs
+        // promise: a stream that fails on its first read makes graphql-ws send `error`.
+        return refusedStream(result.errors ?? []);
+      },
+
       onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) =>
         result.errors ? { ...result, errors: result.errors.map(formatWsError) } : undefined,
 
-      onError: (_ctx, _id, _payload, errors) => errors.map(formatWsError),
+      onError: (_ctx, _id, _payload, errors) =>
+        errors.flatMap((error) => (error.originalError instanceof SubscriptionRefused ? error.originalError.errors : [error])).map(formatWsError),
 
       onClose: (ctx) => {
         ctx.extra.onClosed?.();
@@ -309,6 +321,23 @@ function defaultPrepareOperation(schema: GraphQLSchema, payload: SubscribePayloa
   const errors = validate(schema, document);
   if (errors.length > 0) return errors;
   return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined };
+}
+
+/** The errors of a subscription refused at setup, carried through graphql-ws to onError. */
+class SubscriptionRefused extends Error {
+  constructor(readonly errors: readonly GraphQLError[]) {
+    super(errors[0]?.message ?? 'Subscription refused');
+  }
+}
+
+/** A stream whose first read fails with the refusal. */
+function refusedStream(errors: readonly GraphQLError[]): AsyncIterableIterator<ExecutionResult> {
+  const stream: AsyncIterableIterator<ExecutionResult> = {
+    next: () => Promise.reject(new SubscriptionRefused(errors)),
+    return: () => Promise.resolve({ value: undefined, done: true }),
+    [Symbol.asyncIterator]: () => stream,
+  };
+  return stream;
 }
 
 function isErrors(value: ExecutionArgs | readonly GraphQLError[]): value is readonly GraphQLError[] {

@@ -91,7 +91,16 @@ export function createAuthenticator(config: AuthConfig) {
       if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > limits.tokenSubjectLengthMax) {
         throw unauthenticated('The token has no valid sub claim.');
       }
-      return { subject: payload.sub, role: role as Principal['role'], expiresAt: new Date((payload.exp as number) * 1000) };
+      const nowSeconds = Date.now() / 1000;
+      const exp = payload.exp as number;
+      if (payload.iat !== undefined && payload.iat > nowSeconds + limits.tokenIssuedAtSkewMaxSeconds) {
+        throw unauthenticated('The token\'s iat claim is in the future.');
+      }
+      // exp - iat for a token with iat; otherwise measured from now (jose has checked exp > now).
+      if (exp - Math.min(payload.iat ?? nowSeconds, nowSeconds) > limits.tokenLifetimeMaxSeconds) {
+        throw unauthenticated(`The token lives longer than ${limits.tokenLifetimeMaxSeconds} seconds (exp - iat); issue shorter-lived tokens.`);
+      }
+      return { subject: payload.sub, role: role as Principal['role'], expiresAt: new Date(exp * 1000) };
     } catch (error) {
       if (error instanceof AppError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw unauthenticated('The token has expired.');
