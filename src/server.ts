@@ -10,7 +10,7 @@ import type { Config } from './shared/config';
 import { createAuthenticator } from './shared/auth/authenticate';
 import { bodyErrorHandler, createHttpGuard } from './shared/auth/http-guard';
 import { closeWhenTokenExpires, originAllowList } from './shared/auth/ws-guard';
-import { apolloHardening, costLimitPlugin, prepareOperation } from './shared/graphql-limits';
+import { apolloHardening, costLimitPlugin, legacyJsonStatusPlugin, prepareOperation } from './shared/graphql-limits';
 import { inputGuardPlugin } from './shared/input-guard';
 import { limits } from './shared/limits';
 import { createRateLimiter } from './shared/rate-limit';
@@ -113,6 +113,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       costLimitPlugin(),
       // Subscriptions over HTTP, NUL in any text, DateTime outside years 1..9999: refused first.
       inputGuardPlugin(),
+      // 200 with errors for request errors when the client accepts only application/json.
+      legacyJsonStatusPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.NODE_ENV === 'production'
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })

@@ -241,6 +241,32 @@ export function costLimitPlugin(maxCost: number = limits.queryCostMax): ApolloSe
 }
 
 /**
+ * GraphQL over HTTP (the spec's "legacy" application/json watershed): a client that accepts only
+ * application/json should get 200 with `errors` for a document that does not parse or validate or
+ * variables that do not coerce, since for it a non-2xx status may mean the request never reached
+ * a GraphQL server. Apollo answers 400. This plugin turns every 400 that came with no `data` into
+ * 200 for such clients. Clients that accept application/graphql-response+json, or anything (a
+ * wildcard or no Accept header, as fetch and curl send), keep the 400: the status is theirs to read.
+ * graphql-http's audit checks it (tests/e2e/graphql-over-http-audit.test.ts).
+ */
+export function legacyJsonStatusPlugin(): ApolloServerPlugin<BaseContext> {
+  return {
+    async requestDidStart({ request }) {
+      const accept = (request.http?.headers.get('accept') ?? '').toLowerCase();
+      const acceptsOnlyJson = accept.includes('application/json') && !accept.includes('application/graphql-response+json') && !accept.includes('*/*') && !accept.includes('application/*');
+      if (!acceptsOnlyJson) return undefined;
+      return {
+        async willSendResponse({ response }) {
+          if (response.http.status === 400 && response.body.kind === 'single' && response.body.singleResult.data === undefined) {
+            response.http.status = 200;
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
  * The hardening options of the Apollo server: the limit rules and the token limit; introspection
  * and "did you mean" field suggestions only outside production (a production schema is not
  * browsable by strangers); no batched HTTP requests (one request, one operation, one rate limit
