@@ -1,6 +1,5 @@
 import {
   GraphQLError,
-  Kind,
   getNamedType,
   getNullableType,
   getOperationAST,
@@ -12,15 +11,14 @@ import {
   type ASTNode,
   type DocumentNode,
   type ExecutionArgs,
-  type FragmentDefinitionNode,
   type GraphQLSchema,
-  type SelectionSetNode,
-  type ValidationContext,
   type ValidationRule,
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { ErrorCode } from './errors';
 import { limits } from './limits';
 import { pageSizeOf } from './validation';
@@ -44,7 +42,11 @@ export function limitError(reason: LimitReason, message: string, limit: number, 
   return new GraphQLError(message, { nodes, extensions: { code: ErrorCode.BAD_USER_INPUT, reason, limit } });
 }
 
-/** Parser options: the parser gives up after this many tokens instead of building a huge AST. */
+/**
+ * Parser options: the parser gives up after this many tokens instead of building a huge AST.
+ * graphql's own `maxTokens`, which Apollo applies itself; GraphQL Armor's max-tokens plugin only
+ * plugs into envelop's parse hook, which Apollo does not have, and counts the same tokens.
+ */
 export const parseOptions = { maxTokens: limits.queryTokensMax } as const;
 
 /**
@@ -63,66 +65,34 @@ export function parseDocument(source: string): DocumentNode {
 }
 
 /**
- * Depth of nested selection sets, the root field counting 1, fragments followed. Introspection
- * (`__schema`, `__type`) is exempt: its standard query is deeper than any wallet query, and
- * introspection is switched off in production anyway.
+ * Depth of nested selection sets, the root field counting 1, fragments followed as if written in
+ * place: GraphQL Armor's max-depth rule. `__schema` introspection is exempt: its standard query is
+ * deeper than any wallet query, and introspection is switched off in production anyway. Armor's
+ * own error (a "Syntax Error" with no code) is replaced by ours, so that clients keep seeing
+ * BAD_USER_INPUT with reason QUERY_TOO_DEEP and the limit.
  */
 export function depthLimitRule(maxDepth: number = limits.queryDepthMax): ValidationRule {
-  return (context: ValidationContext) => {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const definition of context.getDocument().definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    }
-    const depthOf = (selectionSet: SelectionSetNode, depth: number, visiting: Set<string>): number => {
-      let deepest = depth;
-      for (const selection of selectionSet.selections) {
-        if (selection.kind === Kind.FIELD) {
-          if (depth === 0 && selection.name.value.startsWith('__')) continue;
-          const fieldDepth = depth + 1;
-          deepest = Math.max(deepest, selection.selectionSet ? depthOf(selection.selectionSet, fieldDepth, visiting) : fieldDepth);
-        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-          deepest = Math.max(deepest, depthOf(selection.selectionSet, depth, visiting));
-        } else {
-          const name = selection.name.value;
-          const fragment = fragments.get(name);
-          // Unknown and cyclic fragments are reported by GraphQL's own rules.
-          if (!fragment || visiting.has(name)) continue;
-          visiting.add(name);
-          deepest = Math.max(deepest, depthOf(fragment.selectionSet, depth, visiting));
-          visiting.delete(name);
-        }
-        // Stop early: nothing beyond the limit changes the verdict.
-        if (deepest > maxDepth) return deepest;
-      }
-      return deepest;
-    };
-    return {
-      OperationDefinition(operation) {
-        const depth = depthOf(operation.selectionSet, 0, new Set());
-        if (depth > maxDepth) {
-          context.reportError(limitError(LimitReason.QUERY_TOO_DEEP, `The operation nests deeper than ${maxDepth} levels.`, maxDepth, operation));
-        }
-      },
-    };
-  };
+  return maxDepthRule({
+    n: maxDepth,
+    flattenFragments: true,
+    ignoreIntrospection: true,
+    propagateOnRejection: false,
+    onReject: [(context) => context?.reportError(limitError(LimitReason.QUERY_TOO_DEEP, `The operation nests deeper than ${maxDepth} levels.`, maxDepth))],
+  });
 }
 
-/** Aliased fields in the whole document: aliases are how one request repeats an expensive field. */
+/**
+ * Aliased fields in one operation, fragments counted each time they are spread: aliases are how
+ * one request repeats an expensive field. GraphQL Armor's max-aliases rule, with no alias exempt
+ * (Armor exempts `__typename` by default), reporting our error shape.
+ */
 export function aliasLimitRule(maxAliases: number = limits.queryAliasesMax): ValidationRule {
-  return (context: ValidationContext) => {
-    let aliases = 0;
-    let reported = false;
-    return {
-      Field(node) {
-        if (!node.alias || reported) return;
-        aliases += 1;
-        if (aliases > maxAliases) {
-          reported = true;
-          context.reportError(limitError(LimitReason.TOO_MANY_ALIASES, `The document uses more than ${maxAliases} aliases.`, maxAliases, node));
-        }
-      },
-    };
-  };
+  return maxAliasesRule({
+    n: maxAliases,
+    allowList: [],
+    propagateOnRejection: false,
+    onReject: [(context) => context?.reportError(limitError(LimitReason.TOO_MANY_ALIASES, `The operation uses more than ${maxAliases} aliases.`, maxAliases))],
+  });
 }
 
 /** The validation rules added to GraphQL's own on every transport. */
