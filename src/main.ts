@@ -22,7 +22,9 @@ async function main(): Promise<void> {
   const { config, devSecret } = withDevSecret(loadConfig());
   if (devSecret) logger.warn('no JWT configuration: using the development secret in .data/dev-secret (never do this in production)');
   // Written before the server listens, so that whoever waits for /readyz finds current tokens.
-  const devTokens: DevTokens | undefined = config.NODE_ENV !== 'production' && config.JWT_SECRET ? await writeDevTokens(config) : undefined;
+  // Only against the generated development secret: with a real JWT_SECRET configured, minting and
+  // printing tokens would put working credentials for that deployment in logs and on disk.
+  const devTokens: DevTokens | undefined = devSecret ? await writeDevTokens(config) : undefined;
   const resolved = await resolveDatabase('app');
   if (resolved.embedded) logger.info('no DATABASE_URL: using the embedded PostgreSQL in .data/postgres');
   if (demo || config.MIGRATE_ON_START) {

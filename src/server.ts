@@ -10,7 +10,8 @@ import type { Config } from './shared/config';
 import { createAuthenticator } from './shared/auth/authenticate';
 import { bodyErrorHandler, createHttpGuard } from './shared/auth/http-guard';
 import { closeWhenTokenExpires, originAllowList } from './shared/auth/ws-guard';
-import { apolloHardening, costLimitPlugin, prepareOperation } from './shared/graphql-limits';
+import { apolloHardening, costLimitPlugin, legacyJsonStatusPlugin, prepareOperation } from './shared/graphql-limits';
+import { inputGuardPlugin } from './shared/input-guard';
 import { limits } from './shared/limits';
 import { createRateLimiter } from './shared/rate-limit';
 import type { GatewayContext } from './app/context';
@@ -19,8 +20,10 @@ import { pendingMigrations } from './shared/db/migrate';
 import { formatError } from './shared/errors';
 import { createDrainGuard } from './shared/http-drain';
 import { createLoaders } from './app/loaders';
+import { finalErrorHandler, notFoundHandler } from './shared/http-errors';
+import { securityHeaders } from './shared/security-headers';
 import { logger, type Logger } from './shared/logger';
-import { createMetrics, metricsHandler, type GatewayMetrics } from './shared/observability/metrics';
+import { createMetrics, metricsHandler, startMetricsServer, type GatewayMetrics } from './shared/observability/metrics';
 import { createOperationObserver } from './shared/observability/operation-log';
 import { instrumentNotificationLag } from './shared/observability/notification-lag';
 import { livePageEnabled, livePageRouter } from './live/live-page';
@@ -39,6 +42,8 @@ export interface Gateway {
   services: Services;
   /** This gateway's Prometheus metrics (served at /metrics). */
   metrics: GatewayMetrics;
+  /** Where /metrics is served: the public port, or the METRICS_PORT server of its own. */
+  metricsUrl: string;
   /** graphql-ws on the same port and path (live balance subscriptions). */
   subscriptionServer: SubscriptionServer;
   stop(): Promise<void>;
@@ -86,7 +91,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // First middleware: once stop() begins, new requests are refused while in-flight ones finish.
   const drain = createDrainGuard();
   app.use(drain.middleware);
-  const httpServer = http.createServer(app);
+  app.use(securityHeaders);
+  // Slow clients (slowloris) are cut after seconds, checked every second (Node: minutes, every 30 s).
+  const httpServer = http.createServer({
+    headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: limits.httpTimeoutCheckIntervalMs,
+  }, app);
 
   const apollo = new ApolloServer<GatewayContext>({
     schema: buildGatewaySchema(),
@@ -96,10 +107,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // they started a second, concurrent stop and re-raised the signal, and production shutdown
     // under load hung until the forced exit(1) (found by the graceful-shutdown reliability test).
     stopOnTerminationSignals: false,
+    // Automatic persisted queries off: no client of the gateway sends them, and they would add a
+    // cache of documents that strangers can fill. See docs/security.md.
+    persistedQueries: false,
     // Depth, alias and token limits, introspection and suggestions off in production, no batching.
     ...apolloHardening(config.NODE_ENV === 'production'),
     plugins: [
       costLimitPlugin(),
+      // Subscriptions over HTTP, NUL in any text, DateTime outside years 1..9999: refused first.
+      inputGuardPlugin(),
+      // 200 with errors for request errors when the client accepts only application/json.
+      legacyJsonStatusPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.NODE_ENV === 'production'
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
@@ -118,7 +136,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // subscriptions catch up from the ledger once it is back.
     res.status(readiness.ready ? 200 : 503).json({ ...readiness, walletEvents: walletEvents.status().state });
   });
-  app.get('/metrics', metricsHandler(metrics, config.METRICS_TOKEN));
+  // With METRICS_PORT, metrics live on their own internal port only (started below).
+  if (config.METRICS_PORT === undefined) app.get('/metrics', metricsHandler(metrics, config.METRICS_TOKEN));
   if (livePageEnabled(config)) app.use(livePageRouter());
   app.use(
     '/graphql',
@@ -140,6 +159,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }),
     bodyErrorHandler,
   );
+  // Last: anything not handled above answers in the GraphQL error shape, with no stack or path.
+  app.use(notFoundHandler, finalErrorHandler);
 
   await walletEvents.start();
   const subscriptionLoaders = eventScopedLoaders(() => createLoaders(database.prisma));
@@ -163,6 +184,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     verifyUpgrade: [originAllowList(config.WS_ALLOWED_ORIGINS)],
     onAuthenticated: closeWhenTokenExpires,
     socketsMax: config.WS_SOCKETS_MAX,
+    unauthenticatedSocketsMax: config.WS_UNAUTHENTICATED_SOCKETS_MAX,
+    socketsPerSubjectMax: (principal) => (principal.role === 'player' ? config.WS_SOCKETS_PER_PLAYER_MAX : config.WS_SOCKETS_PER_SERVER_MAX),
     subscriptionsPerSocketMax: config.WS_SUBSCRIPTIONS_PER_SOCKET_MAX,
     keepAliveMs: config.WS_KEEPALIVE_MS,
     isProduction: config.NODE_ENV === 'production',
@@ -175,6 +198,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { port } = httpServer.address() as AddressInfo;
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
   logger.info({ port }, 'gateway listening');
+  const metricsServer = config.METRICS_PORT === undefined
+    ? undefined
+    : await startMetricsServer({ metrics, port: config.METRICS_PORT, host: config.METRICS_HOST, token: config.METRICS_TOKEN });
+  if (metricsServer) logger.info({ url: metricsServer.url }, 'metrics served on their own port');
   // Marks holds past their expiry EXPIRED in the background (reads already ignore them).
   // The same pass posts the EXPIRY of credit lots past their expiresAt (reads already ignore them).
   const sweep = {
@@ -188,6 +215,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     httpServer,
     services,
     metrics,
+    metricsUrl: metricsServer?.url ?? `http://${host}:${port}/metrics`,
     subscriptionServer,
     stop() {
       drain.begin();
@@ -197,7 +225,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           services.subscriptions.closeAll();
           return Promise.all([walletEvents.stop(), subscriptionDatabase.close()]);
         })
-        .then(() => Promise.all([sweeper?.stop(), feed.stop(), apollo.stop()]))
+        .then(() => Promise.all([sweeper?.stop(), feed.stop(), apollo.stop(), metricsServer?.close()]))
         .then(() => undefined);
       return stopped;
     },

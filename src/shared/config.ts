@@ -18,6 +18,9 @@ export const configSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Slow clients: the time a request's headers, and the whole request, may take to arrive (HTTP 408 after). */
+  HTTP_HEADERS_TIMEOUT_MS: integer(limits.httpHeadersTimeoutMs, 100, 600_000),
+  HTTP_REQUEST_TIMEOUT_MS: integer(limits.httpRequestTimeoutMs, 100, 3_600_000),
   /** Connections in the pool; every money transaction holds one for its duration. */
   DB_POOL_MAX: integer(16, 1, 500),
   /** How long to wait for a new database connection before answering SERVICE_UNAVAILABLE. */
@@ -56,8 +59,14 @@ export const configSchema = z.object({
    * the sweep only records it. Several replicas may sweep at once safely.
    */
   HOLD_SWEEP_INTERVAL_MS: integer(5000, 0, 3_600_000),
-  /** Open websockets per process (live subscriptions); an upgrade past it is answered 503. */
+  /** Authenticated websockets per process (live subscriptions); an upgrade past it is answered 503. */
   WS_SOCKETS_MAX: integer(limits.websocketsMax, 1, 1_000_000),
+  /** Websockets that have not sent connection_init yet, per process (a budget apart from WS_SOCKETS_MAX). */
+  WS_UNAUTHENTICATED_SOCKETS_MAX: integer(limits.websocketsUnauthenticatedMax, 1, 1_000_000),
+  /** Authenticated websockets per player (per token subject). */
+  WS_SOCKETS_PER_PLAYER_MAX: integer(limits.websocketsPerPlayerMax, 1, 1_000_000),
+  /** Authenticated websockets per game-server or admin credential subject. */
+  WS_SOCKETS_PER_SERVER_MAX: integer(limits.websocketsPerServerMax, 1, 1_000_000),
   /** Operations open at once on one websocket. */
   WS_SUBSCRIPTIONS_PER_SOCKET_MAX: integer(limits.subscriptionsPerSocketMax, 1, 1000),
   /** Balance changes a subscription may have pending before it is ended as a slow consumer. */
@@ -79,8 +88,18 @@ export const configSchema = z.object({
    * production images always log JSON.
    */
   LOG_PRETTY: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
-  /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; unset, /metrics is open. */
+  /**
+   * When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; unset, /metrics is
+   * open. In production one of METRICS_TOKEN and METRICS_PORT is required (see loadConfig).
+   */
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  /**
+   * When set, /metrics is served on this port of its own (0: any free port), on METRICS_HOST, and
+   * not on the public port; a port that only the scraper can reach needs no token.
+   */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** The interface of the metrics port: loopback by default, so that it is internal unless opened on purpose. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Serve the live demo page at /live. Unset: served unless NODE_ENV=production. */
   LIVE_PAGE: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
   /**
@@ -109,6 +128,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n${problems}`);
   }
   const config = parsed.data;
+  if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new Error('Invalid configuration:\n  HTTP_HEADERS_TIMEOUT_MS must not be above HTTP_REQUEST_TIMEOUT_MS.');
+  }
   if (config.JWT_JWKS_FILE && config.JWT_JWKS_URL) {
     throw new Error('Invalid configuration:\n  JWT_JWKS_FILE and JWT_JWKS_URL: set one of them, not both.');
   }
@@ -121,6 +143,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(
       'Invalid configuration:\n  No token verification key: in production (NODE_ENV=production) set JWT_JWKS_URL or ' +
         'JWT_JWKS_FILE (RS256/ES256/EdDSA public keys), or JWT_SECRET (HS256). See the README, section Authentication.',
+    );
+  }
+  // /metrics shows money moved per asset and transaction volumes: in production it is either
+  // behind a token or on a port of its own (loopback unless METRICS_HOST says otherwise).
+  if (config.NODE_ENV === 'production' && !config.METRICS_TOKEN && config.METRICS_PORT === undefined) {
+    throw new Error(
+      'Invalid configuration:\n  /metrics is not protected: in production (NODE_ENV=production) set METRICS_TOKEN (scrapers send ' +
+        '"Authorization: Bearer <token>"), or METRICS_PORT to serve metrics on a separate internal port (bound to METRICS_HOST, 127.0.0.1 by default).',
     );
   }
   return config;

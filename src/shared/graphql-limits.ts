@@ -1,24 +1,28 @@
 import {
   GraphQLError,
-  Kind,
+  getNamedType,
+  getNullableType,
   getOperationAST,
+  isLeafType,
+  isListType,
   parse,
   specifiedRules,
   validate,
   type ASTNode,
   type DocumentNode,
   type ExecutionArgs,
-  type FragmentDefinitionNode,
   type GraphQLSchema,
-  type SelectionSetNode,
-  type ValidationContext,
   type ValidationRule,
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { ErrorCode } from './errors';
 import { limits } from './limits';
+import { pageSizeOf } from './validation';
+import { checkOperationInputs } from './input-guard';
 
 /**
  * The GraphQL hardening limits as reusable pieces, so that HTTP (Apollo's `validationRules`,
@@ -38,7 +42,11 @@ export function limitError(reason: LimitReason, message: string, limit: number, 
   return new GraphQLError(message, { nodes, extensions: { code: ErrorCode.BAD_USER_INPUT, reason, limit } });
 }
 
-/** Parser options: the parser gives up after this many tokens instead of building a huge AST. */
+/**
+ * Parser options: the parser gives up after this many tokens instead of building a huge AST.
+ * graphql's own `maxTokens`, which Apollo applies itself; GraphQL Armor's max-tokens plugin only
+ * plugs into envelop's parse hook, which Apollo does not have, and counts the same tokens.
+ */
 export const parseOptions = { maxTokens: limits.queryTokensMax } as const;
 
 /**
@@ -57,79 +65,57 @@ export function parseDocument(source: string): DocumentNode {
 }
 
 /**
- * Depth of nested selection sets, the root field counting 1, fragments followed. Introspection
- * (`__schema`, `__type`) is exempt: its standard query is deeper than any wallet query, and
- * introspection is switched off in production anyway.
+ * Depth of nested selection sets, the root field counting 1, fragments followed as if written in
+ * place: GraphQL Armor's max-depth rule. `__schema` introspection is exempt: its standard query is
+ * deeper than any wallet query, and introspection is switched off in production anyway. Armor's
+ * own error (a "Syntax Error" with no code) is replaced by ours, so that clients keep seeing
+ * BAD_USER_INPUT with reason QUERY_TOO_DEEP and the limit.
  */
 export function depthLimitRule(maxDepth: number = limits.queryDepthMax): ValidationRule {
-  return (context: ValidationContext) => {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const definition of context.getDocument().definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    }
-    const depthOf = (selectionSet: SelectionSetNode, depth: number, visiting: Set<string>): number => {
-      let deepest = depth;
-      for (const selection of selectionSet.selections) {
-        if (selection.kind === Kind.FIELD) {
-          if (depth === 0 && selection.name.value.startsWith('__')) continue;
-          const fieldDepth = depth + 1;
-          deepest = Math.max(deepest, selection.selectionSet ? depthOf(selection.selectionSet, fieldDepth, visiting) : fieldDepth);
-        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-          deepest = Math.max(deepest, depthOf(selection.selectionSet, depth, visiting));
-        } else {
-          const name = selection.name.value;
-          const fragment = fragments.get(name);
-          // Unknown and cyclic fragments are reported by GraphQL's own rules.
-          if (!fragment || visiting.has(name)) continue;
-          visiting.add(name);
-          deepest = Math.max(deepest, depthOf(fragment.selectionSet, depth, visiting));
-          visiting.delete(name);
-        }
-        // Stop early: nothing beyond the limit changes the verdict.
-        if (deepest > maxDepth) return deepest;
-      }
-      return deepest;
-    };
-    return {
-      OperationDefinition(operation) {
-        const depth = depthOf(operation.selectionSet, 0, new Set());
-        if (depth > maxDepth) {
-          context.reportError(limitError(LimitReason.QUERY_TOO_DEEP, `The operation nests deeper than ${maxDepth} levels.`, maxDepth, operation));
-        }
-      },
-    };
-  };
+  return maxDepthRule({
+    n: maxDepth,
+    flattenFragments: true,
+    ignoreIntrospection: true,
+    propagateOnRejection: false,
+    onReject: [(context) => context?.reportError(limitError(LimitReason.QUERY_TOO_DEEP, `The operation nests deeper than ${maxDepth} levels.`, maxDepth))],
+  });
 }
 
-/** Aliased fields in the whole document: aliases are how one request repeats an expensive field. */
+/**
+ * Aliased fields in one operation, fragments counted each time they are spread: aliases are how
+ * one request repeats an expensive field. GraphQL Armor's max-aliases rule, with no alias exempt
+ * (Armor exempts `__typename` by default), reporting our error shape.
+ */
 export function aliasLimitRule(maxAliases: number = limits.queryAliasesMax): ValidationRule {
-  return (context: ValidationContext) => {
-    let aliases = 0;
-    let reported = false;
-    return {
-      Field(node) {
-        if (!node.alias || reported) return;
-        aliases += 1;
-        if (aliases > maxAliases) {
-          reported = true;
-          context.reportError(limitError(LimitReason.TOO_MANY_ALIASES, `The document uses more than ${maxAliases} aliases.`, maxAliases, node));
-        }
-      },
-    };
-  };
+  return maxAliasesRule({
+    n: maxAliases,
+    allowList: [],
+    propagateOnRejection: false,
+    onReject: [(context) => context?.reportError(limitError(LimitReason.TOO_MANY_ALIASES, `The operation uses more than ${maxAliases} aliases.`, maxAliases))],
+  });
 }
 
 /** The validation rules added to GraphQL's own on every transport. */
 export const limitValidationRules: readonly ValidationRule[] = [depthLimitRule(), aliasLimitRule()];
 
 /**
- * A field with a `first` argument returns a page: what it selects is paid once per item (capped
- * as the server caps the page). Every other field costs 1 plus what it selects.
+ * Every field costs 1 plus what it selects. A field with a `first` argument returns a page: what
+ * it selects is paid once per item, with the page size the service will serve (pageSizeOf: an
+ * explicit null or an absent `first` is the default page, not one item; a large one is capped).
+ * A list of objects with no page argument is paid once per item it is assumed to hold
+ * (limits.costListItems). The estimate is then at least the number of objects the answer can
+ * hold, which tests/unit/cost-estimate.test.ts checks against a real gateway.
  */
-const pageEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
-  if (typeof args.first !== 'number') return undefined;
-  const pageSize = Math.min(Math.max(args.first, 1), limits.ledgerPageSizeMax);
-  return 1 + childComplexity * pageSize;
+const pageEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
+  if (field.args.some((argument) => argument.name === 'first')) {
+    const first = args.first;
+    return 1 + childComplexity * pageSizeOf(typeof first === 'number' ? first : null);
+  }
+  const returned = getNullableType(field.type);
+  if (isListType(returned) && !isLeafType(getNamedType(returned))) {
+    return 1 + childComplexity * (limits.costListItems[`${type.name}.${field.name}`] ?? limits.costListItems.default!);
+  }
+  return undefined;
 };
 
 /**
@@ -200,6 +186,8 @@ export function prepareOperation(schema: GraphQLSchema, payload: OperationPayloa
   if (!getOperationAST(document, payload.operationName ?? undefined)) return [new GraphQLError('Unable to identify the operation to run.')];
   const tooCostly = checkOperationCost(schema, document, payload.variables, payload.operationName);
   if (tooCostly) return [tooCostly];
+  const badInput = checkOperationInputs(schema, document, payload.variables, payload.operationName);
+  if (badInput) return [badInput];
   return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined };
 }
 
@@ -215,6 +203,32 @@ export function costLimitPlugin(maxCost: number = limits.queryCostMax): ApolloSe
           const tooCostly = checkOperationCost(schema, document, request.variables, request.operationName, maxCost);
           if (tooCostly) {
             throw new GraphQLError(tooCostly.message, { extensions: { ...tooCostly.extensions, http: { status: 400 } } });
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * GraphQL over HTTP (the spec's "legacy" application/json watershed): a client that accepts only
+ * application/json should get 200 with `errors` for a document that does not parse or validate or
+ * variables that do not coerce, since for it a non-2xx status may mean the request never reached
+ * a GraphQL server. Apollo answers 400. This plugin turns every 400 that came with no `data` into
+ * 200 for such clients. Clients that accept application/graphql-response+json, or anything (a
+ * wildcard or no Accept header, as fetch and curl send), keep the 400: the status is theirs to read.
+ * graphql-http's audit checks it (tests/e2e/graphql-over-http-audit.test.ts).
+ */
+export function legacyJsonStatusPlugin(): ApolloServerPlugin<BaseContext> {
+  return {
+    async requestDidStart({ request }) {
+      const accept = (request.http?.headers.get('accept') ?? '').toLowerCase();
+      const acceptsOnlyJson = accept.includes('application/json') && !accept.includes('application/graphql-response+json') && !accept.includes('*/*') && !accept.includes('application/*');
+      if (!acceptsOnlyJson) return undefined;
+      return {
+        async willSendResponse({ response }) {
+          if (response.http.status === 400 && response.body.kind === 'single' && response.body.singleResult.data === undefined) {
+            response.http.status = 200;
           }
         },
       };

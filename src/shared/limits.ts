@@ -23,6 +23,12 @@ export const limits = {
   assetCodeLengthMax: 64,
   assetNameLengthMax: 128,
   assetDecimalsMax: 18,
+  /**
+   * DateTime inputs: years 1..9999, the range every store and client agrees on (PostgreSQL
+   * refuses year 0 with 22008; JavaScript accepts up to year 275760).
+   */
+  dateTimeYearMin: 1,
+  dateTimeYearMax: 9999,
   /** Ids of transactions and holds are positive 64-bit integers written in decimal. */
   entityIdLengthMax: 19,
   /** Cursors are short opaque strings; anything longer is malformed. */
@@ -61,6 +67,15 @@ export const limits = {
   // (src/shared/graphql-limits.ts). They are set well above what any legitimate client needs.
   /** The largest HTTP request body /graphql accepts (express.json `limit`); larger answers 413. */
   requestBodyBytesMax: 64 * 1024,
+  /**
+   * Slow clients (slowloris): a request's headers must arrive within httpHeadersTimeoutMs and the
+   * whole request within httpRequestTimeoutMs, or Node answers 408 and closes the connection.
+   * Node's defaults are 60 s and 5 min, and it checks them only every 30 s; here every second.
+   * The time to run an operation is not counted: only receiving the request.
+   */
+  httpHeadersTimeoutMs: 10_000,
+  httpRequestTimeoutMs: 30_000,
+  httpTimeoutCheckIntervalMs: 1_000,
   /** Lexical tokens in one document; the parser stops early on anything larger. */
   queryTokensMax: 2000,
   /** Nesting of selection sets, counting the root field as 1 (fragments are followed). */
@@ -74,6 +89,14 @@ export const limits = {
    * (about 15 fields an entry) fits; the same page asking 40 or more fields an entry does not.
    */
   queryCostMax: 20_000,
+  /**
+   * Items the cost estimate assumes for a list field that has no page argument (the service
+   * returns such a list whole). `Transaction.entries` holds a transaction's postings: 2 today, 4
+   * allowed for multi-leg transactions. `assets` and `balances` hold one item per asset: the
+   * estimate assumes up to 20 assets; with more, raise it. A connection's `edges` list is the page
+   * itself, already multiplied by the page size on the field that returns the connection.
+   */
+  costListItems: { default: 20, 'Transaction.entries': 4, 'LedgerConnection.edges': 1 } as Readonly<Record<string, number>>,
 
   /**
    * The websocket close code for a failed or expired credential. graphql-ws's client treats 4403
@@ -82,13 +105,39 @@ export const limits = {
   wsCloseForbidden: 4403,
   /** Node's setTimeout cannot wait longer than 2^31-1 ms; longer token lifetimes are re-armed. */
   timerDelayMsMax: 2_147_483_647,
+  /**
+   * The longest a bearer token may live, exp minus iat (or minus now, for a token without iat).
+   * Bounds how long a leaked token works and keeps exp a real date (an exp of 1e20 made an
+   * Invalid Date, and a socket's expiry timer then fired every millisecond). 30 days: the
+   * development tokens' lifetime; identity providers issue tokens of minutes to hours.
+   */
+  tokenLifetimeMaxSeconds: 30 * 24 * 3600,
+  /** How far in the future a token's iat may be (the issuer's clock ahead of ours); beyond, refused. */
+  tokenIssuedAtSkewMaxSeconds: 30,
   /** A token's sub claim is a userId or a client id. */
   tokenSubjectLengthMax: 128,
 
   // Live balance subscriptions (src/modules/subscriptions). The WS_* settings in config.ts
   // override the first four per process; these are their defaults.
-  /** Open websockets per gateway process; an upgrade past it is answered 503. */
+  /**
+   * Authenticated websockets per gateway process; an upgrade past it is answered 503, and a
+   * socket that authenticates past it is closed with 1013 (try again later).
+   */
   websocketsMax: 10_000,
+  /**
+   * Websockets that have not yet authenticated (no connection_init yet), a budget apart from
+   * websocketsMax: strangers with no credential cannot take the slots of authenticated clients.
+   * An upgrade past it is answered 503.
+   */
+  websocketsUnauthenticatedMax: 200,
+  /**
+   * Authenticated websockets per credential subject (role and sub), so that one credential cannot
+   * hold every slot; the socket past it is closed with 1008 (policy violation). A player's HUD
+   * needs one or two; a game server may hold one per player it serves, but never more than half
+   * of a process's default websocketsMax.
+   */
+  websocketsPerPlayerMax: 8,
+  websocketsPerServerMax: 5_000,
   /** Operations open at once on one websocket; the next one is refused with RATE_LIMITED. */
   subscriptionsPerSocketMax: 20,
   /**
@@ -99,8 +148,12 @@ export const limits = {
   subscriptionBufferMax: 200,
   /** How often the server pings each websocket; a socket that has not answered by the next ping is dropped. */
   websocketKeepAliveMs: 12_000,
-  /** A websocket must send connection_init (with its credential) within this time. */
-  websocketInitTimeoutMs: 3_000,
+  /**
+   * A websocket must send connection_init (with its credential) within this time. A client sends
+   * it as soon as the socket opens; the time bounds how long a socket without a credential holds
+   * one of websocketsUnauthenticatedMax.
+   */
+  websocketInitTimeoutMs: 1_500,
   /** The largest message a client may send over a websocket (the same bound as an HTTP body). */
   websocketMessageBytesMax: 64 * 1024,
   /** Distinct subscription documents whose parsed form is shared between the sockets sending them. */

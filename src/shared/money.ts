@@ -63,3 +63,13 @@ export function requirePositiveAmount(amount: bigint, field = 'amount'): bigint 
   }
   return amount;
 }
+
+/**
+ * DateTime inputs must fall in years limits.dateTimeYearMin..dateTimeYearMax. graphql-scalars'
+ * DateTime accepts year 0 and years up to 275760, which PostgreSQL refuses (22008) or no client
+ * can show; refused before execution (src/shared/input-guard.ts) as BAD_USER_INPUT.
+ */
+export function isDateTimeInRange(value: Date): boolean {
+  const year = value.getUTCFullYear();
+  return !Number.isNaN(year) && year >= limits.dateTimeYearMin && year <= limits.dateTimeYearMax;
+}

@@ -3,12 +3,36 @@ import { limits } from './limits';
 
 /** Input checks shared by every module; each failure is BAD_USER_INPUT naming the field. */
 
+/**
+ * A userId is the platform's id for a player and is compared exactly, code unit for code unit. So
+ * that two ids that look the same can never name two wallets, it must be printable text in one
+ * canonical form (refused, never rewritten: a rewritten id would silently address another wallet):
+ * - 1..128 characters;
+ * - no control, format, private-use, unassigned or surrogate code points (Unicode category C:
+ *   NUL, newline, zero-width space, bidi overrides...) and no separators (category Z: spaces,
+ *   NBSP, line and paragraph separators);
+ * - NFC, and NFKC-stable: compatibility forms (fullwidth `ａｌｉｃｅ`, ligatures, superscripts)
+ *   are refused, since they render like the plain id they fold to;
+ * - not the `system:` prefix, in any letter case, which names the ledger's own accounts.
+ */
 export function validateUserId(userId: string, field = 'userId'): string {
   if (userId.length === 0 || userId.length > limits.userIdLengthMax) {
     throw badUserInput(`${field} must be 1..${limits.userIdLengthMax} characters.`, field);
   }
-  return rejectNul(userId, field);
+  rejectNul(userId, field);
+  if (/[\p{C}\p{Z}]/u.test(userId)) {
+    throw badUserInput(`${field} must not contain spaces, control or format characters (such as zero-width or bidi characters).`, field);
+  }
+  if (userId.normalize('NFC') !== userId) throw badUserInput(`${field} must be in Unicode normal form NFC.`, field);
+  if (userId.normalize('NFKC') !== userId) {
+    throw badUserInput(`${field} must not use compatibility characters (fullwidth forms, ligatures, superscripts).`, field);
+  }
+  if (userId.toLowerCase().startsWith(systemUserIdPrefix)) throw badUserInput(`${field} must not start with "${systemUserIdPrefix}".`, field);
+  return userId;
 }
+
+/** The prefix of the ledger's own accounts; no player id may take it. */
+export const systemUserIdPrefix = 'system:';
 
 export function validateOptionalText(value: string | null | undefined, field: string, lengthMax: number): string | null {
   if (value === undefined || value === null) return null;
@@ -69,6 +93,16 @@ function hasLoneSurrogate(value: unknown): boolean {
   if (typeof value === 'string') return !isWellFormed(value);
   if (value === null || typeof value !== 'object') return false;
   return Object.entries(value as Record<string, unknown>).some(([key, child]) => !isWellFormed(key) || hasLoneSurrogate(child));
+}
+
+/**
+ * The page size the service serves for a `first` argument: null or absent is the default page
+ * (not 1 item, not 0), anything above the cap is the cap. Below 1 is refused by the service; the
+ * cost estimate counts it as 1. One function, so that the cost estimate and the service agree.
+ */
+export function pageSizeOf(first: number | null | undefined): number {
+  if (first === null || first === undefined) return limits.ledgerPageSizeDefault;
+  return Math.min(Math.max(Math.trunc(first), 1), limits.ledgerPageSizeMax);
 }
 
 /** Ids of transactions and holds: positive decimal integers that fit a BIGINT. */

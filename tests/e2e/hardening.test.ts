@@ -199,6 +199,23 @@ describe('GraphQL over HTTP', () => {
     expect(neither.status).toBe(406);
   });
 
+  it('accepting only application/json, parse, validation, variable and limit failures are 200 with errors (GraphQL over HTTP, legacy watershed); nothing runs', async () => {
+    const json = { accept: 'application/json' };
+    for (const body of [
+      { query: '{ assets { code ' },
+      { query: '{ noSuchField }' },
+      { query: 'query($n: Int) { ledger(userId: "alice", first: $n) { edges { cursor } } }', variables: { n: 'many' } },
+      { query: nested(limits.queryDepthMax - 3) },
+    ]) {
+      const res = await post(body, json);
+      expect({ query: body.query, status: res.status }).toEqual({ query: body.query, status: 200 });
+      expect(res.json.data).toBeUndefined();
+      expect(res.json.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    }
+    // Not for credentials: a bad token stays 401 whatever the client accepts.
+    expect((await post({ query: '{ assets { code } }' }, { ...json, authorization: 'Bearer nope' })).status).toBe(401);
+  });
+
   it('with application/graphql-response+json, a request that fails validation is a 4xx', async () => {
     const res = await post({ query: '{ noSuchField }' }, { accept: 'application/graphql-response+json' });
     expect(res.status).toBe(400);
@@ -215,7 +232,7 @@ describe('schema details outside and inside production', () => {
   });
 
   it('production: introspection is refused and errors suggest no field names', async () => {
-    const prod = await startTestGateway('hardening-prod', { env: { NODE_ENV: 'production' } });
+    const prod = await startTestGateway('hardening-prod', { env: { NODE_ENV: 'production', METRICS_TOKEN: 'hardening-metrics-token' } });
     try {
       const ask = (query: string) => prod.gql(query);
       const intro = await ask('{ __schema { queryType { name } } }');

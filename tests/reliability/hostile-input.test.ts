@@ -187,7 +187,10 @@ describe('hostile GraphQL inputs', () => {
       const answer = await gql(TOPUP, { input: { userId, asset: 'GOLD_COINS', amount: '1', idempotencyKey: `text-${unique++}`, reference } });
       expectClean(answer);
       const okText = (s: string, max: number) => s.length <= max && !s.includes('\u0000') && wellFormed(s);
-      const valid = userId.length >= 1 && okText(userId, 128) && (reference === null || okText(reference, 512));
+      // User ids also refuse control, format and separator characters, non-NFC and compatibility
+      // forms, and the system: prefix (docs/security.md, "User ids").
+      const okUserId = !/[\p{C}\p{Z}]/u.test(userId) && userId.normalize('NFC') === userId && userId.normalize('NFKC') === userId && !userId.toLowerCase().startsWith('system:');
+      const valid = userId.length >= 1 && okText(userId, 128) && okUserId && (reference === null || okText(reference, 512));
       if (valid) {
         expect(answer.body.errors).toBeUndefined();
         expect((await counts()).transactions).toBe(before.transactions! + 1);

@@ -97,6 +97,8 @@ export async function startChildGateway(options: ChildGatewayOptions, readyTimeo
     PORT: String(port),
     DATABASE_URL: options.databaseUrl,
     JWT_SECRET: TEST_JWT_SECRET,
+    // Production refuses an unprotected /metrics (src/shared/config.ts).
+    METRICS_TOKEN: 'child-gateway-metrics-token',
     LOG_LEVEL: process.env.RELIABILITY_GATEWAY_LOG_LEVEL ?? 'error',
     ...options.env,
   };

@@ -18,7 +18,7 @@ describe('production key configuration', () => {
     ['JWT_JWKS_FILE', { JWT_JWKS_FILE: '/etc/wallet/jwks.json' }],
     ['JWT_SECRET', { JWT_SECRET: secret }],
   ])('starts with %s', (_name, env) => {
-    expect(loadConfig({ NODE_ENV: 'production', ...env }).NODE_ENV).toBe('production');
+    expect(loadConfig({ NODE_ENV: 'production', METRICS_TOKEN: 'metrics-token-0123456789', ...env }).NODE_ENV).toBe('production');
   });
 
   it('refuses a JWKS file and a JWKS URL together, and a short secret', () => {
@@ -65,7 +65,7 @@ describe('development credentials', () => {
   it('withDevSecret fills in JWT_SECRET only outside production and only when no key is configured', () => {
     expect(withDevSecret(loadConfig({ JWT_SECRET: secret })).devSecret).toBe(false);
     expect(withDevSecret(loadConfig({ JWT_JWKS_URL: 'https://id.example.com/jwks' })).config.JWT_SECRET).toBeUndefined();
-    expect(withDevSecret(loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://id.example.com/jwks' })).devSecret).toBe(false);
+    expect(withDevSecret(loadConfig({ NODE_ENV: 'production', METRICS_TOKEN: 'metrics-token-0123456789', JWT_JWKS_URL: 'https://id.example.com/jwks' })).devSecret).toBe(false);
   });
 
   it('writes server, admin, alice and bob tokens as JSON, and each verifies with the secret as its role and subject', async () => {

@@ -4,6 +4,7 @@ import {
   GraphQLError,
   getOperationAST,
   parse,
+  subscribe as graphqlSubscribe,
   validate,
   type DocumentNode,
   type ExecutionArgs,
@@ -58,7 +59,12 @@ export interface SubscriptionServerOptions {
    * The place to close the socket when its credential expires (principal.expiresAt).
    */
   onAuthenticated?(connection: WebsocketConnection): (() => void) | void;
+  /** Authenticated sockets in this process. */
   socketsMax: number;
+  /** Sockets that have not authenticated yet: a budget apart from socketsMax. */
+  unauthenticatedSocketsMax?: number;
+  /** Authenticated sockets one credential subject may hold, by its role. */
+  socketsPerSubjectMax?(principal: AuthenticatedPrincipal): number;
   subscriptionsPerSocketMax: number;
   /** Ping interval; a socket that has not answered a ping by the next one is dropped. 0: off. */
   keepAliveMs: number;
@@ -68,6 +74,8 @@ export interface SubscriptionServerOptions {
 export interface SubscriptionServer {
   /** Open websockets right now. */
   sockets(): number;
+  /** Open websockets by stage: not yet authenticated, and authenticated. */
+  socketCounts(): { unauthenticated: number; authenticated: number };
   /** Closes every socket with 1001 (going away), cuts those that do not answer, stops accepting. */
   close(): Promise<void>;
 }
@@ -80,6 +88,21 @@ interface ConnectionExtra extends Record<PropertyKey, unknown> {
 
 /** The close code for a server going away (RFC 6455), sent to every socket on shutdown. */
 export const closeGoingAway = 1001;
+/** RFC 6455 1008: the socket broke a policy (here: its credential holds too many sockets). */
+export const closePolicyViolation = 1008;
+/** RFC 6455 1013: try again later (here: the process holds as many authenticated sockets as it may). */
+export const closeTryAgainLater = 1013;
+
+/**
+ * Where a socket stands against the socket budgets. A socket counts toward the unauthenticated
+ * budget from its upgrade until it authenticates or closes, then toward the shared and the
+ * per-subject budgets until it closes. Released on the TCP socket's close, so that a handshake
+ * that never completes gives its slot back too.
+ */
+interface SocketSlot {
+  stage: 'unauthenticated' | 'authenticated' | 'closed';
+  subjectKey?: string;
+}
 
 /**
  * graphql-ws (protocol graphql-transport-ws) on the HTTP server's port and path. The stages are
@@ -95,6 +118,21 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
   const prepare = options.prepareOperation ?? defaultPrepareOperation;
   const documents = new DocumentCache(limits.websocketDocumentCacheMax);
 
+  const unauthenticatedMax = options.unauthenticatedSocketsMax ?? limits.websocketsUnauthenticatedMax;
+  const counts = { unauthenticated: 0, authenticated: 0 };
+  const perSubject = new Map<string, number>();
+  const slots = new WeakMap<WebSocket, SocketSlot>();
+  const release = (slot: SocketSlot) => {
+    if (slot.stage === 'unauthenticated') counts.unauthenticated -= 1;
+    if (slot.stage === 'authenticated') {
+      counts.authenticated -= 1;
+      const held = (perSubject.get(slot.subjectKey!) ?? 1) - 1;
+      if (held > 0) perSubject.set(slot.subjectKey!, held);
+      else perSubject.delete(slot.subjectKey!);
+    }
+    slot.stage = 'closed';
+  };
+
   const onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const pathname = new URL(request.url ?? '/', 'http://gateway.invalid').pathname;
     if (pathname !== options.path) return refuseUpgrade(socket, { status: 404, message: 'Not Found' });
@@ -102,12 +140,43 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
       const refusal = check(request);
       if (refusal) return refuseUpgrade(socket, refusal);
     }
-    // clientTracking adds a socket to wss.clients synchronously within handleUpgrade, so this
-    // count is exact even for a burst of upgrades.
-    if (wss.clients.size >= options.socketsMax) {
+    // Counted synchronously here, so the checks are exact even for a burst of upgrades.
+    if (counts.authenticated >= options.socketsMax || counts.unauthenticated >= unauthenticatedMax) {
       return refuseUpgrade(socket, { status: 503, message: 'Too many websocket connections; retry later' });
     }
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    const slot: SocketSlot = { stage: 'unauthenticated' };
+    counts.unauthenticated += 1;
+    socket.once('close', () => release(slot));
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      slots.set(ws, slot);
+      wss.emit('connection', ws, request);
+    });
+  };
+  /**
+   * Moves an authenticated socket from the unauthenticated budget to the shared and per-subject
+   * ones, or closes it when either is full. Synchronous, so two sockets of one subject
+   * authenticating at once cannot both take the last slot.
+   */
+  const admitAuthenticated = (ws: WebSocket, principal: AuthenticatedPrincipal): boolean => {
+    const slot = slots.get(ws);
+    if (!slot || slot.stage !== 'unauthenticated') return false;
+    if (counts.authenticated >= options.socketsMax) {
+      ws.close(closeTryAgainLater, 'Too many websocket connections; retry later');
+      return false;
+    }
+    const subjectKey = `${principal.role}:${principal.subject}`;
+    const subjectMax = options.socketsPerSubjectMax?.(principal) ?? Infinity;
+    const held = perSubject.get(subjectKey) ?? 0;
+    if (held >= subjectMax) {
+      ws.close(closePolicyViolation, closeReason(`This credential already holds ${subjectMax} websockets; close one first.`));
+      return false;
+    }
+    counts.unauthenticated -= 1;
+    counts.authenticated += 1;
+    perSubject.set(subjectKey, held + 1);
+    slot.stage = 'authenticated';
+    slot.subjectKey = subjectKey;
+    return true;
   };
   options.httpServer.on('upgrade', onUpgrade);
 
@@ -129,6 +198,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
           ctx.extra.socket.close(CloseCode.Forbidden, closeReason(error.message));
           return false;
         }
+        if (!admitAuthenticated(ctx.extra.socket, principal)) return false;
         ctx.extra.principal = principal;
         const onClosed = options.onAuthenticated?.({ principal, socket: ctx.extra.socket, request: ctx.extra.request });
         ctx.extra.onClosed = onClosed ?? undefined;
@@ -172,10 +242,21 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         return options.context(principal, ctx.extra.request);
       },
 
+      subscribe: async (args) => {
+        const result = await graphqlSubscribe(args);
+        if (Symbol.asyncIterator in result) return result;
+        // Refused while setting up the stream (FORBIDDEN, NOT_FOUND, BAD_USER_INPUT from the
+        // service): graphql-ws would send that result as `next` + `complete`. The protocol's
+        // `error` message says it better (the operation never started), and it is what the docs
+        // promise: a stream that fails on its first read makes graphql-ws send `error`.
+        return refusedStream(result.errors ?? []);
+      },
+
       onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) =>
         result.errors ? { ...result, errors: result.errors.map(formatWsError) } : undefined,
 
-      onError: (_ctx, _id, _payload, errors) => errors.map(formatWsError),
+      onError: (_ctx, _id, _payload, errors) =>
+        errors.flatMap((error) => (error.originalError instanceof SubscriptionRefused ? error.originalError.errors : [error])).map(formatWsError),
 
       onClose: (ctx) => {
         ctx.extra.onClosed?.();
@@ -189,6 +270,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
   let closing: Promise<void> | undefined;
   return {
     sockets: () => wss.clients.size,
+    socketCounts: () => ({ ...counts }),
     close() {
       closing ??= (async () => {
         options.httpServer.off('upgrade', onUpgrade);
@@ -239,6 +321,23 @@ function defaultPrepareOperation(schema: GraphQLSchema, payload: SubscribePayloa
   const errors = validate(schema, document);
   if (errors.length > 0) return errors;
   return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined };
+}
+
+/** The errors of a subscription refused at setup, carried through graphql-ws to onError. */
+class SubscriptionRefused extends Error {
+  constructor(readonly errors: readonly GraphQLError[]) {
+    super(errors[0]?.message ?? 'Subscription refused');
+  }
+}
+
+/** A stream whose first read fails with the refusal. */
+function refusedStream(errors: readonly GraphQLError[]): AsyncIterableIterator<ExecutionResult> {
+  const stream: AsyncIterableIterator<ExecutionResult> = {
+    next: () => Promise.reject(new SubscriptionRefused(errors)),
+    return: () => Promise.resolve({ value: undefined, done: true }),
+    [Symbol.asyncIterator]: () => stream,
+  };
+  return stream;
 }
 
 function isErrors(value: ExecutionArgs | readonly GraphQLError[]): value is readonly GraphQLError[] {

@@ -94,9 +94,18 @@ export function createAuthenticator(config: AuthConfig) {
       if (payload.iss !== undefined && (typeof payload.iss !== 'string' || payload.iss.length > limits.tokenSubjectLengthMax)) {
         throw unauthenticated('The token has an invalid iss claim.');
       }
+      const nowSeconds = Date.now() / 1000;
+      const exp = payload.exp as number;
+      if (payload.iat !== undefined && payload.iat > nowSeconds + limits.tokenIssuedAtSkewMaxSeconds) {
+        throw unauthenticated('The token\'s iat claim is in the future.');
+      }
+      // exp - iat for a token with iat; otherwise measured from now (jose has checked exp > now).
+      if (exp - Math.min(payload.iat ?? nowSeconds, nowSeconds) > limits.tokenLifetimeMaxSeconds) {
+        throw unauthenticated(`The token lives longer than ${limits.tokenLifetimeMaxSeconds} seconds (exp - iat); issue shorter-lived tokens.`);
+      }
       // The issuer is part of the client's identity: idempotency keys are scoped by it (clientIdOf).
       const issuer = payload.iss ? { issuer: payload.iss } : {};
-      return { subject: payload.sub, role: role as Principal['role'], ...issuer, expiresAt: new Date((payload.exp as number) * 1000) };
+      return { subject: payload.sub, role: role as Principal['role'], ...issuer, expiresAt: new Date(exp * 1000) };
     } catch (error) {
       if (error instanceof AppError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw unauthenticated('The token has expired.');

@@ -1,4 +1,5 @@
 import { SignJWT } from 'jose';
+import { limits } from '../limits';
 
 export type Role = 'player' | 'server' | 'admin';
 
@@ -13,6 +14,10 @@ export interface MintOptions {
 
 /** Mints an HS256 token with the gateway's claims (sub, role, exp). Used by `npm run token`, the dev banner and tests. */
 export async function mintToken(options: MintOptions): Promise<string> {
+  // The gateway refuses tokens that live longer (src/shared/auth/authenticate.ts): say so now.
+  if ((options.expiresInSeconds ?? 0) > limits.tokenLifetimeMaxSeconds) {
+    throw new Error(`a token may live at most ${limits.tokenLifetimeMaxSeconds} seconds (limits.tokenLifetimeMaxSeconds); the gateway refuses longer ones`);
+  }
   let jwt = new SignJWT({ role: options.role })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(options.sub)

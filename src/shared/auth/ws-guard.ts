@@ -50,7 +50,8 @@ export function closeWhenTokenExpires(connection: { principal: AuthenticatedPrin
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     const remainingMs = connection.principal.expiresAt.getTime() - Date.now();
-    if (remainingMs <= 0) {
+    // NaN (an Invalid Date) must not arm a timer: setTimeout would fire every millisecond.
+    if (!(remainingMs > 0)) {
       connection.socket.close(limits.wsCloseForbidden, 'Token expired');
       return;
     }

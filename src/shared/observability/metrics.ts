@@ -1,4 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
 import type { RequestHandler } from 'express';
 import type pg from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -151,5 +154,37 @@ export function metricsHandler(metrics: GatewayMetrics, token: string | undefine
     }
     res.setHeader('content-type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
+  };
+}
+
+/** The metrics port of its own (METRICS_PORT): only GET /metrics, nothing else. */
+export interface MetricsServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startMetricsServer(options: { metrics: GatewayMetrics; port: number; host: string; token?: string }): Promise<MetricsServer> {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', metricsHandler(options.metrics, options.token));
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('not found\n');
+  });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/metrics`,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
   };
 }
