@@ -1,19 +1,11 @@
 // Proves the role x operation matrix over real HTTP with real tokens: players read only their own wallets, ledger, transactions and holds and move no money; game servers move money and read everything; admins do everything, asset management included; no token is 401; a refusal writes nothing.
-import { startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway';
+import { type GraphQLResponse } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
 
-let t: TestGateway;
 let seq = 0;
 const key = (label: string) => `authz-${label}-${(seq += 1)}`;
 
-beforeAll(async () => {
-  t = await startTestGateway('authorization', { seed: true });
-});
-afterEach(async () => {
-  await t.assertInvariants();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestGateway('authorization', { seed: true });
 
 type Caller = 'playerOwn' | 'playerOther' | 'server' | 'admin';
 /** What a caller gets: data, FORBIDDEN, or null (reads of another player's transaction or hold). */

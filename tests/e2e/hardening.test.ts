@@ -1,20 +1,12 @@
 // Proves the GraphQL hardening over real HTTP: depth, alias, cost, token and body-size limits each refuse with their reason, no batching, GraphQL-over-HTTP conformance (GET for queries only, 405 for mutations over GET, media types, CSRF prevention), and introspection and field suggestions off in production.
-import { startTestGateway, type TestGateway } from '../support/gateway';
 import { buildGatewaySchema } from '../../src/schema';
 import { operationCost } from '../../src/shared/graphql-limits';
 import { limits } from '../../src/shared/limits';
 import { parse } from 'graphql';
+import { startTestGateway } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
 
-let t: TestGateway;
-beforeAll(async () => {
-  t = await startTestGateway('hardening', { seed: true });
-});
-afterEach(async () => {
-  await t.assertInvariants();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestGateway('hardening', { seed: true });
 
 async function post(body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(t.url, {

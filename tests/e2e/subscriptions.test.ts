@@ -4,14 +4,14 @@ import { runTransaction } from '../../src/shared/db/transaction';
 import { ledgerStore } from '../../src/modules/ledger/ledger.store';
 import { walletStore } from '../../src/modules/wallet/wallet.store';
 import { AccountKind, EntryDirection, TransactionKind } from '../../src/modules/ledger/ledger.types';
-import { errorCode, startTestGateway, type TestGateway } from '../support/gateway';
+import { errorCode } from '../support/gateway';
 import { collect, useWsClients, waitForStreams, waitUntil, type WsClient } from '../support/subscriptions';
+import { useTestGateway } from '../support/use-test-gateway';
 
 const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { wallet { balance lastSequence } transaction { id } } }`;
 const BONUS = `mutation($input: BonusInput!) { bonus(input: $input) { wallet { balance lastSequence } } }`;
 const SPEND = `mutation($input: SpendInput!) { spend(input: $input) { wallet { balance lastSequence } } }`;
 
-let t: TestGateway;
 const openWsClient = useWsClients(() => t);
 let keyCounter = 0;
 const key = (prefix: string) => `${prefix}-${++keyCounter}`;
@@ -39,12 +39,7 @@ async function ledgerEntries(userId: string, asset: string): Promise<{ id: strin
 }
 
 
-beforeAll(async () => {
-  t = await startTestGateway('subscriptions');
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestGateway('subscriptions', { invariantsAfterEach: false });
 
 describe('delivery', () => {
   it('delivers topup, bonus and spend with the wallet after each entry, in order', async () => {

@@ -1,5 +1,6 @@
 // Proves topup, bonus and spend over real HTTP: payloads, double entry, idempotent replays and refusals, and the invariants after each test.
-import { errorCode, startTestGateway, type TestGateway } from '../support/gateway';
+import { errorCode } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
 
 const TRANSFER_FIELDS = `
   replayed
@@ -10,16 +11,7 @@ const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { ${TRANSFER
 const BONUS = `mutation($input: BonusInput!) { bonus(input: $input) { ${TRANSFER_FIELDS} } }`;
 const SPEND = `mutation($input: SpendInput!) { spend(input: $input) { ${TRANSFER_FIELDS} } }`;
 
-let t: TestGateway;
-beforeAll(async () => {
-  t = await startTestGateway('wallet');
-});
-afterEach(async () => {
-  await t.assertInvariants();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestGateway('wallet');
 
 describe('topup, bonus, spend', () => {
   it('topup credits the user from the treasury with two balanced entries', async () => {

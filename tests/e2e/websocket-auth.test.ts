@@ -3,10 +3,10 @@ import WebSocket from 'ws';
 import { UnsecuredJWT } from 'jose';
 import { mintToken } from '../../src/shared/auth/tokens';
 import { limits } from '../../src/shared/limits';
-import { startTestGateway, type TestGateway } from '../support/gateway';
 import { collect, useWsClients, waitForStreams, waitUntil, type WsClient } from '../support/subscriptions';
+import type { TestGateway } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
 
-let t: TestGateway;
 const openWsClient = useWsClients(() => t);
 let keyCounter = 0;
 
@@ -22,12 +22,7 @@ async function topup(userId: string, amount: number) {
   if (res.errors) throw new Error(JSON.stringify(res.errors));
 }
 
-beforeAll(async () => {
-  t = await startTestGateway('websocket-auth', { env: { WS_ALLOWED_ORIGINS: 'https://play.example.com, https://admin.example.com' } });
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestGateway('websocket-auth', { env: { WS_ALLOWED_ORIGINS: 'https://play.example.com, https://admin.example.com' }, invariantsAfterEach: false });
 
 describe('credentials', () => {
   it.each([
@@ -154,13 +149,7 @@ describe('limits, as over HTTP', () => {
 });
 
 describe('rate limit', () => {
-  let limited: TestGateway;
-  beforeAll(async () => {
-    limited = await startTestGateway('websocket-ratelimit', { env: { RATE_LIMIT_PLAYER_POINTS: '2', RATE_LIMIT_DURATION_SECONDS: '600' } });
-  });
-  afterAll(async () => {
-    await limited?.stop();
-  });
+  const limited = useTestGateway('websocket-ratelimit', { env: { RATE_LIMIT_PLAYER_POINTS: '2', RATE_LIMIT_DURATION_SECONDS: '600' }, invariantsAfterEach: false });
 
   it('each subscribe costs a point: past the budget the subscribe is RATE_LIMITED and opens no stream', async () => {
     const c = client(await limited.tokens.player('ws-limited'), limited);

@@ -1,22 +1,13 @@
 // Proves that a seeded random workload of concurrent, retried and conflicting mutations on a few hot wallets keeps every ledger invariant and every idempotency promise.
 import { Client } from 'pg';
-import { startTestGateway, type TestGateway } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
 import {
   availableKinds, Bookkeeper, deriveSeed, describeSeed, findAllBreaches, httpSender, planWorkload, reliabilitySeed, resolveUndecided, runWorkload, sized,
 } from '../support/workload';
 
 const seed = reliabilitySeed();
-let t: TestGateway;
 
-beforeAll(async () => {
-  t = await startTestGateway('rel_workload');
-});
-afterEach(async () => {
-  await t.assertInvariants();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestGateway('rel_workload');
 
 it('keeps every invariant under a random concurrent workload with retries', async () => {
   const clients = ['rel-client-a', 'rel-client-b', 'rel-client-c'];

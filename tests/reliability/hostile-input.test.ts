@@ -1,6 +1,6 @@
 // Proves with property-based tests that hostile GraphQL inputs and raw HTTP requests get a clean contract error or a correct success: never a crash, never an internal error or leaked internals, never a write that should not have happened.
 import fc from 'fast-check';
-import { startTestGateway, type TestGateway } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
 import { availableKinds, deriveSeed, describeSeed, reliabilitySeed, sized } from '../support/workload';
 
 const seed = reliabilitySeed();
@@ -13,23 +13,17 @@ const contractCodes = new Set([
 /** Text that would betray internals: SQL, table names, stack frames, library names. */
 const leak = /\bSELECT\b[\s\S]*\bFROM\b|\bINSERT INTO\b|\bUPDATE \w+ SET\b|ledger_entries|idempotency_keys|prisma|node_modules|\bat \S+ \(|\.(?:ts|js):\d+:\d+/i;
 
-let t: TestGateway;
 let inputsTried = 0;
 
+const t = useTestGateway('rel_hostile', { beforeStop: async () => console.log(`hostile input: ${JSON.stringify({ seed, numRuns, inputsTried })}`) });
 beforeAll(async () => {
-  t = await startTestGateway('rel_hostile');
   const fund = await t.gql(`mutation { topup(input: { userId: "hostile-rich", asset: "GOLD_COINS", amount: "1000000", idempotencyKey: "fund" }) { transaction { id } } }`);
   expect(fund.errors).toBeUndefined();
 });
 afterEach(async () => {
-  await t.assertInvariants();
   // The process is still up and serving.
   const health = await fetch(t.url.replace('/graphql', '/healthz'));
   expect(health.status).toBe(200);
-});
-afterAll(async () => {
-  console.log(`hostile input: ${JSON.stringify({ seed, numRuns, inputsTried })}`);
-  await t?.stop();
 });
 
 /** fc.assert, with the run's seed in the failure message (fast-check adds the counterexample). */
