@@ -8,6 +8,7 @@ import { SignJWT, UnsecuredJWT, exportJWK, exportSPKI, generateKeyPair, type Key
 import { TEST_JWT_SECRET, type TestGateway } from '../support/gateway';
 import { useTestGateway } from '../support/use-test-gateway';
 import { mintToken } from '../../src/shared/auth/tokens';
+import { inputMutation } from '../support/documents';
 
 const ASSETS = '{ assets { code } }';
 
@@ -114,7 +115,7 @@ describe('HS256 (JWT_SECRET)', () => {
   });
 
   it('a refused credential writes nothing: the topup does not happen and its key stays unused', async () => {
-    const topup = `mutation($input: TopupInput!) { topup(input: $input) { wallet { balance } replayed } }`;
+    const topup = inputMutation('topup', `wallet { balance } replayed`);
     const input = { userId: 'auth-nothing', asset: 'GOLD_COINS', amount: '10', idempotencyKey: 'auth-nothing-1' };
     const expired = await t.mintToken({ sub: 'game-server-1', role: 'server', expiresInSeconds: -60 });
     expectUnauthenticated(await call(t, `Bearer ${expired}`, topup, { input }));

@@ -1,9 +1,10 @@
 // Proves that malformed input gets its contract code over real HTTP and writes nothing (no transaction, no key, no wallet).
 import { errorCode } from '../support/gateway';
 import { useTestGateway } from '../support/use-test-gateway';
+import { operations } from '../support/documents';
 
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { transaction { id } } }`;
-const SPEND = `mutation($input: SpendInput!) { spend(input: $input) { transaction { id } } }`;
+const TOPUP = operations.topup;
+const SPEND = operations.spend;
 
 const t = useTestGateway('badinput', { invariantsAfterEach: false });
 beforeAll(async () => {

@@ -5,6 +5,7 @@ import { limits } from '../../src/shared/limits';
 import { parse } from 'graphql';
 import { startTestGateway } from '../support/gateway';
 import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
 const t = useTestGateway('hardening', { seed: true });
 
@@ -127,7 +128,7 @@ describe('document and body size', () => {
   });
 
   it(`a body over ${limits.requestBodyBytesMax} bytes is 413 with a GraphQL-shaped error, and writes nothing`, async () => {
-    const query = `mutation($input: TopupInput!) { topup(input: $input) { replayed } }`;
+    const query = inputMutation('topup', `replayed`);
     const input = { userId: 'big-body', asset: 'GOLD_COINS', amount: '1', idempotencyKey: 'big-body-1', reference: 'x'.repeat(limits.requestBodyBytesMax) };
     const res = await post({ query, variables: { input } });
     expect(res.status).toBe(413);

@@ -1,17 +1,18 @@
 // Proves hold, captureHold and releaseHold over real HTTP: available vs balance, races, partial capture, expiry and its sweep, refusals and idempotent replays.
 import { errorCode, startTestGateway } from '../support/gateway';
 import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
 const WALLET = 'wallet { userId balance available lastSequence }';
 const HOLD_FIELDS = `hold { id userId amount status expiresAt createdAt reference resolvedAt asset { code } capture { id kind amount } } ${WALLET} replayed`;
 const TRANSFER_FIELDS = `replayed ${WALLET}
   transaction { id kind userId amount idempotencyKey reference hold { id status }
     entries { account direction amount sequence balanceAfter kind } }`;
-const HOLD = `mutation($input: HoldInput!) { hold(input: $input) { ${HOLD_FIELDS} } }`;
-const CAPTURE = `mutation($input: CaptureHoldInput!) { captureHold(input: $input) { ${TRANSFER_FIELDS} } }`;
+const HOLD = inputMutation('hold', `${HOLD_FIELDS}`);
+const CAPTURE = inputMutation('captureHold', `${TRANSFER_FIELDS}`);
 const RELEASE = `mutation($holdId: ID!, $key: String!) { releaseHold(holdId: $holdId, idempotencyKey: $key) { ${HOLD_FIELDS} } }`;
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { ${WALLET} } }`;
-const SPEND = `mutation($input: SpendInput!) { spend(input: $input) { ${WALLET} } }`;
+const TOPUP = inputMutation('topup', `${WALLET}`);
+const SPEND = inputMutation('spend', `${WALLET}`);
 const BALANCE = `query($userId: ID!, $at: DateTime) { balance(userId: $userId, asset: "GOLD_COINS", at: $at) { balance available } }`;
 const HOLD_QUERY = `query($id: ID!) { hold(id: $id) { id status resolvedAt } }`;
 

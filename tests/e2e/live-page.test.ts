@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { livePageEnabled } from '../../src/live/live-page';
 import { sampleValue, scrape } from '../support/metrics-text';
 import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
 // CHROMIUM_PATH points elsewhere (or at nothing, to see the skip).
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -13,7 +14,7 @@ const CHROMIUM_FLAGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { wallet { balance lastSequence } } }`;
+const TOPUP = inputMutation('topup', `wallet { balance lastSequence }`);
 const haveChromium = fs.existsSync(CHROMIUM);
 
 const t = useTestGateway('live-page');

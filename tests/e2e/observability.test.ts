@@ -4,9 +4,10 @@ import { createLogger } from '../../src/shared/logger';
 import { errorCode, startTestGateway } from '../support/gateway';
 import { sampleValue, scrape } from '../support/metrics-text';
 import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
 const TOPUP = `mutation GiveGold($input: TopupInput!) { topup(input: $input) { wallet { balance } replayed } }`;
-const SPEND = `mutation($input: SpendInput!) { spend(input: $input) { wallet { balance } } }`;
+const SPEND = inputMutation('spend', `wallet { balance }`);
 
 interface LogLine {
   msg: string;

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { scrape } from '../support/metrics-text';
 import { collect, useWsClients, waitForStreams } from '../support/subscriptions';
 import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
 const opsDir = path.resolve(__dirname, '..', '..', 'docs', 'ops');
 
@@ -81,8 +82,8 @@ describe('docs/ops files against a real /metrics', () => {
 
   it('names only metrics the gateway exports, and names the ones that matter', async () => {
     // Traffic, so that labelled series exist: a success, a refusal, and a live delivery.
-    const topup = `mutation($input: TopupInput!) { topup(input: $input) { wallet { balance } } }`;
-    const spend = `mutation($input: SpendInput!) { spend(input: $input) { wallet { balance } } }`;
+    const topup = inputMutation('topup', `wallet { balance }`);
+    const spend = inputMutation('spend', `wallet { balance }`);
     const c = openWsClient(t.wsUrl, t.tokens.server);
     const sub = collect(c.client, { userId: 'ops-1', asset: 'GOLD_COINS' });
     await waitForStreams(t.gateway.services.subscriptions, 1);

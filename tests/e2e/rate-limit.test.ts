@@ -2,8 +2,9 @@
 import { startGateway, type Gateway } from '../../src/server';
 import type { TestGateway } from '../support/gateway';
 import { useTestGateway } from '../support/use-test-gateway';
+import { operations } from '../support/documents';
 
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { wallet { balance } replayed } }`;
+const TOPUP = operations.topup;
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function keyRows(t: TestGateway, clientId: string, key: string): Promise<number> {

@@ -2,8 +2,9 @@
 import WebSocket from 'ws';
 import { collect, waitForStreams, waitUntil, wsClient, type WsClient } from '../support/subscriptions';
 import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { wallet { lastSequence } } }`;
+const TOPUP = inputMutation('topup', `wallet { lastSequence }`);
 const SOCKETS_MAX = 4;
 const PER_SOCKET_MAX = 3;
 const BUFFER_MAX = 5;

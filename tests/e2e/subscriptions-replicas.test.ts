@@ -3,9 +3,10 @@ import { startGateway, type Gateway } from '../../src/server';
 import { createDatabase, type Database } from '../../src/shared/db/prisma';
 import { collect, waitForStreams, waitUntil, wsClient, type WsClient } from '../support/subscriptions';
 import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { wallet { lastSequence } } }`;
-const SPEND = `mutation($input: SpendInput!) { spend(input: $input) { wallet { lastSequence } } }`;
+const TOPUP = inputMutation('topup', `wallet { lastSequence }`);
+const SPEND = inputMutation('spend', `wallet { lastSequence }`);
 
 let b: { gateway: Gateway; database: Database; wsUrl: string; url: string };
 const clients: WsClient[] = [];

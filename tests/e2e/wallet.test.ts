@@ -1,15 +1,16 @@
 // Proves topup, bonus and spend over real HTTP: payloads, double entry, idempotent replays and refusals, and the invariants after each test.
 import { errorCode } from '../support/gateway';
 import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
 const TRANSFER_FIELDS = `
   replayed
   wallet { userId balance available lastSequence updatedAt asset { code name decimals } }
   transaction { id kind userId amount idempotencyKey reference metadata createdAt asset { code }
     entries { id sequence userId account direction amount balanceAfter kind } }`;
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { ${TRANSFER_FIELDS} } }`;
-const BONUS = `mutation($input: BonusInput!) { bonus(input: $input) { ${TRANSFER_FIELDS} } }`;
-const SPEND = `mutation($input: SpendInput!) { spend(input: $input) { ${TRANSFER_FIELDS} } }`;
+const TOPUP = inputMutation('topup', `${TRANSFER_FIELDS}`);
+const BONUS = inputMutation('bonus', `${TRANSFER_FIELDS}`);
+const SPEND = inputMutation('spend', `${TRANSFER_FIELDS}`);
 
 const t = useTestGateway('wallet');
 

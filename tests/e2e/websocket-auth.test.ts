@@ -6,6 +6,7 @@ import { limits } from '../../src/shared/limits';
 import { collect, useWsClients, waitForStreams, waitUntil, type WsClient } from '../support/subscriptions';
 import type { TestGateway } from '../support/gateway';
 import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
 const openWsClient = useWsClients(() => t);
 let keyCounter = 0;
@@ -16,7 +17,7 @@ function client(token: string | undefined, gateway: TestGateway = t): WsClient {
 const streams = (gateway: TestGateway = t) => gateway.gateway.services.subscriptions.counters().streams;
 
 async function topup(userId: string, amount: number) {
-  const res = await t.gql(`mutation($input: TopupInput!) { topup(input: $input) { wallet { balance } } }`, {
+  const res = await t.gql(inputMutation('topup', `wallet { balance }`), {
     input: { userId, asset: 'GOLD_COINS', amount: String(amount), idempotencyKey: `ws-auth-${++keyCounter}` },
   });
   if (res.errors) throw new Error(JSON.stringify(res.errors));

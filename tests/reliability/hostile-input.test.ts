@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { useTestGateway } from '../support/use-test-gateway';
 import { availableKinds, deriveSeed, describeSeed, reliabilitySeed, sized } from '../support/workload';
+import { inputMutation } from '../support/documents';
 
 const seed = reliabilitySeed();
 const numRuns = sized('HOSTILE_RUNS', 40, 300);
@@ -128,7 +129,7 @@ const wellFormed = (s: string) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud8
 // GraphQL inputs
 // ---------------------------------------------------------------------------------------------
 
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { replayed transaction { id amount idempotencyKey metadata } } }`;
+const TOPUP = inputMutation('topup', `replayed transaction { id amount idempotencyKey metadata }`);
 let unique = 0;
 
 describe('hostile GraphQL inputs', () => {
@@ -204,8 +205,8 @@ describe('hostile GraphQL inputs', () => {
         expectClean(read);
         if (!read.body.errors) expect(read.body.data.transaction).toBeNull();
         const mutations: [string, unknown][] = [];
-        if (kinds.includes('reverse')) mutations.push([`mutation($input: ReverseInput!) { reverse(input: $input) { transaction { id } } }`, { input: { transactionId: id, idempotencyKey: `rev-${unique++}` } }]);
-        if (kinds.includes('captureHold')) mutations.push([`mutation($input: CaptureHoldInput!) { captureHold(input: $input) { transaction { id } } }`, { input: { holdId: id, idempotencyKey: `cap-${unique++}` } }]);
+        if (kinds.includes('reverse')) mutations.push([inputMutation('reverse', `transaction { id }`), { input: { transactionId: id, idempotencyKey: `rev-${unique++}` } }]);
+        if (kinds.includes('captureHold')) mutations.push([inputMutation('captureHold', `transaction { id }`), { input: { holdId: id, idempotencyKey: `cap-${unique++}` } }]);
         if (kinds.includes('releaseHold')) mutations.push([`mutation($id: ID!, $key: String!) { releaseHold(holdId: $id, idempotencyKey: $key) { hold { id } } }`, { id, key: `rel-${unique++}` }]);
         for (const [mutation, variables] of mutations) {
           const answer = await gql(mutation, variables);
