@@ -5,8 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, UnsecuredJWT, exportJWK, exportSPKI, generateKeyPair, type KeyLike } from 'jose';
-import { startTestGateway, TEST_JWT_SECRET, type TestGateway } from '../support/gateway';
+import { TEST_JWT_SECRET, type TestGateway } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
 import { mintToken } from '../../src/shared/auth/tokens';
+import { inputMutation } from '../support/documents';
 
 const ASSETS = '{ assets { code } }';
 
@@ -32,16 +34,7 @@ function expectUnauthenticated(answer: Answer): void {
 }
 
 describe('HS256 (JWT_SECRET)', () => {
-  let t: TestGateway;
-  beforeAll(async () => {
-    t = await startTestGateway('auth-hs256');
-  });
-  afterEach(async () => {
-    await t.assertInvariants();
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const t = useTestGateway('auth-hs256');
 
   it('a valid token gets in', async () => {
     const answer = await call(t, `Bearer ${t.tokens.server}`);
@@ -122,7 +115,7 @@ describe('HS256 (JWT_SECRET)', () => {
   });
 
   it('a refused credential writes nothing: the topup does not happen and its key stays unused', async () => {
-    const topup = `mutation($input: TopupInput!) { topup(input: $input) { wallet { balance } replayed } }`;
+    const topup = inputMutation('topup', `wallet { balance } replayed`);
     const input = { userId: 'auth-nothing', asset: 'GOLD_COINS', amount: '10', idempotencyKey: 'auth-nothing-1' };
     const expired = await t.mintToken({ sub: 'game-server-1', role: 'server', expiresInSeconds: -60 });
     expectUnauthenticated(await call(t, `Bearer ${expired}`, topup, { input }));
@@ -135,7 +128,6 @@ describe('HS256 (JWT_SECRET)', () => {
 });
 
 describe('JWKS from a URL, iss and aud required, no HS256 secret', () => {
-  let t: TestGateway;
   let jwksServer: http.Server;
   const keys: Record<'rsa' | 'ec' | 'ed', { privateKey: KeyLike; publicKey: KeyLike; alg: string; kid: string }> = {} as any;
   let jwksRequests = 0;
@@ -152,13 +144,15 @@ describe('JWKS from a URL, iss and aud required, no HS256 secret', () => {
       res.end(JSON.stringify(jwks));
     });
     await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
-    const { port } = jwksServer.address() as AddressInfo;
-    t = await startTestGateway('auth-jwks-url', {
-      env: { JWT_SECRET: undefined, JWT_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`, JWT_ISSUER: 'https://id.example.com', JWT_AUDIENCE: 'wallet-gateway' },
-    });
+  });
+  const t = useTestGateway('auth-jwks-url', {
+    invariantsAfterEach: false,
+    optionsAtStart: () => {
+      const { port } = jwksServer.address() as AddressInfo;
+      return { env: { JWT_SECRET: undefined, JWT_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`, JWT_ISSUER: 'https://id.example.com', JWT_AUDIENCE: 'wallet-gateway' } };
+    },
   });
   afterAll(async () => {
-    await t?.stop();
     await new Promise((resolve) => jwksServer?.close(resolve));
   });
 
@@ -206,19 +200,19 @@ describe('JWKS from a URL, iss and aud required, no HS256 secret', () => {
 });
 
 describe('JWKS from a file', () => {
-  let t: TestGateway;
   let dir: string;
   let key: { privateKey: KeyLike; publicKey: KeyLike };
 
   beforeAll(async () => {
     key = await generateKeyPair('ES256');
     dir = mkdtempSync(path.join(os.tmpdir(), 'jwks-'));
-    const file = path.join(dir, 'jwks.json');
-    writeFileSync(file, JSON.stringify({ keys: [{ ...(await exportJWK(key.publicKey)), kid: 'file-key', alg: 'ES256' }] }));
-    t = await startTestGateway('auth-jwks-file', { env: { JWT_SECRET: undefined, JWT_JWKS_FILE: file } });
+    writeFileSync(path.join(dir, 'jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(key.publicKey)), kid: 'file-key', alg: 'ES256' }] }));
+  });
+  const t = useTestGateway('auth-jwks-file', {
+    invariantsAfterEach: false,
+    optionsAtStart: () => ({ env: { JWT_SECRET: undefined, JWT_JWKS_FILE: path.join(dir, 'jwks.json') } }),
   });
   afterAll(async () => {
-    await t?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

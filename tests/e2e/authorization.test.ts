@@ -1,19 +1,12 @@
 // Proves the role x operation matrix over real HTTP with real tokens: players read only their own wallets, ledger, transactions and holds and move no money; game servers move money and read everything; admins do everything, asset management included; no token is 401; a refusal writes nothing.
-import { startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway';
+import { type GraphQLResponse } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
-let t: TestGateway;
 let seq = 0;
 const key = (label: string) => `authz-${label}-${(seq += 1)}`;
 
-beforeAll(async () => {
-  t = await startTestGateway('authorization', { seed: true });
-});
-afterEach(async () => {
-  await t.assertInvariants();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestGateway('authorization', { seed: true });
 
 type Caller = 'playerOwn' | 'playerOther' | 'server' | 'admin';
 /** What a caller gets: data, FORBIDDEN, or null (reads of another player's transaction or hold). */
@@ -33,8 +26,8 @@ async function asServer<T = any>(query: string, variables?: Record<string, unkno
   return res.data as T;
 }
 
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { transaction { id } wallet { balance } } }`;
-const HOLD = `mutation($input: HoldInput!) { hold(input: $input) { hold { id status } } }`;
+const TOPUP = inputMutation('topup', `transaction { id } wallet { balance }`);
+const HOLD = inputMutation('hold', `hold { id status }`);
 
 async function freshTransaction(userId: string): Promise<string> {
   const data = await asServer(TOPUP, { input: { userId, asset: 'GOLD_COINS', amount: '5', idempotencyKey: key('fixture-tx') } });
@@ -90,11 +83,11 @@ const operations: Operation[] = [
   },
   {
     name: 'bonus', field: 'bonus', expected: moneyAccess,
-    run: (token, u) => t.gql(`mutation($input: BonusInput!) { bonus(input: $input) { wallet { balance } } }`, { input: { userId: u, asset: 'GOLD_COINS', amount: '7', idempotencyKey: key('bonus') } }, auth(token)),
+    run: (token, u) => t.gql(inputMutation('bonus', `wallet { balance }`), { input: { userId: u, asset: 'GOLD_COINS', amount: '7', idempotencyKey: key('bonus') } }, auth(token)),
   },
   {
     name: 'spend', field: 'spend', expected: moneyAccess,
-    run: (token, u) => t.gql(`mutation($input: SpendInput!) { spend(input: $input) { wallet { balance } } }`, { input: { userId: u, asset: 'GOLD_COINS', amount: '1', idempotencyKey: key('spend') } }, auth(token)),
+    run: (token, u) => t.gql(inputMutation('spend', `wallet { balance }`), { input: { userId: u, asset: 'GOLD_COINS', amount: '1', idempotencyKey: key('spend') } }, auth(token)),
   },
   {
     name: 'hold', field: 'hold', expected: moneyAccess,
@@ -102,7 +95,7 @@ const operations: Operation[] = [
   },
   {
     name: 'captureHold', field: 'captureHold', expected: moneyAccess,
-    run: async (token, u) => t.gql(`mutation($input: CaptureHoldInput!) { captureHold(input: $input) { transaction { kind } } }`, { input: { holdId: await freshHold(u), idempotencyKey: key('capture') } }, auth(token)),
+    run: async (token, u) => t.gql(inputMutation('captureHold', `transaction { kind }`), { input: { holdId: await freshHold(u), idempotencyKey: key('capture') } }, auth(token)),
   },
   {
     name: 'releaseHold', field: 'releaseHold', expected: moneyAccess,
@@ -110,7 +103,7 @@ const operations: Operation[] = [
   },
   {
     name: 'reverse', field: 'reverse', expected: moneyAccess,
-    run: async (token, u) => t.gql(`mutation($input: ReverseInput!) { reverse(input: $input) { transaction { kind } } }`, { input: { transactionId: await freshTransaction(u), idempotencyKey: key('reverse') } }, auth(token)),
+    run: async (token, u) => t.gql(inputMutation('reverse', `transaction { kind }`), { input: { transactionId: await freshTransaction(u), idempotencyKey: key('reverse') } }, auth(token)),
   },
   {
     name: 'createAsset', field: 'createAsset', expected: adminOnly,
@@ -190,8 +183,8 @@ it('no token is 401 UNAUTHENTICATED for every operation, reads and writes alike'
 it('idempotency keys are scoped by the token subject: two game servers may use the same key', async () => {
   const other = await t.mintToken({ sub: 'game-server-2', role: 'server' });
   const input = { userId: 'alice', asset: 'DIAMONDS', amount: '1', idempotencyKey: 'shared-key-across-clients' };
-  const first = await t.gql(`mutation($input: TopupInput!) { topup(input: $input) { replayed } }`, { input });
-  const second = await t.gql(`mutation($input: TopupInput!) { topup(input: $input) { replayed } }`, { input }, auth(other));
-  const again = await t.gql(`mutation($input: TopupInput!) { topup(input: $input) { replayed } }`, { input }, auth(other));
+  const first = await t.gql(inputMutation('topup', `replayed`), { input });
+  const second = await t.gql(inputMutation('topup', `replayed`), { input }, auth(other));
+  const again = await t.gql(inputMutation('topup', `replayed`), { input }, auth(other));
   expect([first.data.topup.replayed, second.data.topup.replayed, again.data.topup.replayed]).toEqual([false, false, true]);
 });

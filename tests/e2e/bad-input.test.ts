@@ -1,16 +1,14 @@
 // Proves that malformed input gets its contract code over real HTTP and writes nothing (no transaction, no key, no wallet).
-import { errorCode, startTestGateway, type TestGateway } from '../support/gateway';
+import { errorCode } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
+import { operations } from '../support/documents';
 
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { transaction { id } } }`;
-const SPEND = `mutation($input: SpendInput!) { spend(input: $input) { transaction { id } } }`;
+const TOPUP = operations.topup;
+const SPEND = operations.spend;
 
-let t: TestGateway;
+const t = useTestGateway('badinput', { invariantsAfterEach: false });
 beforeAll(async () => {
-  t = await startTestGateway('badinput');
   await t.gql(TOPUP, { input: { userId: 'rich', asset: 'GOLD_COINS', amount: '1000', idempotencyKey: 'fund' } });
-});
-afterAll(async () => {
-  await t?.stop();
 });
 
 async function counts() {

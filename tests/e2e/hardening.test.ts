@@ -1,20 +1,13 @@
 // Proves the GraphQL hardening over real HTTP: depth, alias, cost, token and body-size limits each refuse with their reason, no batching, GraphQL-over-HTTP conformance (GET for queries only, 405 for mutations over GET, media types, CSRF prevention), and introspection and field suggestions off in production.
-import { startTestGateway, type TestGateway } from '../support/gateway';
 import { buildGatewaySchema } from '../../src/schema';
 import { operationCost } from '../../src/shared/graphql-limits';
 import { limits } from '../../src/shared/limits';
 import { parse } from 'graphql';
+import { startTestGateway } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
-let t: TestGateway;
-beforeAll(async () => {
-  t = await startTestGateway('hardening', { seed: true });
-});
-afterEach(async () => {
-  await t.assertInvariants();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestGateway('hardening', { seed: true });
 
 async function post(body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(t.url, {
@@ -135,7 +128,7 @@ describe('document and body size', () => {
   });
 
   it(`a body over ${limits.requestBodyBytesMax} bytes is 413 with a GraphQL-shaped error, and writes nothing`, async () => {
-    const query = `mutation($input: TopupInput!) { topup(input: $input) { replayed } }`;
+    const query = inputMutation('topup', `replayed`);
     const input = { userId: 'big-body', asset: 'GOLD_COINS', amount: '1', idempotencyKey: 'big-body-1', reference: 'x'.repeat(limits.requestBodyBytesMax) };
     const res = await post({ query, variables: { input } });
     expect(res.status).toBe(413);

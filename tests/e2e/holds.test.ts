@@ -1,16 +1,18 @@
 // Proves hold, captureHold and releaseHold over real HTTP: available vs balance, races, partial capture, expiry and its sweep, refusals and idempotent replays.
-import { errorCode, startTestGateway, type TestGateway } from '../support/gateway';
+import { errorCode, startTestGateway } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
 const WALLET = 'wallet { userId balance available lastSequence }';
 const HOLD_FIELDS = `hold { id userId amount status expiresAt createdAt reference resolvedAt asset { code } capture { id kind amount } } ${WALLET} replayed`;
 const TRANSFER_FIELDS = `replayed ${WALLET}
   transaction { id kind userId amount idempotencyKey reference hold { id status }
     entries { account direction amount sequence balanceAfter kind } }`;
-const HOLD = `mutation($input: HoldInput!) { hold(input: $input) { ${HOLD_FIELDS} } }`;
-const CAPTURE = `mutation($input: CaptureHoldInput!) { captureHold(input: $input) { ${TRANSFER_FIELDS} } }`;
+const HOLD = inputMutation('hold', `${HOLD_FIELDS}`);
+const CAPTURE = inputMutation('captureHold', `${TRANSFER_FIELDS}`);
 const RELEASE = `mutation($holdId: ID!, $key: String!) { releaseHold(holdId: $holdId, idempotencyKey: $key) { ${HOLD_FIELDS} } }`;
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { ${WALLET} } }`;
-const SPEND = `mutation($input: SpendInput!) { spend(input: $input) { ${WALLET} } }`;
+const TOPUP = inputMutation('topup', `${WALLET}`);
+const SPEND = inputMutation('spend', `${WALLET}`);
 const BALANCE = `query($userId: ID!, $at: DateTime) { balance(userId: $userId, asset: "GOLD_COINS", at: $at) { balance available } }`;
 const HOLD_QUERY = `query($id: ID!) { hold(id: $id) { id status resolvedAt } }`;
 
@@ -18,17 +20,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Waits until a little after an instant (expiries are timed by the database clock, this machine's too). */
 const sleepUntil = (iso: string, marginMs = 150) => sleep(Math.max(0, Date.parse(iso) + marginMs - Date.now()));
 
-let t: TestGateway;
-beforeAll(async () => {
-  // The background sweep is off here so that each test decides when holds are swept.
-  t = await startTestGateway('holds', { env: { HOLD_SWEEP_INTERVAL_MS: '0' } });
-});
-afterEach(async () => {
-  await t.assertInvariants();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+// The background sweep is off here so that each test decides when holds are swept.
+const t = useTestGateway('holds', { env: { HOLD_SWEEP_INTERVAL_MS: '0' } });
 
 async function fund(userId: string, amount: string): Promise<void> {
   const res = await t.gql(TOPUP, { input: { userId, asset: 'GOLD_COINS', amount, idempotencyKey: `fund-${userId}-${amount}-${Math.random()}` } });

@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { livePageEnabled } from '../../src/live/live-page';
-import { startTestGateway, type TestGateway } from '../support/gateway';
 import { sampleValue, scrape } from '../support/metrics-text';
+import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
 // CHROMIUM_PATH points elsewhere (or at nothing, to see the skip).
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -13,19 +14,10 @@ const CHROMIUM_FLAGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { wallet { balance lastSequence } } }`;
+const TOPUP = inputMutation('topup', `wallet { balance lastSequence }`);
 const haveChromium = fs.existsSync(CHROMIUM);
 
-let t: TestGateway;
-beforeAll(async () => {
-  t = await startTestGateway('live-page');
-});
-afterEach(async () => {
-  await t.assertInvariants();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestGateway('live-page');
 
 describe('the /live route', () => {
   it('serves the page with a strict content security policy, and the graphql-ws browser build', async () => {

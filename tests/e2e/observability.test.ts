@@ -1,11 +1,13 @@
 // Proves the operator's view over real HTTP: one JSON log line per GraphQL operation (request id, operation, caller, outcome, duration; never tokens or metadata) and /metrics counting operations, money moved and the pool.
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/shared/logger';
-import { errorCode, startTestGateway, type TestGateway } from '../support/gateway';
+import { errorCode, startTestGateway } from '../support/gateway';
 import { sampleValue, scrape } from '../support/metrics-text';
+import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
 const TOPUP = `mutation GiveGold($input: TopupInput!) { topup(input: $input) { wallet { balance } replayed } }`;
-const SPEND = `mutation($input: SpendInput!) { spend(input: $input) { wallet { balance } } }`;
+const SPEND = inputMutation('spend', `wallet { balance }`);
 
 interface LogLine {
   msg: string;
@@ -37,16 +39,7 @@ const linesOf = (requestId: string) => lines.filter((line) => line.msg === 'grap
 /** The response is sent before the 'finish' event logs; give the event loop a turn. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
-let t: TestGateway;
-beforeAll(async () => {
-  t = await startTestGateway('observability', { logger: createLogger({ level: 'info', destination }) });
-});
-afterEach(async () => {
-  await t.assertInvariants();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestGateway('observability', { logger: createLogger({ level: 'info', destination }) });
 
 describe('operation logs', () => {
   it('writes one JSON line per operation with the request id, operation, caller, outcome and duration, and no secrets', async () => {

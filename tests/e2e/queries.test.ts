@@ -1,20 +1,13 @@
 // Proves the read API over real HTTP: assets, balance (now and at an instant), balances, the ledger's keyset pages and filters, transaction(id), and that a ledger page costs a fixed number of SQL statements.
-import { errorCode, startTestGateway, type TestGateway } from '../support/gateway';
+import { errorCode } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
-let t: TestGateway;
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { transaction { id createdAt } } }`;
-const SPEND = `mutation($input: SpendInput!) { spend(input: $input) { transaction { id createdAt } } }`;
-const BONUS = `mutation($input: BonusInput!) { bonus(input: $input) { transaction { id createdAt } } }`;
+const TOPUP = inputMutation('topup', `transaction { id createdAt }`);
+const SPEND = inputMutation('spend', `transaction { id createdAt }`);
+const BONUS = inputMutation('bonus', `transaction { id createdAt }`);
 
-beforeAll(async () => {
-  t = await startTestGateway('queries', { seed: true });
-});
-afterEach(async () => {
-  await t.assertInvariants();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestGateway('queries', { seed: true });
 
 it('lists the assets', async () => {
   const res = await t.gql(`{ assets { code name decimals } }`);

@@ -1,8 +1,10 @@
 // Proves rate limiting per credential subject over real HTTP: past its budget a subject gets 429 RATE_LIMITED with Retry-After and nothing is written (no money, no idempotency key), other subjects are unaffected, players have their own smaller budget, and with RATE_LIMIT_STORE=postgres two gateway instances share one budget.
 import { startGateway, type Gateway } from '../../src/server';
-import { startTestGateway, type TestGateway } from '../support/gateway';
+import type { TestGateway } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
+import { operations } from '../support/documents';
 
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { wallet { balance } replayed } }`;
+const TOPUP = operations.topup;
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function keyRows(t: TestGateway, clientId: string, key: string): Promise<number> {
@@ -11,17 +13,8 @@ async function keyRows(t: TestGateway, clientId: string, key: string): Promise<n
 }
 
 describe('in memory (the default)', () => {
-  let t: TestGateway;
-  beforeAll(async () => {
-    // A long window, so that the budget cannot refill in the middle of a test on a slow machine.
-    t = await startTestGateway('ratelimit-mem', { env: { RATE_LIMIT_POINTS: '5', RATE_LIMIT_PLAYER_POINTS: '3', RATE_LIMIT_DURATION_SECONDS: '600' } });
-  });
-  afterEach(async () => {
-    await t.assertInvariants();
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
+  // A long window, so that the budget cannot refill in the middle of a test on a slow machine.
+  const t = useTestGateway('ratelimit-mem', { env: { RATE_LIMIT_POINTS: '5', RATE_LIMIT_PLAYER_POINTS: '3', RATE_LIMIT_DURATION_SECONDS: '600' } });
 
   it('a server subject gets its budget, then 429 RATE_LIMITED with Retry-After; the refused topup writes nothing', async () => {
     const server = await t.mintToken({ sub: 'limited-server', role: 'server' });
@@ -62,19 +55,14 @@ describe('in memory (the default)', () => {
 });
 
 describe('in PostgreSQL (RATE_LIMIT_STORE=postgres)', () => {
-  let t: TestGateway;
   let replica: Gateway | undefined;
+  const t = useTestGateway('ratelimit-pg', {
+    env: { RATE_LIMIT_STORE: 'postgres', RATE_LIMIT_POINTS: '4', RATE_LIMIT_DURATION_SECONDS: '600' },
+    beforeStop: async () => replica?.stop(),
+  });
   beforeAll(async () => {
-    t = await startTestGateway('ratelimit-pg', { env: { RATE_LIMIT_STORE: 'postgres', RATE_LIMIT_POINTS: '4', RATE_LIMIT_DURATION_SECONDS: '600' } });
     // A second gateway process in all but name: its own HTTP server and in-memory state, the same database.
     replica = await startGateway({ config: t.config, database: t.database, connectionString: t.connectionString });
-  });
-  afterEach(async () => {
-    await t.assertInvariants();
-  });
-  afterAll(async () => {
-    await replica?.stop();
-    await t?.stop();
   });
 
   it('two gateway instances count one budget: 2 + 2 requests pass, the fifth is RATE_LIMITED on either', async () => {

@@ -1,33 +1,25 @@
 // Proves reverse over real HTTP: each kind undone against the right system account, credits needing funds, at most one reversal per transaction (also under races), no reversal of a reversal, idempotent replays, and live balanceChanged events.
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { errorCode, startTestGateway, type TestGateway } from '../support/gateway';
+import { errorCode } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
 const WALLET = 'wallet { userId balance available lastSequence }';
 const TX_FIELDS = `id kind userId amount reference idempotencyKey
   reverses { id kind } reversedBy { id kind }
   entries { account direction amount sequence balanceAfter kind }`;
 const TRANSFER = `replayed ${WALLET} transaction { ${TX_FIELDS} }`;
-const REVERSE = `mutation($input: ReverseInput!) { reverse(input: $input) { ${TRANSFER} } }`;
-const mutationOf = (name: string, input: string) => `mutation($input: ${input}!) { ${name}(input: $input) { ${TRANSFER} } }`;
-const TOPUP = mutationOf('topup', 'TopupInput');
-const BONUS = mutationOf('bonus', 'BonusInput');
-const SPEND = mutationOf('spend', 'SpendInput');
-const HOLD = `mutation($input: HoldInput!) { hold(input: $input) { hold { id } ${WALLET} } }`;
-const CAPTURE = mutationOf('captureHold', 'CaptureHoldInput');
+const REVERSE = inputMutation('reverse', TRANSFER);
+const TOPUP = inputMutation('topup', TRANSFER);
+const BONUS = inputMutation('bonus', TRANSFER);
+const SPEND = inputMutation('spend', TRANSFER);
+const HOLD = inputMutation('hold', `hold { id } ${WALLET}`);
+const CAPTURE = inputMutation('captureHold', TRANSFER);
 const BALANCE = `query($userId: ID!) { balance(userId: $userId, asset: "GOLD_COINS") { balance available } }`;
 const TRANSACTION = `query($id: ID!) { transaction(id: $id) { ${TX_FIELDS} } }`;
 
-let t: TestGateway;
-beforeAll(async () => {
-  t = await startTestGateway('reversals', { env: { HOLD_SWEEP_INTERVAL_MS: '0' } });
-});
-afterEach(async () => {
-  await t.assertInvariants();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestGateway('reversals', { env: { HOLD_SWEEP_INTERVAL_MS: '0' } });
 
 let keyCounter = 0;
 async function move(mutation: string, name: string, userId: string, amount: string): Promise<any> {

@@ -1,15 +1,15 @@
 // Proves the bounds on live subscriptions: sockets per process, operations per socket, the slow-consumer buffer, keepalive pings, and that 1,000 subscribe/close cycles leave no stream, listener, buffer or socket behind.
 import WebSocket from 'ws';
-import { startTestGateway, type TestGateway } from '../support/gateway';
 import { collect, waitForStreams, waitUntil, wsClient, type WsClient } from '../support/subscriptions';
+import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { wallet { lastSequence } } }`;
+const TOPUP = inputMutation('topup', `wallet { lastSequence }`);
 const SOCKETS_MAX = 4;
 const PER_SOCKET_MAX = 3;
 const BUFFER_MAX = 5;
 const KEEPALIVE_MS = 300;
 
-let t: TestGateway;
 const clients: WsClient[] = [];
 let keyCounter = 0;
 
@@ -37,23 +37,19 @@ async function rawSocket(options: WebSocket.ClientOptions = {}): Promise<WebSock
 
 const counters = () => t.gateway.services.subscriptions.counters();
 
-beforeAll(async () => {
-  t = await startTestGateway('subscription_limits', {
-    env: {
-      WS_SOCKETS_MAX: String(SOCKETS_MAX),
-      WS_SUBSCRIPTIONS_PER_SOCKET_MAX: String(PER_SOCKET_MAX),
-      WS_SUBSCRIPTION_BUFFER_MAX: String(BUFFER_MAX),
-      WS_KEEPALIVE_MS: String(KEEPALIVE_MS),
-    },
-  });
+const t = useTestGateway('subscription_limits', {
+  env: {
+    WS_SOCKETS_MAX: String(SOCKETS_MAX),
+    WS_SUBSCRIPTIONS_PER_SOCKET_MAX: String(PER_SOCKET_MAX),
+    WS_SUBSCRIPTION_BUFFER_MAX: String(BUFFER_MAX),
+    WS_KEEPALIVE_MS: String(KEEPALIVE_MS),
+  },
+  invariantsAfterEach: false,
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.dispose()));
   await waitUntil(() => counters().streams === 0 && t.gateway.subscriptionServer.sockets() === 0, 5000, 'streams and sockets to end');
   await t.assertInvariants();
-});
-afterAll(async () => {
-  await t?.stop();
 });
 
 it('refuses the upgrade with 503 past the per-process socket limit, and accepts again once one closes', async () => {

@@ -1,13 +1,13 @@
 // Proves delivery across replicas: two gateways (each with its own pool and LISTEN connection) on one database, mutations on one reaching subscribers on the other, and a replica's shutdown closing its sockets with 1001.
 import { startGateway, type Gateway } from '../../src/server';
 import { createDatabase, type Database } from '../../src/shared/db/prisma';
-import { startTestGateway, type TestGateway } from '../support/gateway';
 import { collect, waitForStreams, waitUntil, wsClient, type WsClient } from '../support/subscriptions';
+import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { wallet { lastSequence } } }`;
-const SPEND = `mutation($input: SpendInput!) { spend(input: $input) { wallet { lastSequence } } }`;
+const TOPUP = inputMutation('topup', `wallet { lastSequence }`);
+const SPEND = inputMutation('spend', `wallet { lastSequence }`);
 
-let a: TestGateway;
 let b: { gateway: Gateway; database: Database; wsUrl: string; url: string };
 const clients: WsClient[] = [];
 let keyCounter = 0;
@@ -40,18 +40,19 @@ async function startReplica(): Promise<typeof b> {
   return { gateway, database, url: gateway.url, wsUrl: gateway.url.replace(/^http/, 'ws') };
 }
 
+const a = useTestGateway('subscription_replicas', {
+  invariantsAfterEach: false,
+  beforeStop: async () => {
+    await b?.gateway.stop();
+    await b?.database.close();
+  },
+});
 beforeAll(async () => {
-  a = await startTestGateway('subscription_replicas');
   b = await startReplica();
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.dispose()));
   await a.assertInvariants();
-});
-afterAll(async () => {
-  await b?.gateway.stop();
-  await b?.database.close();
-  await a?.stop();
 });
 
 it('runs two independent LISTEN connections on the database', async () => {

@@ -6,14 +6,15 @@ import { LedgerBook } from '../../src/modules/money/book';
 import { moneyStore } from '../../src/modules/money/money.store';
 import { userSystemPosting } from '../../src/modules/wallet/wallet.service';
 import { AccountKind, EntryDirection, TransactionKind } from '../../src/modules/ledger/ledger.types';
-import { errorCode, startTestGateway, type TestGateway } from '../support/gateway';
+import { errorCode } from '../support/gateway';
 import { collect, useWsClients, waitForStreams, waitUntil, type WsClient } from '../support/subscriptions';
+import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { wallet { balance lastSequence } transaction { id } } }`;
-const BONUS = `mutation($input: BonusInput!) { bonus(input: $input) { wallet { balance lastSequence } } }`;
-const SPEND = `mutation($input: SpendInput!) { spend(input: $input) { wallet { balance lastSequence } } }`;
+const TOPUP = inputMutation('topup', `wallet { balance lastSequence } transaction { id }`);
+const BONUS = inputMutation('bonus', `wallet { balance lastSequence }`);
+const SPEND = inputMutation('spend', `wallet { balance lastSequence }`);
 
-let t: TestGateway;
 const openWsClient = useWsClients(() => t);
 let keyCounter = 0;
 const key = (prefix: string) => `${prefix}-${++keyCounter}`;
@@ -41,12 +42,7 @@ async function ledgerEntries(userId: string, asset: string): Promise<{ id: strin
 }
 
 
-beforeAll(async () => {
-  t = await startTestGateway('subscriptions');
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestGateway('subscriptions', { invariantsAfterEach: false });
 
 describe('delivery', () => {
   it('delivers topup, bonus and spend with the wallet after each entry, in order', async () => {
@@ -106,14 +102,14 @@ describe('delivery', () => {
     await topup('s-holds', 100);
     const sub = collect(client().client, { userId: 's-holds', asset: 'GOLD_COINS' });
     await waitForStreams(t.gateway.services.subscriptions, 1);
-    const hold = await t.gql(`mutation($input: HoldInput!) { hold(input: $input) { hold { id } } }`, {
+    const hold = await t.gql(inputMutation('hold', `hold { id }`), {
       input: { userId: 's-holds', asset: 'GOLD_COINS', amount: '30', idempotencyKey: key('hold') },
     });
     expect(hold.errors).toBeUndefined();
     await topup('s-holds', 5);
     // `available` is computed when a change is read: let the topup be read before the capture.
     await sub.waitForCount(1);
-    const capture = await t.gql(`mutation($input: CaptureHoldInput!) { captureHold(input: $input) { wallet { balance } } }`, {
+    const capture = await t.gql(inputMutation('captureHold', `wallet { balance }`), {
       input: { holdId: hold.data.hold.hold.id, amount: '10', idempotencyKey: key('capture') },
     });
     expect(capture.errors).toBeUndefined();

@@ -2,21 +2,13 @@
 import WebSocket from 'ws';
 import { createWalletClient, newIdempotencyKey, withRetries, WalletApiError, type BalanceChange, type WalletClient } from '../../src/client/wallet-client';
 import { BalancesDocument } from '../../src/client/generated/graphql';
-import { startTestGateway, type TestGateway } from '../support/gateway';
 import { sampleValue, scrape } from '../support/metrics-text';
+import { useTestGateway } from '../support/use-test-gateway';
 
-let t: TestGateway;
 let server: WalletClient;
+const t = useTestGateway('typed-client', { beforeStop: async () => server?.close() });
 beforeAll(async () => {
-  t = await startTestGateway('typed-client');
   server = createWalletClient({ url: t.url, token: t.tokens.server, webSocketImpl: WebSocket });
-});
-afterEach(async () => {
-  await t.assertInvariants();
-});
-afterAll(async () => {
-  await server?.close();
-  await t?.stop();
 });
 
 /** Resolves once `count` changes arrived (or rejects on a subscription error or after 10 s). */

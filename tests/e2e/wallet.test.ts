@@ -1,25 +1,18 @@
 // Proves topup, bonus and spend over real HTTP: payloads, double entry, idempotent replays and refusals, and the invariants after each test.
-import { errorCode, startTestGateway, type TestGateway } from '../support/gateway';
+import { errorCode } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
 const TRANSFER_FIELDS = `
   replayed
   wallet { userId balance available lastSequence updatedAt asset { code name decimals } }
   transaction { id kind userId amount idempotencyKey reference metadata createdAt asset { code }
     entries { id sequence userId account direction amount balanceAfter kind } }`;
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { ${TRANSFER_FIELDS} } }`;
-const BONUS = `mutation($input: BonusInput!) { bonus(input: $input) { ${TRANSFER_FIELDS} } }`;
-const SPEND = `mutation($input: SpendInput!) { spend(input: $input) { ${TRANSFER_FIELDS} } }`;
+const TOPUP = inputMutation('topup', `${TRANSFER_FIELDS}`);
+const BONUS = inputMutation('bonus', `${TRANSFER_FIELDS}`);
+const SPEND = inputMutation('spend', `${TRANSFER_FIELDS}`);
 
-let t: TestGateway;
-beforeAll(async () => {
-  t = await startTestGateway('wallet');
-});
-afterEach(async () => {
-  await t.assertInvariants();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestGateway('wallet');
 
 describe('topup, bonus, spend', () => {
   it('topup credits the user from the treasury with two balanced entries', async () => {

@@ -3,10 +3,11 @@ import WebSocket from 'ws';
 import { UnsecuredJWT } from 'jose';
 import { mintToken } from '../../src/shared/auth/tokens';
 import { limits } from '../../src/shared/limits';
-import { startTestGateway, type TestGateway } from '../support/gateway';
 import { collect, useWsClients, waitForStreams, waitUntil, type WsClient } from '../support/subscriptions';
+import type { TestGateway } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
+import { inputMutation } from '../support/documents';
 
-let t: TestGateway;
 const openWsClient = useWsClients(() => t);
 let keyCounter = 0;
 
@@ -16,18 +17,13 @@ function client(token: string | undefined, gateway: TestGateway = t): WsClient {
 const streams = (gateway: TestGateway = t) => gateway.gateway.services.subscriptions.counters().streams;
 
 async function topup(userId: string, amount: number) {
-  const res = await t.gql(`mutation($input: TopupInput!) { topup(input: $input) { wallet { balance } } }`, {
+  const res = await t.gql(inputMutation('topup', `wallet { balance }`), {
     input: { userId, asset: 'GOLD_COINS', amount: String(amount), idempotencyKey: `ws-auth-${++keyCounter}` },
   });
   if (res.errors) throw new Error(JSON.stringify(res.errors));
 }
 
-beforeAll(async () => {
-  t = await startTestGateway('websocket-auth', { env: { WS_ALLOWED_ORIGINS: 'https://play.example.com, https://admin.example.com' } });
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestGateway('websocket-auth', { env: { WS_ALLOWED_ORIGINS: 'https://play.example.com, https://admin.example.com' }, invariantsAfterEach: false });
 
 describe('credentials', () => {
   it.each([
@@ -154,13 +150,7 @@ describe('limits, as over HTTP', () => {
 });
 
 describe('rate limit', () => {
-  let limited: TestGateway;
-  beforeAll(async () => {
-    limited = await startTestGateway('websocket-ratelimit', { env: { RATE_LIMIT_PLAYER_POINTS: '2', RATE_LIMIT_DURATION_SECONDS: '600' } });
-  });
-  afterAll(async () => {
-    await limited?.stop();
-  });
+  const limited = useTestGateway('websocket-ratelimit', { env: { RATE_LIMIT_PLAYER_POINTS: '2', RATE_LIMIT_DURATION_SECONDS: '600' }, invariantsAfterEach: false });
 
   it('each subscribe costs a point: past the budget the subscribe is RATE_LIMITED and opens no stream', async () => {
     const c = client(await limited.tokens.player('ws-limited'), limited);

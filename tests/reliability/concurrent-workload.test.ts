@@ -1,22 +1,14 @@
 // Proves that a seeded random workload of concurrent, retried and conflicting mutations on a few hot wallets keeps every ledger invariant and every idempotency promise.
 import { Client } from 'pg';
-import { startTestGateway, type TestGateway } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
 import {
   availableKinds, Bookkeeper, deriveSeed, describeSeed, findAllBreaches, httpSender, planWorkload, reliabilitySeed, resolveUndecided, runWorkload, sized,
 } from '../support/workload';
+import { inputMutation } from '../support/documents';
 
 const seed = reliabilitySeed();
-let t: TestGateway;
 
-beforeAll(async () => {
-  t = await startTestGateway('rel_workload');
-});
-afterEach(async () => {
-  await t.assertInvariants();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestGateway('rel_workload');
 
 it('keeps every invariant under a random concurrent workload with retries', async () => {
   const clients = ['rel-client-a', 'rel-client-b', 'rel-client-c'];
@@ -55,7 +47,7 @@ it('keeps every invariant under a random concurrent workload with retries', asyn
 // used the held amount of the moment it started waiting, so it missed a hold committed by the
 // transaction it waited for and could spend reserved funds (or saw balance < held on a capture).
 it('a spend that waits for the wallet lock sees the hold committed meanwhile', async () => {
-  const top = await t.gql(`mutation($input: TopupInput!) { topup(input: $input) { wallet { balance } } }`, {
+  const top = await t.gql(inputMutation('topup', `wallet { balance }`), {
     input: { userId: 'race-user', asset: 'GOLD_COINS', amount: '100', idempotencyKey: 'race-top' },
   });
   expect(top.errors).toBeUndefined();
@@ -65,7 +57,7 @@ it('a spend that waits for the wallet lock sees the hold committed meanwhile', a
     await client.query('BEGIN');
     const { rows } = await client.query(`SELECT id FROM wallets WHERE user_id = 'race-user' AND asset_code = 'GOLD_COINS' FOR UPDATE`);
     const walletId = rows[0].id as string;
-    const spend = t.gql(`mutation($input: SpendInput!) { spend(input: $input) { wallet { balance available } } }`, {
+    const spend = t.gql(inputMutation('spend', `wallet { balance available }`), {
       input: { userId: 'race-user', asset: 'GOLD_COINS', amount: '50', idempotencyKey: 'race-spend' },
     });
     // Wait until the spend is queued behind our lock.

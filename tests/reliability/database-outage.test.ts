@@ -11,6 +11,7 @@ import {
   availableKinds, Bookkeeper, classify, deriveSeed, describeSeed, findAllBreaches, httpSender, planWorkload, reliabilitySeed, resolveUndecided, runWorkload, sized,
   type Send,
 } from '../support/workload';
+import { inputMutation } from '../support/documents';
 
 const seed = reliabilitySeed();
 const outages = sized('OUTAGES', 2, 6);
@@ -88,7 +89,7 @@ it(`survives ${outages} database outages under load`, async () => {
     const key = `probe-${seed}-${probeIndex++}`;
     const variables = { input: { userId: 'o-probe', asset: 'GOLD_COINS', amount: '1', idempotencyKey: key } };
     const record = book.open('outage-probe', key, 'topup', [{ variables, expectTransaction: { kind: 'TOPUP', user_id: 'o-probe', asset_code: 'GOLD_COINS', amount: '1' } }]);
-    const answer = classify('topup', await send('outage-probe', `mutation($input: TopupInput!) { topup(input: $input) { replayed transaction { id } } }`, variables));
+    const answer = classify('topup', await send('outage-probe', inputMutation('topup', `replayed transaction { id }`), variables));
     book.record(record, 0, answer);
     return answer;
   };
@@ -165,7 +166,7 @@ it('a dropped LISTEN connection loses no live event', async () => {
   const send = httpSender(() => listenGateway.url, tokens);
   const ws = wsClient(listenGateway.url.replace(/^http/, 'ws'), tokens.get('listen-client'), { lazy: false });
   const topup = async (i: number) => {
-    const answer = classify('topup', await send('listen-client', `mutation($input: TopupInput!) { topup(input: $input) { replayed transaction { id } } }`,
+    const answer = classify('topup', await send('listen-client', inputMutation('topup', `replayed transaction { id }`),
       { input: { userId: 'listen-user', asset: 'GOLD_COINS', amount: '5', idempotencyKey: `listen-${seed}-${i}` } }));
     expect(answer).toMatchObject({ kind: 'success' });
   };

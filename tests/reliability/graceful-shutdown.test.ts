@@ -2,6 +2,7 @@
 import { mintTokens, startChildGateway, useChildGatewayFixture } from '../support/child-gateway';
 import { collect, wsClient } from '../support/subscriptions';
 import { Bookkeeper, classify, findAllBreaches, httpSender, type Answer } from '../support/workload';
+import { inputMutation } from '../support/documents';
 
 /** SIGTERM to exit: in-flight work is a few transactions, the websocket close is immediate. */
 const exitBoundMs = 10_000;
@@ -28,7 +29,7 @@ it('SIGTERM under load: in-flight mutations commit and answer, new ones are refu
       const variables = { input: { userId: `sd-${w % 4}`, asset: 'GOLD_COINS', amount: '3', idempotencyKey: key } };
       const record = book.open('shutdown-client', key, 'topup', [{ variables, expectTransaction: { kind: 'TOPUP', user_id: `sd-${w % 4}`, asset_code: 'GOLD_COINS', amount: '3' } }]);
       const sentMs = Date.now();
-      const raw = await send('shutdown-client', `mutation($input: TopupInput!) { topup(input: $input) { replayed transaction { id } } }`, variables);
+      const raw = await send('shutdown-client', inputMutation('topup', `replayed transaction { id }`), variables);
       const answer = classify('topup', raw);
       book.record(record, 0, answer);
       requests.push({ sentMs, answeredMs: Date.now(), answer, raw });

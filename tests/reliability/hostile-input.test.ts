@@ -1,7 +1,8 @@
 // Proves with property-based tests that hostile GraphQL inputs and raw HTTP requests get a clean contract error or a correct success: never a crash, never an internal error or leaked internals, never a write that should not have happened.
 import fc from 'fast-check';
-import { startTestGateway, type TestGateway } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
 import { availableKinds, deriveSeed, describeSeed, reliabilitySeed, sized } from '../support/workload';
+import { inputMutation } from '../support/documents';
 
 const seed = reliabilitySeed();
 const numRuns = sized('HOSTILE_RUNS', 40, 300);
@@ -13,23 +14,17 @@ const contractCodes = new Set([
 /** Text that would betray internals: SQL, table names, stack frames, library names. */
 const leak = /\bSELECT\b[\s\S]*\bFROM\b|\bINSERT INTO\b|\bUPDATE \w+ SET\b|ledger_entries|idempotency_keys|prisma|node_modules|\bat \S+ \(|\.(?:ts|js):\d+:\d+/i;
 
-let t: TestGateway;
 let inputsTried = 0;
 
+const t = useTestGateway('rel_hostile', { beforeStop: async () => console.log(`hostile input: ${JSON.stringify({ seed, numRuns, inputsTried })}`) });
 beforeAll(async () => {
-  t = await startTestGateway('rel_hostile');
   const fund = await t.gql(`mutation { topup(input: { userId: "hostile-rich", asset: "GOLD_COINS", amount: "1000000", idempotencyKey: "fund" }) { transaction { id } } }`);
   expect(fund.errors).toBeUndefined();
 });
 afterEach(async () => {
-  await t.assertInvariants();
   // The process is still up and serving.
   const health = await fetch(t.url.replace('/graphql', '/healthz'));
   expect(health.status).toBe(200);
-});
-afterAll(async () => {
-  console.log(`hostile input: ${JSON.stringify({ seed, numRuns, inputsTried })}`);
-  await t?.stop();
 });
 
 /** fc.assert, with the run's seed in the failure message (fast-check adds the counterexample). */
@@ -134,7 +129,7 @@ const wellFormed = (s: string) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud8
 // GraphQL inputs
 // ---------------------------------------------------------------------------------------------
 
-const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { replayed transaction { id amount idempotencyKey metadata } } }`;
+const TOPUP = inputMutation('topup', `replayed transaction { id amount idempotencyKey metadata }`);
 let unique = 0;
 
 describe('hostile GraphQL inputs', () => {
@@ -213,8 +208,8 @@ describe('hostile GraphQL inputs', () => {
         expectClean(read);
         if (!read.body.errors) expect(read.body.data.transaction).toBeNull();
         const mutations: [string, unknown][] = [];
-        if (kinds.includes('reverse')) mutations.push([`mutation($input: ReverseInput!) { reverse(input: $input) { transaction { id } } }`, { input: { transactionId: id, idempotencyKey: `rev-${unique++}` } }]);
-        if (kinds.includes('captureHold')) mutations.push([`mutation($input: CaptureHoldInput!) { captureHold(input: $input) { transaction { id } } }`, { input: { holdId: id, idempotencyKey: `cap-${unique++}` } }]);
+        if (kinds.includes('reverse')) mutations.push([inputMutation('reverse', `transaction { id }`), { input: { transactionId: id, idempotencyKey: `rev-${unique++}` } }]);
+        if (kinds.includes('captureHold')) mutations.push([inputMutation('captureHold', `transaction { id }`), { input: { holdId: id, idempotencyKey: `cap-${unique++}` } }]);
         if (kinds.includes('releaseHold')) mutations.push([`mutation($id: ID!, $key: String!) { releaseHold(holdId: $id, idempotencyKey: $key) { hold { id } } }`, { id, key: `rel-${unique++}` }]);
         for (const [mutation, variables] of mutations) {
           const answer = await gql(mutation, variables);

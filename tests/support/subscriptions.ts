@@ -4,12 +4,9 @@ import WebSocket from 'ws';
 import type { SubscriptionService } from '../../src/modules/subscriptions/subscription.service';
 import type { TestGateway } from './gateway';
 
-export const BALANCE_CHANGED = `subscription($userId: ID!, $asset: ID, $after: Amount) {
-  balanceChanged(userId: $userId, asset: $asset, afterSequence: $after) {
-    wallet { userId balance available lastSequence updatedAt asset { code } }
-    entry { id sequence userId direction amount balanceAfter kind createdAt asset { code } transaction { id kind amount idempotencyKey } }
-  }
-}`;
+import { BALANCE_CHANGED } from './documents';
+
+export { BALANCE_CHANGED };
 
 export interface WsClient {
   client: Client;

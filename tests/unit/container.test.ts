@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { configSchema } from '../../src/shared/config';
-import { startTestGateway, type TestGateway } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
 
 const root = path.join(__dirname, '..', '..');
 const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
@@ -185,13 +185,7 @@ describe('docker-compose.yml', () => {
 });
 
 describe('health check paths', () => {
-  let t: TestGateway;
-  beforeAll(async () => {
-    t = await startTestGateway('container');
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const t = useTestGateway('container', { invariantsAfterEach: false });
 
   it('the HEALTHCHECK path answers 200 on a running gateway', async () => {
     const healthcheck = runtime.body.find((i) => i.keyword === 'HEALTHCHECK')!;

@@ -43,7 +43,7 @@ it('round-trips feed cursors and refuses anything else', () => {
 });
 
 it('production refuses a retry window shorter than the contract\'s 24 hours; tests may shorten it', () => {
-  const base = { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-enough-length-0123456789' };
+  const base = { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-enough-length-0123456789', METRICS_TOKEN: 'a-metrics-token-0123456789' };
   expect(() => loadConfig({ ...base, WEBHOOK_RETRY_WINDOW_MS: '3600000' })).toThrow(/WEBHOOK_RETRY_WINDOW_MS/);
   expect(loadConfig(base).WEBHOOK_RETRY_WINDOW_MS).toBe(24 * 60 * 60 * 1000);
   expect(loadConfig({ NODE_ENV: 'test', WEBHOOK_RETRY_WINDOW_MS: '1500' }).WEBHOOK_RETRY_WINDOW_MS).toBe(1500);
