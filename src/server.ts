@@ -78,7 +78,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
   });
   metrics.observePool(subscriptionDatabase.pool, 'subscriptions');
-  const services = createServices(database, config, { onMoneyMoved: metrics.recordMoneyMoved, walletEvents, subscriptionReads: subscriptionDatabase.prisma });
+  const services = createServices(database, config, { onMoneyMoved: metrics.recordMoneyMoved, onBatch: metrics.recordBatch, walletEvents, subscriptionReads: subscriptionDatabase.prisma });
   // The event feed and the webhooks' delivery worker (src/modules/events, src/modules/webhooks).
   const feed = startEventFeed({ services, prisma: database.prisma, connectionString: options.connectionString, config, registry: metrics.registry });
   const authenticate = createAuthenticator({

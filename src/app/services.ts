@@ -36,6 +36,8 @@ export function transactionOptions(config: Pick<Config, 'TX_MAX_WAIT_MS' | 'TX_T
 /** Observers the gateway plugs into the services (metrics); every one is optional. */
 export interface ServiceHooks {
   onMoneyMoved?: MoneyMovedHook;
+  /** Told of the size of every money transaction's batch (metrics). */
+  onBatch?: (operations: number) => void;
   /**
    * The transport of live-subscription wake-ups; the gateway creates and starts it (server.ts).
    * Without one (CLI tools) subscriptions are never woken.
@@ -48,7 +50,7 @@ export interface ServiceHooks {
 export function createServices(database: Database, config: Config, hooks: ServiceHooks = {}): Services {
   const assets = new AssetService(database.prisma);
   const txOptions = transactionOptions(config);
-  const engine = new MoneyEngine(database.prisma, assets, txOptions, hooks.onMoneyMoved);
+  const engine = new MoneyEngine(database.prisma, assets, txOptions, { onMoneyMoved: hooks.onMoneyMoved, onBatch: hooks.onBatch }, config.GROUP_COMMIT);
   const wallet = new WalletService(database.prisma, assets, engine);
   return {
     assets,

@@ -59,6 +59,11 @@ export const configSchema = z.object({
    * the sweep only records it. Several replicas may sweep at once safely.
    */
   HOLD_SWEEP_INTERVAL_MS: integer(5000, 0, 3_600_000),
+  /**
+   * Group commit: money operations that arrive while the engine's transactions are in flight share
+   * the next one (src/modules/money/money.engine.ts). false runs each in a transaction of its own.
+   */
+  GROUP_COMMIT: flag(true),
   /** Authenticated websockets per process (live subscriptions); an upgrade past it is answered 503. */
   WS_SOCKETS_MAX: integer(limits.websocketsMax, 1, 1_000_000),
   /** Websockets that have not sent connection_init yet, per process (a budget apart from WS_SOCKETS_MAX). */

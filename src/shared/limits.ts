@@ -38,6 +38,12 @@ export const limits = {
    * idempotency key is retried this many times in all before the error reaches the client.
    */
   transactionAttemptsMax: 5,
+  /**
+   * Group commit: operations one money transaction takes from the queue at most, and money
+   * transactions in flight at once per process (the rest queue and form the next batches).
+   */
+  batchOperationsMax: 64,
+  batchesInFlightMax: 2,
   transactionRetryBackoffMs: 5,
   /** Verified bearer tokens remembered per process, and for how long at most (never past exp). */
   verifiedTokenCacheMax: 10_000,

@@ -1,5 +1,6 @@
 // Proves credit lots (PAID/FREE, expiry, the debit order), EXPIRY, holds and reversals over lots, refund clawback, limits and freezes over real HTTP, with the ledger and lot invariants after each test.
-import { errorCode, startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway';
+import { errorCode, type GraphQLResponse } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
 
 const WALLET = 'balance available paid free status expiring { origin amount expiresAt }';
 const TX = 'id kind amount paidAmount freeAmount';
@@ -15,20 +16,13 @@ const BALANCE = `query($u: ID!, $a: ID!, $at: DateTime) { balance(userId: $u, as
 const LIMITS = `mutation($asset: ID!, $limits: AssetLimitsInput!) { setAssetLimits(asset: $asset, limits: $limits) { code limits { balanceMax dailyBonusMax dailyTransferOutMax } } }`;
 const STATUS = `mutation($u: ID!, $a: ID, $s: WalletStatus!, $r: String) { setWalletStatus(userId: $u, asset: $a, status: $s, reason: $r) { asset { code } status } }`;
 
-let t: TestGateway;
+// The sweep is driven by the tests (sweepExpiredLots), so nothing races them.
+const t = useTestGateway('lots', { env: { HOLD_SWEEP_INTERVAL_MS: '0' } });
 let admin: Record<string, string>;
 beforeAll(async () => {
-  // The sweep is driven by the tests (sweepExpiredLots), so nothing races them.
-  t = await startTestGateway('lots', { env: { HOLD_SWEEP_INTERVAL_MS: '0' } });
   admin = { authorization: `Bearer ${t.tokens.admin}` };
   await t.gateway.services.assets.ensure({ code: 'SEASON', name: 'Season tokens', decimals: 0 });
   await t.gateway.services.assets.ensure({ code: 'CAPPED', name: 'Capped', decimals: 0 });
-});
-afterEach(async () => {
-  await t.assertInvariants();
-});
-afterAll(async () => {
-  await t?.stop();
 });
 
 let seq = 0;

@@ -1,6 +1,7 @@
 // Proves holds and transactions belong to the client that made them (another server gets FORBIDDEN or null, admins may act), and that idempotency keys are scoped by issuer, role and subject.
 import { mintToken } from '../../src/shared/auth/tokens';
-import { errorCode, startTestGateway, TEST_JWT_SECRET, type TestGateway } from '../support/gateway';
+import { errorCode, TEST_JWT_SECRET } from '../support/gateway';
+import { useTestGateway } from '../support/use-test-gateway';
 
 const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { replayed transaction { id } wallet { balance } } }`;
 const HOLD = `mutation($input: HoldInput!) { hold(input: $input) { hold { id } } }`;
@@ -9,19 +10,12 @@ const RELEASE = `mutation($holdId: ID!, $key: String!) { releaseHold(holdId: $ho
 const REVERSE = `mutation($input: ReverseInput!) { reverse(input: $input) { transaction { kind } } }`;
 const HOLD_BY_ID = `query($id: ID!) { hold(id: $id) { id status } }`;
 
-let t: TestGateway;
+const t = useTestGateway('ownership');
 let other: Record<string, string>;
 let admin: Record<string, string>;
 beforeAll(async () => {
-  t = await startTestGateway('ownership');
   other = { authorization: `Bearer ${await t.mintToken({ sub: 'game-server-2', role: 'server' })}` };
   admin = { authorization: `Bearer ${t.tokens.admin}` };
-});
-afterEach(async () => {
-  await t.assertInvariants();
-});
-afterAll(async () => {
-  await t?.stop();
 });
 
 async function keyCount(): Promise<bigint> {

@@ -81,10 +81,12 @@ describe('delivery', () => {
     await expect(runTransaction(t.database.prisma, { maxWaitMs: 4000, timeoutMs: 10000 }, async (tx) => {
       const scope = { clientId: 'test-client', key: 'rolled-back', operation: 'topup', requestHash: 'x' };
       const wallet = { userId: 's-refused', assetCode: 'GOLD_COINS' };
-      const locked = await moneyStore.lock(tx, [wallet], scope, 1);
+      const locked = await moneyStore.lock(tx, [wallet], [scope], 1);
       const book = new LedgerBook(locked.wallets, locked.now, locked.limits, locked.frozenUsers, locked.ids);
       book.post(userSystemPosting(TransactionKind.TOPUP, wallet, EntryDirection.CREDIT, AccountKind.TREASURY, 999n, { reference: null, metadata: null }, { kind: 'new', origin: 'PAID', expiresAt: null }));
-      await moneyStore.post(tx, scope, book.postings(), book.changes(), (_asset, account) => accounts[account as 'TREASURY']);
+      const [drafted] = book.postings();
+      const batch = { postings: [{ drafted: drafted!, scope }], outcomes: [{ scope, firstPosting: 0, holdId: null }], refusals: [] };
+      await moneyStore.post(tx, batch, book.changes(), (_asset, account) => accounts[account as 'TREASURY']);
       const posted = book.find(wallet)!.lastSequence === 2n ? { sequence: book.find(wallet)!.lastSequence } : undefined;
       expect(posted?.sequence).toBe(2n);
       throw new Error('roll back after posting');

@@ -1,6 +1,7 @@
 // Proves transfer and applyChangeset over real HTTP and websockets: postings, every error code, bad input that writes nothing, replays, who may read a transfer, and conservation under concurrency.
-import { errorCode, startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway';
+import { errorCode, type GraphQLResponse } from '../support/gateway';
 import { collect, useWsClients } from '../support/subscriptions';
+import { useTestGateway } from '../support/use-test-gateway';
 
 const TX_FIELDS = `id kind userId counterpartyUserId changesetId amount idempotencyKey reference metadata asset { code }
   entries { userId account direction amount sequence balanceAfter }`;
@@ -14,14 +15,9 @@ const SPEND = `mutation($input: SpendInput!) { spend(input: $input) { wallet { b
 const TRANSACTION = `query($id: ID!) { transaction(id: $id) { id kind userId counterpartyUserId entries { userId account direction } } }`;
 const LEDGER = `query($userId: ID!) { ledger(userId: $userId, asset: "GOLD_COINS") { edges { node { sequence direction amount balanceAfter kind transaction { id } } } } }`;
 
-let t: TestGateway;
-beforeAll(async () => {
-  t = await startTestGateway('transfers');
-});
+// Invariants are checked by useWsClients after each test, once its websocket clients are closed.
+const t = useTestGateway('transfers', { invariantsAfterEach: false });
 const wsClient = useWsClients(() => t);
-afterAll(async () => {
-  await t?.stop();
-});
 
 let keySeq = 0;
 const key = (label: string) => `${label}-${(keySeq += 1)}`;

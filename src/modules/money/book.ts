@@ -15,6 +15,8 @@ export interface DraftedEntry {
 export interface DraftedPosting {
   /** The transaction's id, allocated before the decision (a new lot takes it too). */
   id: bigint;
+  /** For a changeset's legs: the id they share (the first leg's transaction id). */
+  changesetId: bigint | null;
   posting: Posting;
   entries: DraftedEntry[];
   /** The PAID part of the amount (freeAmount is the rest). */
@@ -115,7 +117,10 @@ export class LedgerBook implements Draft {
     assert(sum === 0n, `the legs of a ${posting.kind} sum to ${sum}, not zero`);
     assert(this.idsUsed < this.ids.length, 'more postings than transaction ids allocated for the decision');
     const id = this.ids[this.idsUsed++]!;
-    const drafted: DraftedPosting = { id, posting, entries: [], paidAmount: 0n, movements: [], newLots: [] };
+    const previous = this.drafted[this.drafted.length - 1];
+    const changesetId = posting.legIndex === undefined ? null : posting.legIndex === 0 ? id : previous?.changesetId ?? null;
+    assert(posting.legIndex === undefined || changesetId !== null, 'a changeset leg follows its first leg');
+    const drafted: DraftedPosting = { id, changesetId, posting, entries: [], paidAmount: 0n, movements: [], newLots: [] };
     let firstUserLeg = true;
     for (const leg of posting.legs) {
       if (leg.account !== AccountKind.USER) {
@@ -244,6 +249,11 @@ export class LedgerBook implements Draft {
   /** Marks where a decision starts, so that a refusal can undo what it drafted. */
   begin(): void {
     this.checkpoint = { drafted: this.drafted.length, ids: this.idsUsed, wallets: new Map([...this.wallets].map(([k, w]) => [k, cloneWallet(w)])) };
+  }
+
+  /** Keeps what the decision drafted. */
+  commit(): void {
+    this.checkpoint = undefined;
   }
 
   rollback(): void {

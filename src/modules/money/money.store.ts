@@ -1,3 +1,4 @@
+import type { PrismaClient } from '../../../generated/prisma/client';
 import type { TxClient } from '../../shared/db/prisma';
 import type { RefusalCode, RefusalDetail } from '../../shared/errors';
 import { activeHoldSql } from '../holds/holds.sql';
@@ -11,7 +12,8 @@ export type KeyScope = KeyOutcome;
 
 export interface Locked {
   wallets: (BookWallet & { mayHaveHolds: boolean; lastXact: bigint })[];
-  prior: RecordedOutcome | undefined;
+  /** The outcomes the keys already have, by client and key (see keyOf). */
+  priors: Map<string, RecordedOutcome>;
   /** This database transaction's id (xid8 as a number). */
   xact: bigint;
   now: Date;
@@ -41,16 +43,40 @@ interface LockRow {
   limits_json: Record<string, Record<string, string | null>> | null;
   frozen_users: string[] | null;
   ids: string[] | null;
-  prior_operation: string | null;
-  prior_request_hash: string | null;
-  prior_outcome: 'SUCCEEDED' | 'REFUSED' | null;
-  prior_error_code: string | null;
-  prior_error_detail: RefusalDetail | null;
-  prior_transaction_id: bigint | null;
-  prior_hold_id: bigint | null;
-  prior_changeset_id: bigint | null;
+  priors: PriorJson[] | null;
   xact: string;
   now: Date;
+}
+
+/** A key's recorded outcome as the lock statement returns it (JSON: ids and amounts as text). */
+interface PriorJson {
+  client_id: string;
+  key: string;
+  operation: string;
+  request_hash: string;
+  outcome: 'SUCCEEDED' | 'REFUSED';
+  error_code: string | null;
+  error_detail: RefusalDetail | null;
+  transaction_id: string | null;
+  hold_id: string | null;
+  changeset_id: string | null;
+}
+
+const big = (value: string | null): bigint | null => (value === null ? null : BigInt(value));
+
+function priorOf(row: PriorJson): RecordedOutcome {
+  return {
+    operation: row.operation, requestHash: row.request_hash, outcome: row.outcome, errorCode: row.error_code, errorDetail: row.error_detail,
+    transactionId: big(row.transaction_id), holdId: big(row.hold_id), changesetId: big(row.changeset_id),
+  };
+}
+
+/** One batch's writes: every accepted operation's postings, its key's outcome, and the refusals. */
+export interface RecordedBatch {
+  postings: { drafted: DraftedPosting; scope: KeyScope }[];
+  /** Successes that posted: the index (in `postings`) of the operation's first transaction. */
+  outcomes: { scope: KeyScope; firstPosting: number; holdId: bigint | null }[];
+  refusals: { scope: KeyScope; code: RefusalCode; detail: RefusalDetail | undefined }[];
 }
 
 /** What active holds reserve per lot, summed. */
@@ -76,7 +102,9 @@ export const moneyStore = {
    * statement waited for a lock is not seen, and the unique index on the key then fails this
    * transaction's own outcome record, which makes it retry and replay the winner.
    */
-  async lock(tx: TxClient, refs: readonly WalletRef[], scope: KeyScope, idsCount: number): Promise<Locked> {
+  async lock(tx: TxClient, refs: readonly WalletRef[], scopes: readonly KeyScope[], idsCount: number): Promise<Locked> {
+    const clients = scopes.map((scope) => scope.clientId);
+    const keys = scopes.map((scope) => scope.key);
     const users = refs.map((ref) => ref.userId);
     const assets = refs.map((ref) => ref.assetCode);
     const rows = await tx.$queryRaw<LockRow[]>`/* lockWallets */
@@ -102,28 +130,17 @@ export const moneyStore = {
            'dailyTransferOutMax', a.daily_transfer_out_max::text)) FROM assets a WHERE a.code = ANY(${assets}::text[])) AS limits_json,
         (SELECT array_agg(f.user_id) FROM user_freezes f WHERE f.user_id = ANY(${users}::text[])) AS frozen_users,
         (SELECT array_agg(nextval('transactions_id_seq')::text) FROM generate_series(1, ${idsCount}::int)) AS ids,
-        i.operation AS prior_operation, i.request_hash AS prior_request_hash, i.outcome::text AS prior_outcome,
-        i.error_code AS prior_error_code, i.error_detail AS prior_error_detail, i.transaction_id AS prior_transaction_id,
-        i.hold_id AS prior_hold_id, i.changeset_id AS prior_changeset_id,
+        (SELECT json_agg(json_build_object('client_id', i.client_id, 'key', i.key, 'operation', i.operation,
+           'request_hash', i.request_hash, 'outcome', i.outcome, 'error_code', i.error_code, 'error_detail', i.error_detail,
+           'transaction_id', i.transaction_id::text, 'hold_id', i.hold_id::text, 'changeset_id', i.changeset_id::text))
+         FROM idempotency_keys i JOIN unnest(${clients}::text[], ${keys}::text[]) AS k(client_id, key)
+           ON i.client_id = k.client_id AND i.key = k.key) AS priors,
         pg_current_xact_id()::text AS xact, clock_timestamp() AS now
       FROM (SELECT 1) AS one
       LEFT JOIN locked w ON true
-      LEFT JOIN idempotency_keys i ON i.client_id = ${scope.clientId} AND i.key = ${scope.key}
       ORDER BY w.id`;
     const first = rows[0]!;
-    const prior: RecordedOutcome | undefined =
-      first.prior_outcome === null
-        ? undefined
-        : {
-            operation: first.prior_operation!,
-            requestHash: first.prior_request_hash!,
-            outcome: first.prior_outcome,
-            errorCode: first.prior_error_code,
-            errorDetail: first.prior_error_detail,
-            transactionId: first.prior_transaction_id,
-            holdId: first.prior_hold_id,
-            changesetId: first.prior_changeset_id,
-          };
+    const priors = new Map((first.priors ?? []).map((row) => [`${row.client_id}\u0000${row.key}`, priorOf(row)]));
     const wallets = rows
       .filter((row) => row.id !== null)
       .map((row) => ({
@@ -140,7 +157,7 @@ export const moneyStore = {
       }]),
     );
     return {
-      wallets, prior, xact: BigInt(first.xact), now: first.now, limits,
+      wallets, priors, xact: BigInt(first.xact), now: first.now, limits,
       frozenUsers: new Set(first.frozen_users ?? []), ids: (first.ids ?? []).map((id) => BigInt(id)),
     };
   },
@@ -173,30 +190,30 @@ export const moneyStore = {
   },
 
   /**
-   * Posts every drafted transaction, its entries, the changed wallets and the key's outcome in one
-   * statement: one round trip while the wallets are locked. Each wallet update is guarded by the
-   * balance and sequence read under the lock; a mismatch means the lock did not hold, and the
-   * caller aborts. Each user entry queues its live-subscription wake-up, delivered only at commit.
+   * Posts a batch in one statement, one round trip while the wallets are locked: every drafted
+   * transaction, its entries and lot movements, the new lots, the changed wallets, and every key's
+   * outcome (successes and refusals alike). Each wallet update is guarded by the balance and
+   * sequence read under the lock; a mismatch means the lock did not hold, and the caller aborts.
+   * Each user entry queues its live-subscription wake-up, delivered only at commit.
    */
   async post(
     tx: TxClient,
-    scope: KeyScope,
-    drafted: readonly DraftedPosting[],
+    batch: RecordedBatch,
     changes: readonly WalletChange[],
     systemAccountId: (assetCode: string, account: string) => bigint,
-  ): Promise<{ transactions: { index: number; id: bigint; createdAt: Date; changesetId: bigint | null }[]; wallets: Map<bigint, Date> }> {
-    const isChangeset = drafted.some((d) => d.posting.legIndex !== undefined);
+  ): Promise<{ transactions: Map<bigint, { createdAt: Date }>; wallets: Map<bigint, Date> }> {
+    const drafted = batch.postings.map((p) => p.drafted);
     const doc = {
-      changeset: isChangeset,
-      holdId: drafted[0]?.posting.holdId ?? null,
-      txs: drafted.map((d, i) => ({
-        i, id: d.id, paid_amount: d.paidAmount, kind: d.posting.kind, user_id: d.posting.userId, asset_code: d.posting.assetCode, amount: d.posting.amount,
+      txs: batch.postings.map(({ drafted: d, scope }) => ({
+        id: d.id, paid_amount: d.paidAmount, kind: d.posting.kind, client_id: scope.clientId, idempotency_key: scope.key,
+        user_id: d.posting.userId, asset_code: d.posting.assetCode, amount: d.posting.amount,
         reference: d.posting.reference, metadata: d.posting.metadata ?? null, reverses_id: d.posting.reversesId ?? null,
-        hold_id: d.posting.holdId ?? null, counterparty_user_id: d.posting.counterpartyUserId ?? null, leg_index: d.posting.legIndex ?? null,
+        hold_id: d.posting.holdId ?? null, counterparty_user_id: d.posting.counterpartyUserId ?? null,
+        changeset_id: d.changesetId, leg_index: d.posting.legIndex ?? 0,
       })),
-      entries: drafted.flatMap((d, i) =>
+      entries: drafted.flatMap((d) =>
         d.entries.map((e) => ({
-          t: i,
+          transaction_id: d.id,
           wallet_id: e.walletId ?? systemAccountId(d.posting.assetCode, e.leg.account),
           account_kind: e.leg.account,
           user_id: e.leg.account === 'USER' ? e.leg.wallet.userId : null,
@@ -218,30 +235,39 @@ export const moneyStore = {
         id: lot.id, wallet_id: walletId, origin: lot.origin, amount: lot.remaining, expires_at: lot.expiresAt?.toISOString() ?? null,
       }))),
       movements: drafted.flatMap((d) => d.movements.map((m) => ({ transaction_id: d.id, lot_id: m.lotId, amount: m.amount }))),
+      outcomes: [
+        ...batch.outcomes.map(({ scope, firstPosting, holdId }) => {
+          const first = batch.postings[firstPosting]!.drafted;
+          return {
+            client_id: scope.clientId, key: scope.key, operation: scope.operation, request_hash: scope.requestHash, outcome: 'SUCCEEDED',
+            // A changeset's key records the changeset; any other success its (first) transaction.
+            transaction_id: first.changesetId === null ? first.id : null, hold_id: holdId, changeset_id: first.changesetId,
+            error_code: null, error_detail: null,
+          };
+        }),
+        ...batch.refusals.map(({ scope, code, detail }) => ({
+          client_id: scope.clientId, key: scope.key, operation: scope.operation, request_hash: scope.requestHash, outcome: 'REFUSED',
+          transaction_id: null, hold_id: null, changeset_id: null, error_code: code, error_detail: detail ?? null,
+        })),
+      ],
     };
-    const rows = await tx.$queryRaw<{ row_kind: string; id: bigint; at: Date | null; i: number | null; changeset_id: bigint | null }[]>`/* postTransactions */
+    const rows = await tx.$queryRaw<{ row_kind: string; id: bigint; at: Date | null }[]>`/* postTransactions */
       WITH doc AS (SELECT ${json(doc)}::jsonb AS d),
-      changeset AS (SELECT CASE WHEN (doc.d->>'changeset')::boolean THEN nextval('changeset_id_seq') END AS id FROM doc),
-      tx_in AS (
-        SELECT x.* FROM doc, jsonb_to_recordset(doc.d->'txs') AS x(i int, id bigint, paid_amount bigint, kind transaction_kind, user_id text,
-          asset_code text, amount bigint, reference text, metadata jsonb, reverses_id bigint, hold_id bigint, counterparty_user_id text, leg_index int)
-      ),
-      ids AS (SELECT tx_in.i, tx_in.id FROM tx_in),
       tx AS (
         INSERT INTO transactions (id, kind, client_id, idempotency_key, user_id, asset_code, amount, paid_amount, reference, metadata,
           reverses_id, hold_id, counterparty_user_id, changeset_id, leg_index)
-        SELECT ids.id, t.kind, ${scope.clientId}, ${scope.key}, t.user_id, t.asset_code, t.amount, t.paid_amount, t.reference, t.metadata,
-          t.reverses_id, t.hold_id, t.counterparty_user_id,
-          CASE WHEN t.leg_index IS NULL THEN NULL ELSE (SELECT id FROM changeset) END, COALESCE(t.leg_index, 0)
-        FROM tx_in t JOIN ids ON ids.i = t.i
-        RETURNING id, created_at, changeset_id
+        SELECT t.id, t.kind, t.client_id, t.idempotency_key, t.user_id, t.asset_code, t.amount, t.paid_amount, t.reference, t.metadata,
+          t.reverses_id, t.hold_id, t.counterparty_user_id, t.changeset_id, t.leg_index
+        FROM doc, jsonb_to_recordset(doc.d->'txs') AS t(id bigint, paid_amount bigint, kind transaction_kind, client_id text,
+          idempotency_key text, user_id text, asset_code text, amount bigint, reference text, metadata jsonb, reverses_id bigint,
+          hold_id bigint, counterparty_user_id text, changeset_id bigint, leg_index int)
+        RETURNING id, created_at
       ),
       entries AS (
         INSERT INTO ledger_entries (transaction_id, wallet_id, account_kind, user_id, asset_code, transaction_kind, direction, amount, sequence, balance_after, paid_after)
-        SELECT ids.id, e.wallet_id, e.account_kind, e.user_id, e.asset_code, e.kind, e.direction, e.amount, e.sequence, e.balance_after, e.paid_after
-        FROM doc, jsonb_to_recordset(doc.d->'entries') AS e(t int, wallet_id bigint, account_kind account_kind, user_id text, asset_code text,
-          kind transaction_kind, direction entry_direction, amount bigint, sequence bigint, balance_after bigint, paid_after bigint)
-        JOIN ids ON ids.i = e.t
+        SELECT e.transaction_id, e.wallet_id, e.account_kind, e.user_id, e.asset_code, e.kind, e.direction, e.amount, e.sequence, e.balance_after, e.paid_after
+        FROM doc, jsonb_to_recordset(doc.d->'entries') AS e(transaction_id bigint, wallet_id bigint, account_kind account_kind, user_id text,
+          asset_code text, kind transaction_kind, direction entry_direction, amount bigint, sequence bigint, balance_after bigint, paid_after bigint)
         RETURNING id, wallet_id, user_id, asset_code, sequence
       ),
       changed AS (
@@ -271,10 +297,10 @@ export const moneyStore = {
         WHERE (SELECT count(*) FROM tx) > 0 AND (SELECT count(*) FROM new_lots) >= 0
       ),
       outcome AS (
-        INSERT INTO idempotency_keys (client_id, key, operation, request_hash, outcome, transaction_id, hold_id, changeset_id)
-        SELECT ${scope.clientId}, ${scope.key}, ${scope.operation}, ${scope.requestHash}, 'SUCCEEDED'::idempotency_outcome,
-          CASE WHEN changeset.id IS NULL THEN (SELECT ids.id FROM ids WHERE ids.i = 0) END, (doc.d->>'holdId')::bigint, changeset.id
-        FROM doc, changeset
+        INSERT INTO idempotency_keys (client_id, key, operation, request_hash, outcome, transaction_id, hold_id, changeset_id, error_code, error_detail)
+        SELECT o.client_id, o.key, o.operation, o.request_hash, o.outcome, o.transaction_id, o.hold_id, o.changeset_id, o.error_code, o.error_detail
+        FROM doc, jsonb_to_recordset(doc.d->'outcomes') AS o(client_id text, key text, operation text, request_hash text,
+          outcome idempotency_outcome, transaction_id bigint, hold_id bigint, changeset_id bigint, error_code text, error_detail jsonb)
       ),
       -- The live-subscription wake-ups: PostgreSQL delivers them only when this transaction commits.
       notified AS (
@@ -282,26 +308,24 @@ export const moneyStore = {
           'asset', e.asset_code, 'sequence', e.sequence::text, 'entryId', e.id::text)::text)
         FROM entries e WHERE e.user_id IS NOT NULL
       )
-      SELECT 'tx' AS row_kind, tx.id, tx.created_at AS at, ids.i, tx.changeset_id FROM tx JOIN ids ON ids.id = tx.id
-      UNION ALL SELECT 'wallet', changed.id, changed.updated_at, NULL, NULL FROM changed
-      UNION ALL SELECT 'notified', count(*), NULL, NULL, NULL FROM notified`;
-    const transactions = rows
-      .filter((row) => row.row_kind === 'tx')
-      .map((row) => ({ index: row.i!, id: row.id, createdAt: row.at!, changesetId: row.changeset_id }))
-      .sort((a, b) => a.index - b.index);
+      SELECT 'tx' AS row_kind, tx.id, tx.created_at AS at FROM tx
+      UNION ALL SELECT 'wallet', changed.id, changed.updated_at FROM changed
+      UNION ALL SELECT 'notified', count(*), NULL FROM notified`;
+    const transactions = new Map(rows.filter((row) => row.row_kind === 'tx').map((row) => [row.id, { createdAt: row.at! }]));
     const wallets = new Map(rows.filter((row) => row.row_kind === 'wallet').map((row) => [row.id, row.at!]));
-    if (transactions.length !== drafted.length || wallets.size !== changes.length) {
+    if (transactions.size !== drafted.length || wallets.size !== changes.length) {
       throw new Error('invariant: a locked wallet changed before the posting');
     }
     return { transactions, wallets };
   },
 
-  /** Records a business refusal as the key's one outcome, with what its replay must repeat. */
-  async recordRefusal(tx: TxClient, scope: KeyScope, code: RefusalCode, detail: RefusalDetail | undefined): Promise<void> {
-    await tx.$executeRaw`/* recordRefusal */
-      INSERT INTO idempotency_keys (client_id, key, operation, request_hash, outcome, error_code, error_detail)
-      VALUES (${scope.clientId}, ${scope.key}, ${scope.operation}, ${scope.requestHash}, 'REFUSED'::idempotency_outcome,
-              ${code}, ${detail ? json(detail) : null}::jsonb)`;
+  /** The outcome a key has, read after the commit (a key decided twice in one batch replays it). */
+  async readOutcome(db: PrismaClient, scope: KeyScope): Promise<RecordedOutcome | undefined> {
+    const rows = await db.$queryRaw<PriorJson[]>`/* readOutcome */
+      SELECT i.client_id, i.key, i.operation, i.request_hash, i.outcome::text AS outcome, i.error_code, i.error_detail,
+        i.transaction_id::text AS transaction_id, i.hold_id::text AS hold_id, i.changeset_id::text AS changeset_id
+      FROM idempotency_keys i WHERE i.client_id = ${scope.clientId} AND i.key = ${scope.key}`;
+    return rows[0] && priorOf(rows[0]);
   },
 
 };

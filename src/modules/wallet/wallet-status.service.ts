@@ -44,7 +44,7 @@ export class WalletStatusService {
         await walletStatusStore.ensureUser(tx, userId);
         refs = await walletStatusStore.walletsOfUser(tx, userId);
       }
-      if (refs.length > 0) await moneyStore.lock(tx, refs, { clientId: '', key: '', operation: '', requestHash: '' }, 0);
+      if (refs.length > 0) await moneyStore.lock(tx, refs, [], 0);
       const ids = assetCode !== null ? await walletStatusStore.setWalletFrozen(tx, userId, assetCode, change) : await walletStatusStore.setUserFrozen(tx, userId, change);
       if (ids.length > 0) await this.onStatusChanged(tx, ids, status, reason);
       return ids;

@@ -24,6 +24,8 @@ export interface GatewayMetrics {
    * graphing aid; the ledger is the record).
    */
   recordMoneyMoved: MoneyMovedHook;
+  /** The size of every money transaction's batch (group commit). */
+  recordBatch(operations: number): void;
   /** Reports the open graphql-ws websockets at every scrape (the subscription server counts them). */
   observeWebsockets(count: () => number): void;
   /** Reports the active balanceChanged subscriptions (streams) at every scrape. */
@@ -61,6 +63,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
     name: 'wallet_money_moved_total',
     help: 'Amount moved by committed transactions, in the asset\'s minor units, by asset and kind (exact up to 2^53).',
     labelNames: ['asset', 'kind'] as const,
+    registers: [registry],
+  });
+  const batchOperations = new Histogram({
+    name: 'wallet_batch_operations',
+    help: 'Money operations per database transaction (group commit); 1 for a lone request.',
+    buckets: [1, 2, 4, 8, 16, 32, 64],
     registers: [registry],
   });
   const transactions = new Counter({
@@ -118,6 +126,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
     recordOperation(operation, outcome, durationSeconds) {
       operations.inc({ operation, outcome });
       durations.observe({ operation, outcome }, durationSeconds);
+    },
+    recordBatch(operations) {
+      batchOperations.observe(operations);
     },
     recordMoneyMoved(assetCode, kind, amount) {
       moneyMoved.inc({ asset: assetCode, kind }, Number(amount));
