@@ -35,11 +35,20 @@ async function main(): Promise<void> {
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
   });
-  const gateway = await startGateway({ config, database, connectionString: resolved.connectionString });
-  if (demo || config.SEED_DEMO) {
-    const seeded = await seedDemo(gateway.services);
-    logger.info(seeded, 'demo data ready: alice and bob');
-  }
+  // The demo data goes in before the port opens: a client that starts the moment /readyz says
+  // 200 (or the moment it can connect at all) finds alice and bob complete.
+  const seed = demo || config.SEED_DEMO;
+  const gateway = await startGateway({
+    config,
+    database,
+    connectionString: resolved.connectionString,
+    beforeListen: seed
+      ? async (services) => {
+          const seeded = await seedDemo(services);
+          logger.info(seeded, 'demo data ready: alice and bob');
+        }
+      : undefined,
+  });
   console.log(devTokens
     ? `\nWallet gateway ready at ${gateway.url}\n${devTokensBanner(gateway.url, devTokens)}\n`
     : `\nWallet gateway ready at ${gateway.url}\n`);
