@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../src/shared/db/database';
-import { findFreePort } from '../src/shared/db/embedded';
+import { findFreePort } from '../src/dev/embedded';
 
 /**
  * The gateway under test, run as a child process exactly as production runs it

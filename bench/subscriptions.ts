@@ -6,7 +6,7 @@ import { mintToken } from '../src/shared/auth/tokens';
 import { AssetService } from '../src/modules/assets/asset.service';
 import { createDatabase } from '../src/shared/db/prisma';
 import { provisionDatabase } from './database';
-import { findFreePort } from '../src/shared/db/embedded';
+import { findFreePort } from '../src/dev/embedded';
 import { readRssBytes, startGatewayChild, type GatewayChild } from './gateway';
 import { LatencyRecorder, percentile } from './stats';
 

@@ -1,5 +1,5 @@
 // Proves that SIGKILLing the gateway process at random moments under load loses nothing and applies nothing twice: every acknowledged mutation is in the ledger exactly once, and retries of lost answers apply at most once.
-import { findFreePort } from '../../src/shared/db/embedded';
+import { findFreePort } from '../../src/dev/embedded';
 import { mintTokens, startChildGateway, useChildGatewayFixture } from '../support/child-gateway';
 import {
   availableKinds, Bookkeeper, deriveSeed, describeSeed, findAllBreaches, httpSender, planWorkload, Random, reliabilitySeed, resolveUndecided, runWorkload, sized,

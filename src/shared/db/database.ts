@@ -4,11 +4,12 @@ import path from 'node:path';
 import { Client } from 'pg';
 import {
   EmbeddedPostgresInUseError,
+  RUNTIME_DIR_SETTING,
   embeddedConnectionString,
   makeTempDataDir,
   startEmbeddedPostgres,
   type EmbeddedPostgresHandle,
-} from './embedded';
+} from '../../dev/embedded';
 
 /**
  * Where the gateway's PostgreSQL comes from. DATABASE_URL wins; without it an embedded server
@@ -172,9 +173,11 @@ export async function resolveDatabase(purpose: DatabasePurpose, options: Resolve
 
   const dataDir = embeddedDataDir(purpose);
   const port = embeddedPortFromEnv(env);
+  // As root: where the binaries and data go when the postgres user cannot reach this checkout.
+  const runtimeDir = env[RUNTIME_DIR_SETTING]?.trim() || undefined;
   await fs.mkdir(path.dirname(dataDir), { recursive: true });
   try {
-    return fromHandle(await startEmbeddedPostgres({ dataDir, port, log }));
+    return fromHandle(await startEmbeddedPostgres({ dataDir, port, log, runtimeDir }));
   } catch (error) {
     if (!(error instanceof EmbeddedPostgresInUseError)) throw error;
     if (purpose === 'app') {
@@ -186,7 +189,7 @@ export async function resolveDatabase(purpose: DatabasePurpose, options: Resolve
     log(`${error.message} Starting a throw-away PostgreSQL for this run instead.`);
     const temp = await makeTempDataDir('wallet-pg-test-');
     // EMBEDDED_PG_PORT is what the other server listens on, so this one takes a free port.
-    const handle = await startEmbeddedPostgres({ dataDir: temp.dataDir, log, ephemeral: true });
+    const handle = await startEmbeddedPostgres({ dataDir: temp.dataDir, log, ephemeral: true, runtimeDir });
     return {
       connectionString: handle.connectionString,
       embedded: true,
