@@ -23,8 +23,10 @@ async function main(): Promise<void> {
   if (devSecret) logger.warn('no JWT configuration: using the development secret in .data/dev-secret (never do this in production)');
   // Written before the server listens, so that whoever waits for /readyz finds current tokens.
   const devTokens: DevTokens | undefined = config.NODE_ENV !== 'production' && config.JWT_SECRET ? await writeDevTokens(config) : undefined;
-  const resolved = await resolveDatabase('app');
-  if (resolved.embedded) logger.info('no DATABASE_URL: using the embedded PostgreSQL in .data/postgres');
+  // The embedded server's own lines go to debug; where it runs and where its data is (which, as
+  // root under a private folder, is not the checkout) goes to info.
+  const resolved = await resolveDatabase('app', { log: (message) => (message.startsWith('[postgres]') ? logger.debug(message) : logger.info(message)) });
+  if (resolved.embedded) logger.info(`no DATABASE_URL: using the embedded PostgreSQL, data in ${resolved.dataDir}`);
   if (demo || config.MIGRATE_ON_START) {
     const { applied } = await applyMigrations(resolved.connectionString, { log: (message) => logger.info(message) });
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');

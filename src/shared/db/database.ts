@@ -23,6 +23,8 @@ export interface ResolvedDatabase {
   connectionString: string;
   /** True when this process started (or attached to) an embedded server rather than using DATABASE_URL. */
   embedded: boolean;
+  /** The embedded server's data directory (as root it may live outside the checkout: see src/dev/embedded/placement.ts). */
+  dataDir?: string;
   /** Stops the embedded server this call started; a no-op otherwise. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -149,7 +151,7 @@ function embeddedPortFromEnv(env: NodeJS.ProcessEnv): number | undefined {
 }
 
 function fromHandle(handle: EmbeddedPostgresHandle): ResolvedDatabase {
-  return { connectionString: handle.connectionString, embedded: true, stop: () => handle.stop() };
+  return { connectionString: handle.connectionString, embedded: true, dataDir: handle.dataDir, stop: () => handle.stop() };
 }
 
 /**
@@ -184,7 +186,7 @@ export async function resolveDatabase(purpose: DatabasePurpose, options: Resolve
       // Without a port in its lock file there is nothing to attach to: report the conflict.
       if (error.port === undefined) throw error;
       log(`${dataDir} is already served by PostgreSQL pid ${error.pid} on port ${error.port}; using that server and leaving it running`);
-      return { connectionString: embeddedConnectionString(error.port), embedded: true, stop: async () => undefined };
+      return { connectionString: embeddedConnectionString(error.port), embedded: true, dataDir: error.dataDir, stop: async () => undefined };
     }
     log(`${error.message} Starting a throw-away PostgreSQL for this run instead.`);
     const temp = await makeTempDataDir('wallet-pg-test-');
@@ -193,6 +195,7 @@ export async function resolveDatabase(purpose: DatabasePurpose, options: Resolve
     return {
       connectionString: handle.connectionString,
       embedded: true,
+      dataDir: handle.dataDir,
       stop: async () => {
         await handle.stop();
         await fs.rm(temp.parentDir, { recursive: true, force: true });
