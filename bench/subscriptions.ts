@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { mintToken } from '../src/shared/auth/tokens';
@@ -61,7 +62,6 @@ function log(message: string): void {
   console.log(`[bench:subscriptions ${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Receipt {
   key: string;

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import nodeModule from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -101,9 +102,8 @@ export function embeddedConnectionString(port: number, database = 'postgres'): s
  * still carries Node's real createRequire, and through it the real process object.
  */
 function realProcess(): NodeJS.Process {
-  const moduleBuiltin = require('node:module') as typeof import('node:module');
-  const parent = Object.getPrototypeOf(moduleBuiltin) as Partial<typeof import('node:module')> | null;
-  const createRequire = parent && typeof parent.createRequire === 'function' && parent.builtinModules !== undefined ? parent.createRequire : moduleBuiltin.createRequire;
+  const parent = Object.getPrototypeOf(nodeModule) as Partial<typeof nodeModule> | null;
+  const createRequire = parent && typeof parent.createRequire === 'function' && parent.builtinModules !== undefined ? parent.createRequire : nodeModule.createRequire;
   return createRequire(__filename)('node:process') as NodeJS.Process;
 }
 

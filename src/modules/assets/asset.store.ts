@@ -57,17 +57,6 @@ export const assetStore = {
     if (rows.length !== 3) return undefined;
     return Object.fromEntries(rows.map((row) => [row.account_kind, row.id])) as unknown as SystemAccountIds;
   },
-
-  /** System balances are derived from their entries (they are not updated per operation). */
-  async systemBalances(db: Queryable): Promise<{ asset_code: string; account_kind: string; balance: bigint }[]> {
-    return db.$queryRaw`/* systemBalances */
-      SELECT w.asset_code, w.account_kind::text AS account_kind,
-        COALESCE(SUM(CASE e.direction WHEN 'CREDIT' THEN e.amount ELSE -e.amount END), 0)::bigint AS balance
-      FROM wallets w LEFT JOIN ledger_entries e ON e.wallet_id = w.id
-      WHERE w.account_kind <> 'USER'
-      GROUP BY w.asset_code, w.account_kind
-      ORDER BY w.asset_code, w.account_kind`;
-  },
 };
 
 export { Prisma };
