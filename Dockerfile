@@ -11,7 +11,8 @@
 # data. tini is PID 1: it forwards SIGTERM to node, which drains HTTP and websockets and closes
 # the database pool before exiting (within 15 s; give the orchestrator a longer grace period).
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24 LTS. package.json's engines lists the lines the code supports (docs/development.md).
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build
@@ -24,10 +25,8 @@ COPY package.json package-lock.json ./
 COPY prisma ./prisma
 COPY prisma.config.ts ./
 COPY scripts ./scripts
-# npm install (not npm ci): the lockfile is written on machines whose registry mirror serves only
-# linux-x64 builds of optional platform packages, which npm ci would report as missing entries.
-# With the lockfile in step with package.json, npm install installs exactly the locked versions.
-RUN npm install --no-audit --no-fund
+# Exactly the locked versions; the lockfile lists every platform's optional packages.
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 # Generates the Prisma client (generated/) and compiles everything to dist/.
@@ -51,7 +50,7 @@ COPY prisma.config.ts ./
 # Production dependencies only. --omit=optional leaves out embedded-postgres's PostgreSQL binaries
 # (the image always runs against DATABASE_URL). `prisma --version` fetches the Prisma schema
 # engine now, where the image is built, so that the container never downloads at start.
-RUN npm install --omit=dev --omit=optional --no-audit --no-fund \
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund \
  && npx --no-install prisma --version \
  && npm cache clean --force
 COPY --from=build /app/dist ./dist

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { quoteIdentifier, redactConnectionString, withClient, withDatabaseName } from '../src/shared/db/database';
-import { makeTempDataDir, startEmbeddedPostgres } from '../src/shared/db/embedded';
+import { makeTempDataDir, startEmbeddedPostgres } from '../src/dev/embedded';
 import { applyMigrations } from '../src/shared/db/migrate';
 
 /** The bench's own database: fresh for every run, removed afterwards. */

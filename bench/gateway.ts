@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../src/shared/db/database';
-import { findFreePort } from '../src/shared/db/embedded';
+import { findFreePort } from '../src/dev/embedded';
 
 /**
  * The gateway under test, run as a child process exactly as production runs it
@@ -114,7 +114,17 @@ async function spawnGateway(options: GatewayChildOptions, nodeEnv: string): Prom
     cwd: projectRoot(),
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own, ended through its id below: whatever the gateway starts goes
+    // with it, and nothing else on the machine is touched.
+    detached: true,
   });
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // The group is gone already.
+    }
+  };
   let pending: string[] = [];
   const everything: string[] = [];
   const onData = (chunk: Buffer) => {
@@ -143,8 +153,8 @@ async function spawnGateway(options: GatewayChildOptions, nodeEnv: string): Prom
   const stop = async () => {
     clearInterval(sampler);
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      signalGroup('SIGTERM');
+      const timer = setTimeout(() => signalGroup('SIGKILL'), 20_000);
       await exited;
       clearTimeout(timer);
     }

@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { mintToken } from '../src/shared/auth/tokens';
 import { AssetService } from '../src/modules/assets/asset.service';
 import { createDatabase } from '../src/shared/db/prisma';
 import { provisionDatabase } from './database';
-import { findFreePort } from '../src/shared/db/embedded';
+import { findFreePort } from '../src/dev/embedded';
 import { readRssBytes, startGatewayChild, type GatewayChild } from './gateway';
 import { LatencyRecorder, percentile } from './stats';
 
@@ -61,7 +62,6 @@ function log(message: string): void {
   console.log(`[bench:subscriptions ${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Receipt {
   key: string;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the project (Prisma client generation and tsc) when dist/ is missing or older than the
-// sources, so `npm start` works straight after `npm install` on a fresh clone.
+// sources, so `npm start` works straight after `npm ci` on a fresh clone.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');

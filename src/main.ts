@@ -25,8 +25,10 @@ async function main(): Promise<void> {
   // Only against the generated development secret: with a real JWT_SECRET configured, minting and
   // printing tokens would put working credentials for that deployment in logs and on disk.
   const devTokens: DevTokens | undefined = devSecret ? await writeDevTokens(config) : undefined;
-  const resolved = await resolveDatabase('app');
-  if (resolved.embedded) logger.info('no DATABASE_URL: using the embedded PostgreSQL in .data/postgres');
+  // The embedded server's own lines go to debug; where it runs and where its data is (which, as
+  // root under a private folder, is not the checkout) goes to info.
+  const resolved = await resolveDatabase('app', { log: (message) => (message.startsWith('[postgres]') ? logger.debug(message) : logger.info(message)) });
+  if (resolved.embedded) logger.info(`no DATABASE_URL: using the embedded PostgreSQL, data in ${resolved.dataDir}`);
   if (demo || config.MIGRATE_ON_START) {
     const { applied } = await applyMigrations(resolved.connectionString, { log: (message) => logger.info(message) });
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
@@ -37,11 +39,20 @@ async function main(): Promise<void> {
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
   });
-  const gateway = await startGateway({ config, database, connectionString: resolved.connectionString });
-  if (demo || config.SEED_DEMO) {
-    const seeded = await seedDemo(gateway.services);
-    logger.info(seeded, 'demo data ready: alice and bob');
-  }
+  // The demo data goes in before the port opens: a client that starts the moment /readyz says
+  // 200 (or the moment it can connect at all) finds alice and bob complete.
+  const seed = demo || config.SEED_DEMO;
+  const gateway = await startGateway({
+    config,
+    database,
+    connectionString: resolved.connectionString,
+    beforeListen: seed
+      ? async (services) => {
+          const seeded = await seedDemo(services);
+          logger.info(seeded, 'demo data ready: alice and bob');
+        }
+      : undefined,
+  });
   console.log(devTokens
     ? `\nWallet gateway ready at ${gateway.url}\n${devTokensBanner(gateway.url, devTokens)}\n`
     : `\nWallet gateway ready at ${gateway.url}\n`);

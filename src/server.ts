@@ -16,7 +16,7 @@ import { limits } from './shared/limits';
 import { createRateLimiter } from './shared/rate-limit';
 import type { GatewayContext } from './app/context';
 import { createDatabase, type Database } from './shared/db/prisma';
-import { pendingMigrations } from './shared/db/migrate';
+import { createReadinessCheck } from './shared/readiness';
 import { formatError } from './shared/errors';
 import { createDrainGuard } from './shared/http-drain';
 import { createLoaders } from './app/loaders';
@@ -55,6 +55,11 @@ export interface GatewayOptions {
   connectionString: string;
   /** Where operation logs go (tests capture them); default: the process logger. */
   logger?: Logger;
+  /**
+   * Runs after everything is set up and before the port opens (the demo seed), so that nobody
+   * can reach the gateway, let alone see /readyz answer 200, before it has finished.
+   */
+  beforeListen?: (services: Services) => Promise<void>;
 }
 
 
@@ -130,8 +135,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  const checkReadiness = await createReadinessCheck({ pool: database.pool, connectionString: options.connectionString, cacheMs: limits.readinessCacheMs });
   app.get('/readyz', async (_req, res) => {
-    const readiness = await checkReadiness(options);
+    const readiness = await checkReadiness();
     // The LISTEN connection is reported, not required: without it HTTP works and live
     // subscriptions catch up from the ledger once it is back.
     res.status(readiness.ready ? 200 : 503).json({ ...readiness, walletEvents: walletEvents.status().state });
@@ -194,6 +200,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   metrics.observeSubscriptions(() => services.subscriptions.counters().streams);
   instrumentNotificationLag(services.subscriptions, metrics.observeNotificationLag);
 
+  await options.beforeListen?.(services);
   await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve));
   const { port } = httpServer.address() as AddressInfo;
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
@@ -235,18 +242,4 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 function headerValue(value: string | string[] | undefined): string | undefined {
   const single = Array.isArray(value) ? value[0] : value;
   return single && single.length <= 128 && /^[\w.:-]+$/.test(single) ? single : undefined;
-}
-
-async function checkReadiness(options: GatewayOptions): Promise<{ ready: boolean; database: string; pendingMigrations?: string[] }> {
-  try {
-    await options.database.pool.query('SELECT 1');
-  } catch {
-    return { ready: false, database: 'unreachable' };
-  }
-  try {
-    const pending = await pendingMigrations(options.connectionString);
-    return pending.length === 0 ? { ready: true, database: 'ok' } : { ready: false, database: 'ok', pendingMigrations: pending };
-  } catch {
-    return { ready: false, database: 'unreachable' };
-  }
 }

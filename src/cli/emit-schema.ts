@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { printGatewaySchema } from '../schema';
 
@@ -7,7 +7,7 @@ const target = path.resolve(__dirname, '..', '..', '..', 'schema.graphql');
 const check = process.argv.includes('--check');
 const sdl = printGatewaySchema();
 if (check) {
-  const current = require('node:fs').readFileSync(target, 'utf8');
+  const current = readFileSync(target, 'utf8');
   if (current !== sdl) {
     console.error('schema.graphql is out of date: run `npm run schema:emit` and commit it.');
     process.exit(1);

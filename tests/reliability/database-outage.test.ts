@@ -1,7 +1,7 @@
 // Proves that when the database goes away under load the gateway answers SERVICE_UNAVAILABLE within a bound, reports not ready, neither crashes nor leaks, serves again within 5 s of the database's return without a restart, and loses or doubles nothing.
 import { promises as fs } from 'node:fs';
 import { ensureDatabase, withDatabaseName } from '../../src/shared/db/database';
-import { findFreePort, makeTempDataDir, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/shared/db/embedded';
+import { findFreePort, makeTempDataDir, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/dev/embedded';
 import { applyMigrations } from '../../src/shared/db/migrate';
 import { createDatabase, type Database } from '../../src/shared/db/prisma';
 import { findInvariantBreaches } from '../../src/modules/ledger/ledger.invariants';

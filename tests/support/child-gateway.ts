@@ -7,7 +7,7 @@ import type { PrismaClient } from '../../generated/prisma/client';
 import { AssetService } from '../../src/modules/assets/asset.service';
 import { demoAssets } from '../../src/seed/demo';
 import { projectRoot } from '../../src/shared/db/database';
-import { findFreePort } from '../../src/shared/db/embedded';
+import { findFreePort } from '../../src/dev/embedded';
 import { mintToken, type Role } from '../../src/shared/auth/tokens';
 import { createDatabase, type Database } from '../../src/shared/db/prisma';
 import { TEST_JWT_SECRET } from './gateway';

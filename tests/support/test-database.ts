@@ -1,5 +1,6 @@
 // Gives each test file its own database, cloned from the migrated template that globalSetup
 // builds, so files can run in parallel workers without seeing each other's rows.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { quoteIdentifier, withClient, withDatabaseName } from '../../src/shared/db/database';
 
 export const TEMPLATE_DATABASE = 'wallet_test_template';
@@ -35,10 +36,6 @@ export function testDatabaseName(label: string, pid: number = process.pid, n: nu
       .slice(0, Math.max(room, 0))
       .replace(/_$/, '') || 'db';
   return `${TEST_DATABASE_PREFIX}${cleaned}${suffix}`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export interface TestDatabase {

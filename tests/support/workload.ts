@@ -1,4 +1,5 @@
 // A seeded, replayable randomized money workload and the client-side bookkeeping that, together with the ledger's SQL invariants, decides whether a run kept every promise.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { PrismaClient } from '../../generated/prisma/client';
 import { findInvariantBreaches } from '../../src/modules/ledger/ledger.invariants';
 import { buildGatewaySchema } from '../../src/schema';
@@ -588,7 +589,6 @@ function noteResult(op: PlannedOperation, variant: Variant, answer: Answer, resu
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Sends one attempt and records it; lost answers are retried with the same key and input a few times. */
 async function attempt(options: RunOptions, op: PlannedOperation, record: KeyRecord, variant: number): Promise<Answer> {

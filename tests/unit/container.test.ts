@@ -74,17 +74,17 @@ const compose = parseYaml(read('docker-compose.yml'), { merge: true }) as {
 const gateways = Object.entries(compose.services).filter(([name]) => name.startsWith('gateway-'));
 
 describe('Dockerfile', () => {
-  it('is multi-stage: a build stage, and a runtime stage from a slim Node 20 image', () => {
+  it('is multi-stage: a build stage, and a runtime stage from a slim Node 24 LTS image, both installing with npm ci', () => {
     expect(allStages.length).toBeGreaterThanOrEqual(2);
     const nodeImage = /ARG NODE_IMAGE=(\S+)/.exec(read('Dockerfile'))?.[1];
-    expect(nodeImage).toMatch(/^node:20[\w.-]*-slim$/);
+    expect(nodeImage).toMatch(/^node:24[\w.-]*-slim$/);
     expect(allStages.map((stage) => stage.from)).toEqual(allStages.map(() => '${NODE_IMAGE}'));
     const build = allStages[0]!;
-    expect(build.body.some((i) => i.keyword === 'RUN' && /npm (ci|install)\b/.test(i.args) && !/--omit=dev/.test(i.args))).toBe(true);
+    expect(build.body.some((i) => i.keyword === 'RUN' && /npm ci\b/.test(i.args) && !/--omit=dev/.test(i.args))).toBe(true);
     expect(build.body.some((i) => i.keyword === 'RUN' && /npm run build\b/.test(i.args))).toBe(true);
     expect(packageJson.scripts.build).toBeDefined();
     // The runtime stage installs production dependencies only and copies the build output.
-    expect(runtime.body.some((i) => i.keyword === 'RUN' && /npm (ci|install)\b.*--omit=dev/.test(i.args))).toBe(true);
+    expect(runtime.body.some((i) => i.keyword === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args))).toBe(true);
     expect(runtime.body.some((i) => i.keyword === 'COPY' && i.args.startsWith(`--from=${build.name} /app/dist`))).toBe(true);
   });
 

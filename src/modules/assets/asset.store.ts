@@ -90,7 +90,6 @@ export const assetStore = {
     if (rows.length !== systemAccountKinds.length) return undefined;
     return Object.fromEntries(rows.map((row) => [row.account_kind, row.id])) as unknown as SystemAccountIds;
   },
-
 };
 
 export { Prisma };

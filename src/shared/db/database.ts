@@ -4,11 +4,12 @@ import path from 'node:path';
 import { Client } from 'pg';
 import {
   EmbeddedPostgresInUseError,
+  RUNTIME_DIR_SETTING,
   embeddedConnectionString,
   makeTempDataDir,
   startEmbeddedPostgres,
   type EmbeddedPostgresHandle,
-} from './embedded';
+} from '../../dev/embedded';
 
 /**
  * Where the gateway's PostgreSQL comes from. DATABASE_URL wins; without it an embedded server
@@ -22,6 +23,8 @@ export interface ResolvedDatabase {
   connectionString: string;
   /** True when this process started (or attached to) an embedded server rather than using DATABASE_URL. */
   embedded: boolean;
+  /** The embedded server's data directory (as root it may live outside the checkout: see src/dev/embedded/placement.ts). */
+  dataDir?: string;
   /** Stops the embedded server this call started; a no-op otherwise. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -148,7 +151,7 @@ function embeddedPortFromEnv(env: NodeJS.ProcessEnv): number | undefined {
 }
 
 function fromHandle(handle: EmbeddedPostgresHandle): ResolvedDatabase {
-  return { connectionString: handle.connectionString, embedded: true, stop: () => handle.stop() };
+  return { connectionString: handle.connectionString, embedded: true, dataDir: handle.dataDir, stop: () => handle.stop() };
 }
 
 /**
@@ -172,24 +175,27 @@ export async function resolveDatabase(purpose: DatabasePurpose, options: Resolve
 
   const dataDir = embeddedDataDir(purpose);
   const port = embeddedPortFromEnv(env);
+  // As root: where the binaries and data go when the postgres user cannot reach this checkout.
+  const runtimeDir = env[RUNTIME_DIR_SETTING]?.trim() || undefined;
   await fs.mkdir(path.dirname(dataDir), { recursive: true });
   try {
-    return fromHandle(await startEmbeddedPostgres({ dataDir, port, log }));
+    return fromHandle(await startEmbeddedPostgres({ dataDir, port, log, runtimeDir }));
   } catch (error) {
     if (!(error instanceof EmbeddedPostgresInUseError)) throw error;
     if (purpose === 'app') {
       // Without a port in its lock file there is nothing to attach to: report the conflict.
       if (error.port === undefined) throw error;
       log(`${dataDir} is already served by PostgreSQL pid ${error.pid} on port ${error.port}; using that server and leaving it running`);
-      return { connectionString: embeddedConnectionString(error.port), embedded: true, stop: async () => undefined };
+      return { connectionString: embeddedConnectionString(error.port), embedded: true, dataDir: error.dataDir, stop: async () => undefined };
     }
     log(`${error.message} Starting a throw-away PostgreSQL for this run instead.`);
     const temp = await makeTempDataDir('wallet-pg-test-');
     // EMBEDDED_PG_PORT is what the other server listens on, so this one takes a free port.
-    const handle = await startEmbeddedPostgres({ dataDir: temp.dataDir, log, ephemeral: true });
+    const handle = await startEmbeddedPostgres({ dataDir: temp.dataDir, log, ephemeral: true, runtimeDir });
     return {
       connectionString: handle.connectionString,
       embedded: true,
+      dataDir: handle.dataDir,
       stop: async () => {
         await handle.stop();
         await fs.rm(temp.parentDir, { recursive: true, force: true });

@@ -316,6 +316,37 @@ export async function applyMigrations(connectionString: string, options: Migrati
   }
 }
 
+/** What readiness needs of a pool: one query at a time, no dedicated connection. */
+export interface MigrationQueryable {
+  query<R extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[] }>;
+}
+
+/**
+ * Pending migrations for a long-running process: the files are read once (they cannot change
+ * under a running process), and each check is one query on the caller's pool, never a new
+ * connection. That query also proves the database answers. A missing bookkeeping table
+ * (undefined_table, 42P01) means nothing is applied yet.
+ */
+export async function createPendingMigrationsCheck(
+  connectionString: string,
+  options: Pick<MigrationOptions, 'migrationsDir'> = {},
+): Promise<(pool: MigrationQueryable) => Promise<string[]>> {
+  const names = (await readMigrations(options.migrationsDir ?? defaultMigrationsDir())).map((m) => m.name);
+  const table = `${quoteIdentifier(targetSchema(connectionString))}.${quoteIdentifier(MIGRATIONS_TABLE)}`;
+  const sql = `SELECT DISTINCT migration_name FROM ${table} WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
+  return async (pool) => {
+    let rows: { migration_name: string }[];
+    try {
+      rows = (await pool.query<{ migration_name: string }>(sql)).rows;
+    } catch (error) {
+      if ((error as { code?: string }).code === '42P01') return [...names];
+      throw error;
+    }
+    const applied = new Set(rows.map((row) => row.migration_name));
+    return names.filter((name) => !applied.has(name));
+  };
+}
+
 /**
  * Migrations on disk that the database has not applied (all of them if the bookkeeping table
  * does not exist yet). For readiness probes: it takes no lock, changes nothing and does not

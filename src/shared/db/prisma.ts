@@ -3,7 +3,6 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../../../generated/prisma/client';
 import { logger } from '../logger';
 
-export type Db = PrismaClient;
 export type TxClient = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 export interface DatabaseOptions {
