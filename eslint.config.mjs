@@ -9,7 +9,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'generated/**', 'coverage/**', 'bench/results/**', 'src/client/generated/**', 'test-artifacts/**', '.data/**'],
+    ignores: [
+      'dist/**',
+      'generated/**',
+      'coverage/**',
+      'bench/results/**',
+      'src/client/generated/**',
+      'test-artifacts/**',
+      '.data/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -17,13 +25,18 @@ export default tseslint.config(
     files: ['**/*.ts'],
     plugins: { 'import-x': importX },
     settings: {
-      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.test.json' })],
+      'import-x/resolver-next': [
+        createTypeScriptImportResolver({ project: './tsconfig.test.json' }),
+      ],
     },
     rules: {
       // A circle of imports, type-only ones included: they tie layers together as much as values do.
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       // An underscore marks a parameter that must be there for its position.
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
     },
   },
   {
@@ -38,11 +51,13 @@ export default tseslint.config(
           patterns: [
             {
               group: ['**/modules', '**/modules/**'],
-              message: 'src/shared must not import from src/modules: move the shared part into src/shared, or wire it up in a composition layer.',
+              message:
+                'src/shared must not import from src/modules: move the shared part into src/shared, or wire it up in a composition layer.',
             },
             {
               regex: '^(\\.\\./)+(services|server|schema|main)$',
-              message: 'src/shared must not import the composition root (src/services, server, schema, main): that closes a circle through src/modules.',
+              message:
+                'src/shared must not import the composition root (src/services, server, schema, main): that closes a circle through src/modules.',
             },
           ],
         },
@@ -65,6 +80,9 @@ export default tseslint.config(
   },
   {
     files: ['public/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { ...globals.browser, graphqlWs: 'readonly' } },
+    languageOptions: {
+      sourceType: 'script',
+      globals: { ...globals.browser, graphqlWs: 'readonly' },
+    },
   },
 );

@@ -83,7 +83,8 @@ export async function startWireCensus(target: { host: string; port: number }): P
           const code = pending.readInt32BE(4);
           pending = pending.subarray(length);
           // An SSL or GSS request is answered with one byte and followed by the real startup.
-          if (code !== sslRequestCode && code !== gssEncRequestCode && code !== cancelRequestCode) startupDone = true;
+          if (code !== sslRequestCode && code !== gssEncRequestCode && code !== cancelRequestCode)
+            startupDone = true;
           continue;
         }
         if (pending.length < 5) break;
@@ -103,7 +104,8 @@ export async function startWireCensus(target: { host: string; port: number }): P
           case 'B': {
             const portal = readCString(body, 0);
             const statement = readCString(body, portal.next);
-            portalSql = prepared.get(statement.value) ?? `<unknown prepared statement ${statement.value}>`;
+            portalSql =
+              prepared.get(statement.value) ?? `<unknown prepared statement ${statement.value}>`;
             break;
           }
           case 'E':
@@ -160,7 +162,11 @@ export function scriptStatements(script: string): string[] {
   let current: string[] = [];
   for (const line of script.split('\n')) {
     const trimmed = line.trim();
-    if (current.length === 0 && (trimmed === '' || trimmed.startsWith('--') || trimmed.startsWith('\\'))) continue;
+    if (
+      current.length === 0 &&
+      (trimmed === '' || trimmed.startsWith('--') || trimmed.startsWith('\\'))
+    )
+      continue;
     current.push(line);
     if (/;\s*$/.test(trimmed) || /\\gset(\s+\w+)?\s*$/.test(trimmed)) {
       statements.push(current.join('\n'));
@@ -200,7 +206,10 @@ export interface CensusOutcome {
  * wire. One warm-up request per operation first, so that one-time work (Parse of a statement on
  * a fresh connection, caches) does not count.
  */
-export async function takeCensus(census: WireCensus, operations: CensusOperation[]): Promise<CensusOutcome[]> {
+export async function takeCensus(
+  census: WireCensus,
+  operations: CensusOperation[],
+): Promise<CensusOutcome[]> {
   const outcomes: CensusOutcome[] = [];
   for (const op of operations) {
     await op.send(-1);
@@ -229,20 +238,26 @@ export function compareWithScript(request: CensusStatement[], script: string): s
   const texts = request.map((s) => normalizeSql(s.sql));
   const begin = texts.findIndex((t) => /^BEGIN\b/i.test(t));
   const commit = texts.findIndex((t, i) => i > begin && /^COMMIT\b/i.test(t));
-  if (begin < 0 || commit < 0) return `the gateway request shows no BEGIN ... COMMIT (${request.map((s) => statementLabel(s.sql)).join(', ')})`;
+  if (begin < 0 || commit < 0)
+    return `the gateway request shows no BEGIN ... COMMIT (${request.map((s) => statementLabel(s.sql)).join(', ')})`;
   const gateway = texts.slice(begin, commit + 1);
   const statements = scriptStatements(script);
   const bench = statements.map(normalizeSql);
   const problems: string[] = [];
   if (gateway.length !== bench.length) {
     problems.push(
-      `the gateway sends ${gateway.length} statements in its transaction (${request.slice(begin, commit + 1).map((s) => statementLabel(s.sql)).join(', ')}), ` +
+      `the gateway sends ${gateway.length} statements in its transaction (${request
+        .slice(begin, commit + 1)
+        .map((s) => statementLabel(s.sql))
+        .join(', ')}), ` +
         `the script ${bench.length} (${statements.map(statementLabel).join(', ')})`,
     );
   }
   for (let i = 0; i < Math.max(gateway.length, bench.length); i++) {
     if (gateway[i] !== bench[i]) {
-      problems.push(`first difference at statement ${i + 1}:\n  gateway: ${(gateway[i] ?? '<none>').slice(0, 600)}\n  script:  ${(bench[i] ?? '<none>').slice(0, 600)}`);
+      problems.push(
+        `first difference at statement ${i + 1}:\n  gateway: ${(gateway[i] ?? '<none>').slice(0, 600)}\n  script:  ${(bench[i] ?? '<none>').slice(0, 600)}`,
+      );
       break;
     }
   }

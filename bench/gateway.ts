@@ -67,17 +67,24 @@ function rateLimitEnv(): Record<string, string> {
   }
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(wanted)) {
-    if (process.env[name] === undefined && new RegExp(`\\b${name}\\s*:`).test(configText)) env[name] = value;
+    if (process.env[name] === undefined && new RegExp(`\\b${name}\\s*:`).test(configText))
+      env[name] = value;
   }
   return env;
 }
 
-async function waitForReady(baseUrl: string, child: ChildProcess, output: () => string): Promise<void> {
+async function waitForReady(
+  baseUrl: string,
+  child: ChildProcess,
+  output: () => string,
+): Promise<void> {
   const deadline = Date.now() + readyTimeoutMs;
   let lastProblem = 'no answer yet';
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`the gateway exited (code ${child.exitCode ?? child.signalCode}) before it was ready:\n${output()}`);
+      throw new Error(
+        `the gateway exited (code ${child.exitCode ?? child.signalCode}) before it was ready:\n${output()}`,
+      );
     }
     try {
       const response = await fetch(`${baseUrl}/readyz`);
@@ -88,7 +95,9 @@ async function waitForReady(baseUrl: string, child: ChildProcess, output: () => 
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`the gateway was not ready within ${readyTimeoutMs} ms (${lastProblem}):\n${output()}`);
+  throw new Error(
+    `the gateway was not ready within ${readyTimeoutMs} ms (${lastProblem}):\n${output()}`,
+  );
 }
 
 async function spawnGateway(options: GatewayChildOptions, nodeEnv: string): Promise<GatewayChild> {
@@ -204,7 +213,9 @@ export async function startGatewayChild(options: GatewayChildOptions): Promise<G
     return await spawnGateway(options, options.nodeEnv);
   } catch (error) {
     if (options.nodeEnv !== 'production') throw error;
-    options.log(`the gateway did not start with NODE_ENV=production; falling back to development. Reason:\n${(error as Error).message}`);
+    options.log(
+      `the gateway did not start with NODE_ENV=production; falling back to development. Reason:\n${(error as Error).message}`,
+    );
     return spawnGateway(options, 'development');
   }
 }

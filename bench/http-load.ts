@@ -24,11 +24,21 @@ interface AutocannonResult {
   statusCodeStats: Record<string, { count: number }>;
 }
 interface AutocannonInstance {
-  on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTimeMs: number) => void): void;
+  on(
+    event: 'response',
+    listener: (
+      client: unknown,
+      statusCode: number,
+      resBytes: number,
+      responseTimeMs: number,
+    ) => void,
+  ): void;
   then: Promise<AutocannonResult>['then'];
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require('autocannon') as (options: Record<string, unknown>) => AutocannonInstance;
+const autocannon = require('autocannon') as (
+  options: Record<string, unknown>,
+) => AutocannonInstance;
 
 /** Replayable requests answered successfully in this run, for the mixed workload's repeats. */
 export interface ReplayRing {
@@ -79,7 +89,12 @@ function nextKey(): string {
   return `${keyPrefix}-${keyCounter}`;
 }
 
-function transferBody(operation: 'topup' | 'spend' | 'bonus', userId: string, asset: string, amount: string): string {
+function transferBody(
+  operation: 'topup' | 'spend' | 'bonus',
+  userId: string,
+  asset: string,
+  amount: string,
+): string {
   return JSON.stringify({
     query: transferMutation(operation),
     variables: { input: { userId, asset, amount, idempotencyKey: nextKey() } },
@@ -97,7 +112,11 @@ function distinctTransfers(operation: 'topup' | 'spend') {
     let n = 0;
     return (): PlannedRequest => {
       const userId = data.poolUserIds[n++ % data.poolUserIds.length]!;
-      return { body: transferBody(operation, userId, data.asset, amounts[operation]), replay: false, replayable: false };
+      return {
+        body: transferBody(operation, userId, data.asset, amounts[operation]),
+        replay: false,
+        replayable: false,
+      };
     };
   };
 }
@@ -121,26 +140,42 @@ export const httpWorkloads: HttpWorkloadDefinition[] = [
     name: 'gw spend hot',
     description: 'spend mutations over HTTP, all clients on one wallet',
     ceiling: 'pgbench naive spend hot',
-    planner: (data) => () => ({ body: transferBody('spend', data.hotUser, data.asset, amounts.spend), replay: false, replayable: false }),
+    planner: (data) => () => ({
+      body: transferBody('spend', data.hotUser, data.asset, amounts.spend),
+      replay: false,
+      replayable: false,
+    }),
   },
   {
     name: 'gw mixed',
-    description: 'game server mix on random pool users: 70% spend, 20% topup, 10% bonus; 5% of requests repeat an earlier answered one (same key, same input: a replay)',
+    description:
+      'game server mix on random pool users: 70% spend, 20% topup, 10% bonus; 5% of requests repeat an earlier answered one (same key, same input: a replay)',
     planner: (data, ring) => () => {
       if (ring.bodies.length > 0 && Math.random() < 0.05) {
-        return { body: ring.bodies[Math.floor(Math.random() * ring.bodies.length)]!, replay: true, replayable: false };
+        return {
+          body: ring.bodies[Math.floor(Math.random() * ring.bodies.length)]!,
+          replay: true,
+          replayable: false,
+        };
       }
       const r = Math.random();
       const operation = r < 0.7 ? 'spend' : r < 0.9 ? 'topup' : 'bonus';
       const userId = data.poolUserIds[Math.floor(Math.random() * data.poolUserIds.length)]!;
-      return { body: transferBody(operation, userId, data.asset, amounts[operation]), replay: false, replayable: true };
+      return {
+        body: transferBody(operation, userId, data.asset, amounts[operation]),
+        replay: false,
+        replayable: true,
+      };
     },
   },
   {
     name: 'gw ledger first page',
     description: `ledger(first: 50) on the wallet with the long history`,
     planner: (data) => {
-      const body = JSON.stringify({ query: ledgerQuery, variables: { userId: data.ledgerUser, asset: data.asset, first: 50 } });
+      const body = JSON.stringify({
+        query: ledgerQuery,
+        variables: { userId: data.ledgerUser, asset: data.asset, first: 50 },
+      });
       return () => ({ body, replay: false, replayable: false });
     },
   },
@@ -148,7 +183,15 @@ export const httpWorkloads: HttpWorkloadDefinition[] = [
     name: 'gw ledger deep page',
     description: 'ledger(first: 50, after: <cursor half-way down>) on the same wallet',
     planner: (data) => {
-      const body = JSON.stringify({ query: ledgerQuery, variables: { userId: data.ledgerUser, asset: data.asset, first: 50, after: data.deepCursor } });
+      const body = JSON.stringify({
+        query: ledgerQuery,
+        variables: {
+          userId: data.ledgerUser,
+          asset: data.asset,
+          first: 50,
+          after: data.deepCursor,
+        },
+      });
       return () => ({ body, replay: false, replayable: false });
     },
   },
@@ -158,7 +201,10 @@ export const httpWorkloads: HttpWorkloadDefinition[] = [
     planner: (data) => {
       let n = 0;
       return () => ({
-        body: JSON.stringify({ query: balanceQuery, variables: { userId: data.poolUserIds[n++ % data.poolUserIds.length], asset: data.asset } }),
+        body: JSON.stringify({
+          query: balanceQuery,
+          variables: { userId: data.poolUserIds[n++ % data.poolUserIds.length], asset: data.asset },
+        }),
         replay: false,
         replayable: false,
       });
@@ -231,7 +277,9 @@ export async function runHttpWorkload(options: {
       },
     ],
   });
-  instance.on('response', (_client, _status, _bytes, responseTimeMs) => latencies.add(responseTimeMs));
+  instance.on('response', (_client, _status, _bytes, responseTimeMs) =>
+    latencies.add(responseTimeMs),
+  );
   const result = await instance;
   const socketErrors = result.errors + result.timeouts;
   const non2xx = Math.max(result.non2xx, non2xxSeen);

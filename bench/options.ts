@@ -37,11 +37,16 @@ function intFromEnv(name: string, fallback: number, min: number, max: number): n
   return value;
 }
 
-export function readOptions(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): BenchOptions {
+export function readOptions(
+  argv: string[] = process.argv.slice(2),
+  env: NodeJS.ProcessEnv = process.env,
+): BenchOptions {
   const unknown = argv.filter((arg) => !['--quick', '--no-census', '--help', '-h'].includes(arg));
   if (argv.includes('--help') || argv.includes('-h') || unknown.length > 0) {
     if (unknown.length > 0) console.error(`Unknown argument(s): ${unknown.join(' ')}`);
-    console.error('Usage: npm run bench [-- --quick] [-- --no-census]   (knobs: see the Performance section of the README)');
+    console.error(
+      'Usage: npm run bench [-- --quick] [-- --no-census]   (knobs: see the Performance section of the README)',
+    );
     process.exit(unknown.length > 0 ? 64 : 0);
   }
   const quick = argv.includes('--quick');
@@ -51,10 +56,14 @@ export function readOptions(argv: string[] = process.argv.slice(2), env: NodeJS.
     throw new Error(`BENCH_CLIENTS must be a comma list of integers 1..500 (got "${clientsRaw}")`);
   }
   const nodeEnv = env.BENCH_NODE_ENV?.trim() || 'production';
-  if (nodeEnv !== 'production' && nodeEnv !== 'development') throw new Error('BENCH_NODE_ENV must be production or development');
+  if (nodeEnv !== 'production' && nodeEnv !== 'development')
+    throw new Error('BENCH_NODE_ENV must be production or development');
   const users = intFromEnv('BENCH_USERS', 2000, 1, 500_000);
   const maxClients = Math.max(...clients);
-  if (users < maxClients) throw new Error(`BENCH_USERS (${users}) must be at least the largest client count (${maxClients})`);
+  if (users < maxClients)
+    throw new Error(
+      `BENCH_USERS (${users}) must be at least the largest client count (${maxClients})`,
+    );
   return {
     quick,
     durationS: intFromEnv('BENCH_DURATION_S', quick ? 2 : 10, 1, 3600),
@@ -65,7 +74,10 @@ export function readOptions(argv: string[] = process.argv.slice(2), env: NodeJS.
     ledgerEntries: intFromEnv('BENCH_LEDGER_ENTRIES', 100_000, 100, 10_000_000),
     poolMax: env.BENCH_POOL_MAX?.trim() ? intFromEnv('BENCH_POOL_MAX', 16, 1, 500) : undefined,
     databaseUrl: env.BENCH_DATABASE_URL?.trim() || undefined,
-    only: (env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0),
+    only: (env.BENCH_ONLY ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
     nodeEnv,
     skipCensus: argv.includes('--no-census') || env.BENCH_CENSUS === '0',
     resultsDir: env.BENCH_RESULTS_DIR?.trim() || undefined,

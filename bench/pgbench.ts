@@ -15,7 +15,7 @@ export interface PgbenchBinary {
 }
 
 export const pgbenchInstallHint = [
-  'pgbench (PostgreSQL\'s benchmark client) was not found, so the ceilings cannot be measured.',
+  "pgbench (PostgreSQL's benchmark client) was not found, so the ceilings cannot be measured.",
   'It ships with the PostgreSQL server package, not with the client alone:',
   '  Debian/Ubuntu:  apt-get install postgresql-15   (or the version you run; it lands in /usr/lib/postgresql/<ver>/bin/pgbench)',
   '  Fedora/RHEL:    dnf install postgresql-contrib',
@@ -23,12 +23,25 @@ export const pgbenchInstallHint = [
   'or point BENCH_PGBENCH at a pgbench binary. The gateway workloads still run; ratios to ceilings read n/a.',
 ].join('\n');
 
-function run(file: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  file: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { env: env ?? process.env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? ((error as unknown as { code: number }).code) : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
+    execFile(
+      file,
+      args,
+      { env: env ?? process.env, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error
+          ? typeof (error as NodeJS.ErrnoException & { code?: unknown }).code === 'number'
+            ? (error as unknown as { code: number }).code
+            : 1
+          : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
   });
 }
 
@@ -42,10 +55,14 @@ export async function findPgbench(): Promise<PgbenchBinary | undefined> {
   if (process.env.BENCH_PGBENCH) candidates.push(process.env.BENCH_PGBENCH);
   const debianRoot = '/usr/lib/postgresql';
   if (existsSync(debianRoot)) {
-    const versions = readdirSync(debianRoot).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
-    for (const version of versions) candidates.push(path.join(debianRoot, version, 'bin', 'pgbench'));
+    const versions = readdirSync(debianRoot)
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
+    for (const version of versions)
+      candidates.push(path.join(debianRoot, version, 'bin', 'pgbench'));
   }
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) if (dir) candidates.push(path.join(dir, 'pgbench'));
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter))
+    if (dir) candidates.push(path.join(dir, 'pgbench'));
   for (const candidate of candidates) {
     if (!existsSync(candidate)) continue;
     const { code, stdout } = await run(candidate, ['--version']);
@@ -84,8 +101,21 @@ export async function runPgbench(options: PgbenchRunOptions): Promise<PgbenchRes
   const logDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wallet-bench-pgbench-'));
   const prefix = path.join(logDir, 'tx');
   const threads = Math.max(1, Math.min(options.clients, os.cpus().length));
-  const args = ['-n', '-M', 'prepared', '-c', String(options.clients), '-j', String(threads), '-T', String(options.durationS), '-f', options.scriptPath];
-  for (const [name, value] of Object.entries(options.variables)) args.push('-D', `${name}=${value}`);
+  const args = [
+    '-n',
+    '-M',
+    'prepared',
+    '-c',
+    String(options.clients),
+    '-j',
+    String(threads),
+    '-T',
+    String(options.durationS),
+    '-f',
+    options.scriptPath,
+  ];
+  for (const [name, value] of Object.entries(options.variables))
+    args.push('-D', `${name}=${value}`);
   if (options.recordLatencies) args.push('-l', `--log-prefix=${prefix}`);
   args.push(options.databaseUrl);
   try {
@@ -97,8 +127,12 @@ export async function runPgbench(options: PgbenchRunOptions): Promise<PgbenchRes
       .split('\n')
       .filter((line) => /error|abort|fatal/i.test(line))
       .map((line) => line.trim());
-    if (code !== 0 && errors.length === 0) errors.push(`pgbench exited with code ${code}: ${stderr.trim().slice(0, 500) || stdout.trim().slice(-500)}`);
-    if (tps === undefined && errors.length === 0) errors.push(`pgbench printed no tps line:\n${stdout.slice(-800)}\n${stderr.slice(-800)}`);
+    if (code !== 0 && errors.length === 0)
+      errors.push(
+        `pgbench exited with code ${code}: ${stderr.trim().slice(0, 500) || stdout.trim().slice(-500)}`,
+      );
+    if (tps === undefined && errors.length === 0)
+      errors.push(`pgbench printed no tps line:\n${stdout.slice(-800)}\n${stderr.slice(-800)}`);
 
     const latencies: number[] = [];
     if (options.recordLatencies) {

@@ -88,7 +88,9 @@ export function aggregate(runs: RunRecord[], ceilingOf: Record<string, string>):
   for (const list of groups.values()) {
     const first = list[0]!;
     const errorCodes: Record<string, number> = {};
-    for (const run of list) for (const [code, count] of Object.entries(run.errorCodes)) errorCodes[code] = (errorCodes[code] ?? 0) + count;
+    for (const run of list)
+      for (const [code, count] of Object.entries(run.errorCodes))
+        errorCodes[code] = (errorCodes[code] ?? 0) + count;
     const rss = list.map((run) => run.rssMaxMb).filter((v): v is number => v !== undefined);
     rows.push({
       workload: first.workload,
@@ -132,23 +134,50 @@ function find(rows: Row[], workload: string, clients: number): Row | undefined {
 }
 
 /** The issue's targets, each evaluated from this run's rows; null when a figure is missing. */
-export function evaluateTargets(rows: Row[], clients: number[], overallRssMb: number | undefined): TargetResult[] {
+export function evaluateTargets(
+  rows: Row[],
+  clients: number[],
+  overallRssMb: number | undefined,
+): TargetResult[] {
   const targets: TargetResult[] = [];
   // The issue's figures are at 16 and 64 clients; with other BENCH_CLIENTS the nearest are used.
   const sorted = [...clients].sort((a, b) => a - b);
   const at = clients.includes(16) ? 16 : sorted[Math.min(1, sorted.length - 1)]!;
   const high = clients.includes(64) ? 64 : sorted[sorted.length - 1]!;
-  const ratio = (a: Row | undefined, b: Row | undefined) => (a && b && b.txPerS > 0 ? a.txPerS / b.txPerS : undefined);
-  const judge = (target: string, value: number | undefined, pass: (v: number) => boolean, describe: (v: number) => string) => {
-    targets.push({ target, figure: value === undefined || !Number.isFinite(value) ? 'n/a (not measured)' : describe(value), pass: value === undefined || !Number.isFinite(value) ? null : pass(value) });
+  const ratio = (a: Row | undefined, b: Row | undefined) =>
+    a && b && b.txPerS > 0 ? a.txPerS / b.txPerS : undefined;
+  const judge = (
+    target: string,
+    value: number | undefined,
+    pass: (v: number) => boolean,
+    describe: (v: number) => string,
+  ) => {
+    targets.push({
+      target,
+      figure:
+        value === undefined || !Number.isFinite(value) ? 'n/a (not measured)' : describe(value),
+      pass: value === undefined || !Number.isFinite(value) ? null : pass(value),
+    });
   };
 
-  judge(`topups, distinct users, ${at} clients >= 0.5x same-SQL ceiling`,
-    ratio(find(rows, 'gw topup distinct', at), find(rows, 'pgbench same-SQL topup distinct', at)), (v) => v >= 0.5, (v) => `${v.toFixed(2)}x`);
-  judge(`spends, one hot wallet, ${at} clients >= 1.0x naive hot-row ceiling`,
-    ratio(find(rows, 'gw spend hot', at), find(rows, 'pgbench naive spend hot', at)), (v) => v >= 1.0, (v) => `${v.toFixed(2)}x`);
-  judge(`topups distinct >= 0.9x spends distinct (${at} clients)`,
-    ratio(find(rows, 'gw topup distinct', at), find(rows, 'gw spend distinct', at)), (v) => v >= 0.9, (v) => `${v.toFixed(2)}x`);
+  judge(
+    `topups, distinct users, ${at} clients >= 0.5x same-SQL ceiling`,
+    ratio(find(rows, 'gw topup distinct', at), find(rows, 'pgbench same-SQL topup distinct', at)),
+    (v) => v >= 0.5,
+    (v) => `${v.toFixed(2)}x`,
+  );
+  judge(
+    `spends, one hot wallet, ${at} clients >= 1.0x naive hot-row ceiling`,
+    ratio(find(rows, 'gw spend hot', at), find(rows, 'pgbench naive spend hot', at)),
+    (v) => v >= 1.0,
+    (v) => `${v.toFixed(2)}x`,
+  );
+  judge(
+    `topups distinct >= 0.9x spends distinct (${at} clients)`,
+    ratio(find(rows, 'gw topup distinct', at), find(rows, 'gw spend distinct', at)),
+    (v) => v >= 0.9,
+    (v) => `${v.toFixed(2)}x`,
+  );
   for (const [gateway, ceiling] of [
     ['gw topup distinct', 'pgbench same-SQL topup distinct'],
     ['gw spend distinct', 'pgbench same-SQL spend distinct'],
@@ -156,25 +185,57 @@ export function evaluateTargets(rows: Row[], clients: number[], overallRssMb: nu
   ] as const) {
     const g = find(rows, gateway, at);
     const c = find(rows, ceiling, at);
-    judge(`p99 at ${at} clients < 3x ceiling p99: ${gateway} vs ${ceiling}`,
-      g && c && c.p99Ms > 0 ? g.p99Ms / c.p99Ms : undefined, (v) => v < 3, (v) => `${v.toFixed(2)}x (${fmt.ms(g?.p99Ms)} vs ${fmt.ms(c?.p99Ms)} ms)`);
+    judge(
+      `p99 at ${at} clients < 3x ceiling p99: ${gateway} vs ${ceiling}`,
+      g && c && c.p99Ms > 0 ? g.p99Ms / c.p99Ms : undefined,
+      (v) => v < 3,
+      (v) => `${v.toFixed(2)}x (${fmt.ms(g?.p99Ms)} vs ${fmt.ms(c?.p99Ms)} ms)`,
+    );
   }
   const gatewayRowsHigh = rows.filter((row) => row.kind === 'gateway' && row.clients === high);
   const errorsHigh = gatewayRowsHigh.reduce((sum, row) => sum + row.errors, 0);
-  judge(`${high} clients: zero errors (all gateway workloads)`, gatewayRowsHigh.length > 0 ? errorsHigh : undefined, (v) => v === 0,
-    (v) => (v === 0 ? '0 errors' : `${v} errors: ${gatewayRowsHigh.filter((r) => r.errors > 0).map((r) => `${r.workload} ${JSON.stringify(r.errorCodes)}`).join('; ')}`));
+  judge(
+    `${high} clients: zero errors (all gateway workloads)`,
+    gatewayRowsHigh.length > 0 ? errorsHigh : undefined,
+    (v) => v === 0,
+    (v) =>
+      v === 0
+        ? '0 errors'
+        : `${v} errors: ${gatewayRowsHigh
+            .filter((r) => r.errors > 0)
+            .map((r) => `${r.workload} ${JSON.stringify(r.errorCodes)}`)
+            .join('; ')}`,
+  );
   for (const workload of ['gw topup distinct', 'gw spend distinct', 'gw spend hot', 'gw mixed']) {
     if (high === at) break;
-    judge(`${high} clients: throughput not below ${at} clients (${workload})`,
-      ratio(find(rows, workload, high), find(rows, workload, at)), (v) => v >= 1.0,
-      (v) => `${fmt.num(find(rows, workload, high)?.txPerS)} vs ${fmt.num(find(rows, workload, at)?.txPerS)} tx/s (${v.toFixed(2)}x)`);
+    judge(
+      `${high} clients: throughput not below ${at} clients (${workload})`,
+      ratio(find(rows, workload, high), find(rows, workload, at)),
+      (v) => v >= 1.0,
+      (v) =>
+        `${fmt.num(find(rows, workload, high)?.txPerS)} vs ${fmt.num(find(rows, workload, at)?.txPerS)} tx/s (${v.toFixed(2)}x)`,
+    );
   }
   const first = find(rows, 'gw ledger first page', 1);
   const deep = find(rows, 'gw ledger deep page', 1);
-  judge('ledger first page p50 < 5 ms (1 client, 100,000 entries)', first?.p50Ms, (v) => v < 5, (v) => `${fmt.ms(v)} ms`);
-  judge('ledger deep page (after 50,000) p50 <= 2x first page p50 (1 client)',
-    first && deep && first.p50Ms > 0 ? deep.p50Ms / first.p50Ms : undefined, (v) => v <= 2, (v) => `${v.toFixed(2)}x (${fmt.ms(deep?.p50Ms)} vs ${fmt.ms(first?.p50Ms)} ms)`);
-  judge('server RSS < 250 MB throughout', overallRssMb, (v) => v < 250, (v) => `max ${v.toFixed(0)} MB`);
+  judge(
+    'ledger first page p50 < 5 ms (1 client, 100,000 entries)',
+    first?.p50Ms,
+    (v) => v < 5,
+    (v) => `${fmt.ms(v)} ms`,
+  );
+  judge(
+    'ledger deep page (after 50,000) p50 <= 2x first page p50 (1 client)',
+    first && deep && first.p50Ms > 0 ? deep.p50Ms / first.p50Ms : undefined,
+    (v) => v <= 2,
+    (v) => `${v.toFixed(2)}x (${fmt.ms(deep?.p50Ms)} vs ${fmt.ms(first?.p50Ms)} ms)`,
+  );
+  judge(
+    'server RSS < 250 MB throughout',
+    overallRssMb,
+    (v) => v < 250,
+    (v) => `max ${v.toFixed(0)} MB`,
+  );
   return targets;
 }
 
@@ -187,7 +248,9 @@ export function renderMarkdown(report: BenchReport): string {
   const out: string[] = [];
   out.push(`# Wallet gateway benchmark, ${report.startedAt}`);
   out.push('');
-  out.push(`Wall time ${Math.round(report.wallTimeS)} s. Medians of ${report.settings.rounds} interleaved round(s), ${report.settings.durationS} s per run after a ${report.settings.warmupS} s warm-up.`);
+  out.push(
+    `Wall time ${Math.round(report.wallTimeS)} s. Medians of ${report.settings.rounds} interleaved round(s), ${report.settings.durationS} s per run after a ${report.settings.warmupS} s warm-up.`,
+  );
   out.push('');
   if (report.alarms.length > 0) {
     out.push('## ALARMS');
@@ -197,35 +260,56 @@ export function renderMarkdown(report: BenchReport): string {
   }
   out.push('## Results');
   out.push('');
-  out.push('| workload | clients | tx/s | p50 ms | p99 ms | errors | max RSS MB | ceiling | x ceiling tx/s | x ceiling p99 |');
+  out.push(
+    '| workload | clients | tx/s | p50 ms | p99 ms | errors | max RSS MB | ceiling | x ceiling tx/s | x ceiling p99 |',
+  );
   out.push('|---|---:|---:|---:|---:|---:|---:|---|---:|---:|');
   for (const row of report.rows) {
-    const errors = row.errors === 0 ? '0' : `**${row.errors}** ${Object.entries(row.errorCodes).map(([c, n]) => `${c}:${n}`).join(' ')}`;
-    out.push(`| ${row.workload} | ${row.clients} | ${fmt.num(row.txPerS)} | ${fmt.ms(row.p50Ms)} | ${fmt.ms(row.p99Ms)} | ${errors} | ${row.rssMaxMb === undefined ? '' : fmt.num(row.rssMaxMb)} | ${row.ceiling ?? ''} | ${fmt.ratio(row.ratioTxPerS)} | ${fmt.ratio(row.ratioP99)} |`);
+    const errors =
+      row.errors === 0
+        ? '0'
+        : `**${row.errors}** ${Object.entries(row.errorCodes)
+            .map(([c, n]) => `${c}:${n}`)
+            .join(' ')}`;
+    out.push(
+      `| ${row.workload} | ${row.clients} | ${fmt.num(row.txPerS)} | ${fmt.ms(row.p50Ms)} | ${fmt.ms(row.p99Ms)} | ${errors} | ${row.rssMaxMb === undefined ? '' : fmt.num(row.rssMaxMb)} | ${row.ceiling ?? ''} | ${fmt.ratio(row.ratioTxPerS)} | ${fmt.ratio(row.ratioP99)} |`,
+    );
   }
   out.push('');
   out.push('## Targets');
   out.push('');
   out.push('| target | figure | result |');
   out.push('|---|---|---|');
-  for (const target of report.targets) out.push(`| ${target.target} | ${target.figure} | ${target.pass === null ? 'n/a' : target.pass ? 'PASS' : '**FAIL**'} |`);
+  for (const target of report.targets)
+    out.push(
+      `| ${target.target} | ${target.figure} | ${target.pass === null ? 'n/a' : target.pass ? 'PASS' : '**FAIL**'} |`,
+    );
   out.push('');
   if (report.census) {
     out.push('## Statements and round trips per request (wire census, 1 client)');
     out.push('');
     out.push('| operation | statements | round trips | sequence |');
     out.push('|---|---:|---:|---|');
-    for (const op of report.census.operations) out.push(`| ${op.operation} | ${op.statementsPerRequest.toFixed(2)} | ${op.roundTripsPerRequest.toFixed(2)} | ${op.sequence.join(' → ')} |`);
+    for (const op of report.census.operations)
+      out.push(
+        `| ${op.operation} | ${op.statementsPerRequest.toFixed(2)} | ${op.roundTripsPerRequest.toFixed(2)} | ${op.sequence.join(' → ')} |`,
+      );
     out.push('');
     for (const drift of report.census.drift) {
-      out.push(`- ${drift.script} vs the gateway's ${drift.operation}: ${drift.matches ? 'the same statements' : '**DRIFT** (the same-SQL ceiling is not the same SQL):'}`);
+      out.push(
+        `- ${drift.script} vs the gateway's ${drift.operation}: ${drift.matches ? 'the same statements' : '**DRIFT** (the same-SQL ceiling is not the same SQL):'}`,
+      );
       if (!drift.matches) out.push('', '```', drift.detail, '```', '');
     }
     out.push('');
   }
   out.push('## Invariants');
   out.push('');
-  out.push(report.invariantBreaches.length === 0 ? 'The ledger invariant checker found no breach after the runs.' : `**${report.invariantBreaches.length} BREACH(ES)**:\n\n${report.invariantBreaches.map((b) => `- ${b}`).join('\n')}`);
+  out.push(
+    report.invariantBreaches.length === 0
+      ? 'The ledger invariant checker found no breach after the runs.'
+      : `**${report.invariantBreaches.length} BREACH(ES)**:\n\n${report.invariantBreaches.map((b) => `- ${b}`).join('\n')}`,
+  );
   out.push('');
   out.push('## Machine and settings');
   out.push('');
@@ -237,17 +321,42 @@ export function renderMarkdown(report: BenchReport): string {
 
 /** The results table for the terminal: fixed-width columns. */
 export function renderConsoleTable(rows: Row[]): string {
-  const header = ['workload', 'clients', 'tx/s', 'p50 ms', 'p99 ms', 'errors', 'RSS MB', 'x ceil tx/s', 'x ceil p99', 'ceiling'];
+  const header = [
+    'workload',
+    'clients',
+    'tx/s',
+    'p50 ms',
+    'p99 ms',
+    'errors',
+    'RSS MB',
+    'x ceil tx/s',
+    'x ceil p99',
+    'ceiling',
+  ];
   const body = rows.map((row) => [
-    row.workload, String(row.clients), fmt.num(row.txPerS), fmt.ms(row.p50Ms), fmt.ms(row.p99Ms),
-    row.errors === 0 ? '0' : `${row.errors}!`, row.rssMaxMb === undefined ? '' : fmt.num(row.rssMaxMb),
-    fmt.ratio(row.ratioTxPerS), fmt.ratio(row.ratioP99), row.ceiling ?? '',
+    row.workload,
+    String(row.clients),
+    fmt.num(row.txPerS),
+    fmt.ms(row.p50Ms),
+    fmt.ms(row.p99Ms),
+    row.errors === 0 ? '0' : `${row.errors}!`,
+    row.rssMaxMb === undefined ? '' : fmt.num(row.rssMaxMb),
+    fmt.ratio(row.ratioTxPerS),
+    fmt.ratio(row.ratioP99),
+    row.ceiling ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 || i === cells.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) =>
+        i === 0 || i === cells.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!),
+      )
+      .join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
 export function renderConsoleTargets(targets: TargetResult[]): string {
-  return targets.map((t) => `${t.pass === null ? ' n/a' : t.pass ? 'PASS' : 'FAIL'}  ${t.target}: ${t.figure}`).join('\n');
+  return targets
+    .map((t) => `${t.pass === null ? ' n/a' : t.pass ? 'PASS' : 'FAIL'}  ${t.target}: ${t.figure}`)
+    .join('\n');
 }

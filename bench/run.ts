@@ -8,18 +8,41 @@ import { projectRoot } from '../src/shared/db/database';
 import { createDatabase } from '../src/shared/db/prisma';
 import { mintToken } from '../src/shared/auth/tokens';
 import { findInvariantBreaches } from '../src/modules/ledger/ledger.invariants';
-import { compareWithScript, startWireCensus, statementLabel, takeCensus, type CensusOperation } from './census';
+import {
+  compareWithScript,
+  startWireCensus,
+  statementLabel,
+  takeCensus,
+  type CensusOperation,
+} from './census';
 import { provisionDatabase, withClient, type BenchDatabase } from './database';
 import { startGatewayChild, type GatewayChild } from './gateway';
 import { httpWorkloads, runHttpWorkload, type HttpWorkloadDefinition } from './http-load';
 import { readOptions, type BenchOptions } from './options';
 import { findPgbench, pgbenchInstallHint, runPgbench, type PgbenchBinary } from './pgbench';
 import {
-  aggregate, banner, evaluateTargets, renderConsoleTable, renderConsoleTargets, renderMarkdown,
-  type BenchReport, type CensusReport, type RunRecord,
+  aggregate,
+  banner,
+  evaluateTargets,
+  renderConsoleTable,
+  renderConsoleTargets,
+  renderMarkdown,
+  type BenchReport,
+  type CensusReport,
+  type RunRecord,
 } from './report';
 import {
-  balanceQuery, checkDeepCursor, graphql, hotUser, ledgerQuery, poolUserBase, poolUserId, readBenchSql, setupData, transferMutation, type BenchData,
+  balanceQuery,
+  checkDeepCursor,
+  graphql,
+  hotUser,
+  ledgerQuery,
+  poolUserBase,
+  poolUserId,
+  readBenchSql,
+  setupData,
+  transferMutation,
+  type BenchData,
 } from './setup';
 
 /**
@@ -36,19 +59,57 @@ interface CeilingDefinition {
 }
 
 const ceilings: CeilingDefinition[] = [
-  { name: 'pgbench same-SQL topup distinct', description: 'the gateway\'s topup statements, every client on its own wallet', script: 'same-sql-transfer.sql', operation: 'topup', hot: false },
-  { name: 'pgbench same-SQL spend distinct', description: 'the gateway\'s spend statements, every client on its own wallet', script: 'same-sql-transfer.sql', operation: 'spend', hot: false },
-  { name: 'pgbench naive spend distinct', description: 'the textbook spend, every client on its own wallet', script: 'naive-transfer.sql', operation: 'spend', hot: false },
-  { name: 'pgbench same-SQL spend hot', description: 'the gateway\'s spend statements, all clients on one wallet', script: 'same-sql-transfer.sql', operation: 'spend', hot: true },
-  { name: 'pgbench naive spend hot', description: 'the textbook spend, all clients on one wallet', script: 'naive-transfer.sql', operation: 'spend', hot: true },
+  {
+    name: 'pgbench same-SQL topup distinct',
+    description: "the gateway's topup statements, every client on its own wallet",
+    script: 'same-sql-transfer.sql',
+    operation: 'topup',
+    hot: false,
+  },
+  {
+    name: 'pgbench same-SQL spend distinct',
+    description: "the gateway's spend statements, every client on its own wallet",
+    script: 'same-sql-transfer.sql',
+    operation: 'spend',
+    hot: false,
+  },
+  {
+    name: 'pgbench naive spend distinct',
+    description: 'the textbook spend, every client on its own wallet',
+    script: 'naive-transfer.sql',
+    operation: 'spend',
+    hot: false,
+  },
+  {
+    name: 'pgbench same-SQL spend hot',
+    description: "the gateway's spend statements, all clients on one wallet",
+    script: 'same-sql-transfer.sql',
+    operation: 'spend',
+    hot: true,
+  },
+  {
+    name: 'pgbench naive spend hot',
+    description: 'the textbook spend, all clients on one wallet',
+    script: 'naive-transfer.sql',
+    operation: 'spend',
+    hot: true,
+  },
 ];
 
 /** The order of one round: each gateway workload right after the ceiling it is compared with. */
 const order = [
-  'pgbench same-SQL topup distinct', 'gw topup distinct',
-  'pgbench same-SQL spend distinct', 'gw spend distinct', 'pgbench naive spend distinct',
-  'pgbench same-SQL spend hot', 'pgbench naive spend hot', 'gw spend hot',
-  'gw mixed', 'gw ledger first page', 'gw ledger deep page', 'gw balance',
+  'pgbench same-SQL topup distinct',
+  'gw topup distinct',
+  'pgbench same-SQL spend distinct',
+  'gw spend distinct',
+  'pgbench naive spend distinct',
+  'pgbench same-SQL spend hot',
+  'pgbench naive spend hot',
+  'gw spend hot',
+  'gw mixed',
+  'gw ledger first page',
+  'gw ledger deep page',
+  'gw balance',
 ];
 
 /** A request hash for the ceilings' idempotency rows (any 64 hex digits; nothing replays them). */
@@ -58,7 +119,11 @@ function log(message: string): void {
   console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
-function ceilingVariables(def: CeilingDefinition, data: BenchData, clients: number): Record<string, string | number> {
+function ceilingVariables(
+  def: CeilingDefinition,
+  data: BenchData,
+  clients: number,
+): Record<string, string | number> {
   const topup = def.operation === 'topup';
   return {
     kind: topup ? 'TOPUP' : 'SPEND',
@@ -84,8 +149,15 @@ function ceilingVariables(def: CeilingDefinition, data: BenchData, clients: numb
 
 function gitDescription(): string {
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot(), encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: projectRoot(), encoding: 'utf8' }).trim().length > 0;
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: projectRoot(),
+      encoding: 'utf8',
+    }).trim();
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+        cwd: projectRoot(),
+        encoding: 'utf8',
+      }).trim().length > 0;
     return `${head}${dirty ? ' (with uncommitted changes)' : ''}`;
   } catch {
     return 'unknown';
@@ -93,7 +165,12 @@ function gitDescription(): string {
 }
 
 async function checkInvariants(url: string): Promise<string[]> {
-  const database = createDatabase({ connectionString: url, poolMax: 2, connectTimeoutMs: 10_000, statementTimeoutMs: 600_000 });
+  const database = createDatabase({
+    connectionString: url,
+    poolMax: 2,
+    connectTimeoutMs: 10_000,
+    statementTimeoutMs: 600_000,
+  });
   try {
     return await findInvariantBreaches(database.prisma);
   } finally {
@@ -102,11 +179,18 @@ async function checkInvariants(url: string): Promise<string[]> {
 }
 
 async function runCensus(options: {
-  db: BenchDatabase; jwtSecret: string; nodeEnv: BenchOptions['nodeEnv']; poolMax: number | undefined;
-  token: string; data: BenchData;
+  db: BenchDatabase;
+  jwtSecret: string;
+  nodeEnv: BenchOptions['nodeEnv'];
+  poolMax: number | undefined;
+  token: string;
+  data: BenchData;
 }): Promise<CensusReport> {
   const target = new URL(options.db.url);
-  const census = await startWireCensus({ host: target.hostname, port: Number(target.port || 5432) });
+  const census = await startWireCensus({
+    host: target.hostname,
+    port: Number(target.port || 5432),
+  });
   const proxied = new URL(options.db.url);
   proxied.hostname = '127.0.0.1';
   proxied.port = String(census.port);
@@ -114,21 +198,51 @@ async function runCensus(options: {
   try {
     // The hold sweep's periodic statement would otherwise land in the counts.
     gateway = await startGatewayChild({
-      databaseUrl: proxied.toString(), jwtSecret: options.jwtSecret, nodeEnv: options.nodeEnv, poolMax: options.poolMax,
-      extraEnv: { HOLD_SWEEP_INTERVAL_MS: '0' }, log,
+      databaseUrl: proxied.toString(),
+      jwtSecret: options.jwtSecret,
+      nodeEnv: options.nodeEnv,
+      poolMax: options.poolMax,
+      extraEnv: { HOLD_SWEEP_INTERVAL_MS: '0' },
+      log,
     });
     const url = gateway.url;
     const { data, token } = options;
     const transfer = (operation: 'topup' | 'spend', i: number, keyPrefix: string) =>
       graphql(url, token, transferMutation(operation), {
-        input: { userId: poolUserId(Math.max(0, i) % data.users), asset: data.asset, amount: operation === 'topup' ? '100' : '1', idempotencyKey: `${keyPrefix}-${i}` },
+        input: {
+          userId: poolUserId(Math.max(0, i) % data.users),
+          asset: data.asset,
+          amount: operation === 'topup' ? '100' : '1',
+          idempotencyKey: `${keyPrefix}-${i}`,
+        },
       }).then(() => undefined);
     const operations: CensusOperation[] = [
       { operation: 'topup', requests: 20, send: (i) => transfer('topup', i, 'census-topup') },
       { operation: 'spend', requests: 20, send: (i) => transfer('spend', i, 'census-spend') },
-      { operation: 'topup replay (same key, same input)', requests: 10, send: (i) => transfer('topup', Math.max(0, i), 'census-topup') },
-      { operation: 'balance', requests: 20, send: (i) => graphql(url, token, balanceQuery, { userId: poolUserId(Math.max(0, i) % data.users), asset: data.asset }).then(() => undefined) },
-      { operation: 'ledger first page', requests: 10, send: () => graphql(url, token, ledgerQuery, { userId: data.ledgerUser, asset: data.asset, first: 50 }).then(() => undefined) },
+      {
+        operation: 'topup replay (same key, same input)',
+        requests: 10,
+        send: (i) => transfer('topup', Math.max(0, i), 'census-topup'),
+      },
+      {
+        operation: 'balance',
+        requests: 20,
+        send: (i) =>
+          graphql(url, token, balanceQuery, {
+            userId: poolUserId(Math.max(0, i) % data.users),
+            asset: data.asset,
+          }).then(() => undefined),
+      },
+      {
+        operation: 'ledger first page',
+        requests: 10,
+        send: () =>
+          graphql(url, token, ledgerQuery, {
+            userId: data.ledgerUser,
+            asset: data.asset,
+            first: 50,
+          }).then(() => undefined),
+      },
     ];
     const outcomes = await takeCensus(census, operations);
     const script = readBenchSql('same-sql-transfer.sql');
@@ -136,11 +250,19 @@ async function runCensus(options: {
     for (const operation of ['topup', 'spend']) {
       const outcome = outcomes.find((o) => o.operation === operation)!;
       const detail = compareWithScript(outcome.lastRequest, script);
-      drift.push({ script: 'bench/sql/same-sql-transfer.sql', operation, matches: detail === undefined, detail: detail ?? '' });
+      drift.push({
+        script: 'bench/sql/same-sql-transfer.sql',
+        operation,
+        matches: detail === undefined,
+        detail: detail ?? '',
+      });
     }
     return {
       operations: outcomes.map((o) => ({
-        operation: o.operation, requests: o.requests, statementsPerRequest: o.statementsPerRequest, roundTripsPerRequest: o.roundTripsPerRequest,
+        operation: o.operation,
+        requests: o.requests,
+        statementsPerRequest: o.statementsPerRequest,
+        roundTripsPerRequest: o.roundTripsPerRequest,
         sequence: o.lastRequest.map((s) => statementLabel(s.sql)),
       })),
       drift,
@@ -152,7 +274,10 @@ async function runCensus(options: {
 }
 
 function selected(options: BenchOptions, name: string): boolean {
-  return options.only.length === 0 || options.only.some((part) => name.toLowerCase().includes(part.toLowerCase()));
+  return (
+    options.only.length === 0 ||
+    options.only.some((part) => name.toLowerCase().includes(part.toLowerCase()))
+  );
 }
 
 async function main(): Promise<number> {
@@ -161,7 +286,9 @@ async function main(): Promise<number> {
   const workloadNames = order.filter((name) => selected(options, name));
   const runsPlanned = options.rounds * workloadNames.length * options.clients.length;
   const estimateS = runsPlanned * (options.warmupS + options.durationS + 1) + 60;
-  log(`${workloadNames.length} workloads x ${options.clients.length} client counts x ${options.rounds} round(s) = ${runsPlanned} runs of ${options.warmupS} s warm-up + ${options.durationS} s; about ${Math.ceil(estimateS / 60)} min including setup`);
+  log(
+    `${workloadNames.length} workloads x ${options.clients.length} client counts x ${options.rounds} round(s) = ${runsPlanned} runs of ${options.warmupS} s warm-up + ${options.durationS} s; about ${Math.ceil(estimateS / 60)} min including setup`,
+  );
 
   const pgbench: PgbenchBinary | undefined = await findPgbench();
   const alarms: string[] = [];
@@ -170,19 +297,27 @@ async function main(): Promise<number> {
     console.log(`\n${banner(title, lines)}\n`);
   };
   if (pgbench) log(`pgbench: ${pgbench.path} (${pgbench.version})`);
-  else if (process.env.BENCH_PGBENCH === 'none') alarm('BENCH_PGBENCH=none: ceilings skipped, ratios read n/a', []);
+  else if (process.env.BENCH_PGBENCH === 'none')
+    alarm('BENCH_PGBENCH=none: ceilings skipped, ratios read n/a', []);
   else alarm('pgbench NOT FOUND: ceilings skipped', pgbenchInstallHint.split('\n'));
   // Figures taken on a busy machine are not comparable with anything; say so where it is seen.
   const loadAtStart = os.loadavg()[0]!;
   if (loadAtStart > os.cpus().length * 0.5) {
-    alarm(`the machine is busy (1-minute load average ${loadAtStart.toFixed(2)} on ${os.cpus().length} cores): figures from this run are noisy`, []);
+    alarm(
+      `the machine is busy (1-minute load average ${loadAtStart.toFixed(2)} on ${os.cpus().length} cores): figures from this run are noisy`,
+      [],
+    );
   }
 
   let db: BenchDatabase | undefined;
   let gateway: GatewayChild | undefined;
   const cleanup = async () => {
     await gateway?.stop().catch(() => undefined);
-    await db?.drop().catch((error: unknown) => log(`could not remove the bench database: ${(error as Error).message}`));
+    await db
+      ?.drop()
+      .catch((error: unknown) =>
+        log(`could not remove the bench database: ${(error as Error).message}`),
+      );
   };
   const onSignal = (signal: NodeJS.Signals) => {
     log(`${signal}: stopping the gateway and removing the bench database`);
@@ -195,77 +330,168 @@ async function main(): Promise<number> {
     db = await provisionDatabase(options.databaseUrl, log);
     log(`database: ${db.description}, PostgreSQL ${db.serverVersion}`);
     const jwtSecret = randomBytes(32).toString('hex');
-    gateway = await startGatewayChild({ databaseUrl: db.url, jwtSecret, nodeEnv: options.nodeEnv, poolMax: options.poolMax, log });
-    if (gateway.nodeEnv !== options.nodeEnv) alarm(`the gateway runs with NODE_ENV=${gateway.nodeEnv}, not ${options.nodeEnv}`, []);
-    const adminToken = await mintToken({ secret: jwtSecret, sub: 'bench-admin', role: 'admin', expiresInSeconds: 24 * 3600 });
-    const serverToken = await mintToken({ secret: jwtSecret, sub: 'bench-game-server', role: 'server', expiresInSeconds: 24 * 3600 });
+    gateway = await startGatewayChild({
+      databaseUrl: db.url,
+      jwtSecret,
+      nodeEnv: options.nodeEnv,
+      poolMax: options.poolMax,
+      log,
+    });
+    if (gateway.nodeEnv !== options.nodeEnv)
+      alarm(`the gateway runs with NODE_ENV=${gateway.nodeEnv}, not ${options.nodeEnv}`, []);
+    const adminToken = await mintToken({
+      secret: jwtSecret,
+      sub: 'bench-admin',
+      role: 'admin',
+      expiresInSeconds: 24 * 3600,
+    });
+    const serverToken = await mintToken({
+      secret: jwtSecret,
+      sub: 'bench-game-server',
+      role: 'server',
+      expiresInSeconds: 24 * 3600,
+    });
 
-    const data = await setupData({ databaseUrl: db.url, gatewayUrl: gateway.url, adminToken, users: options.users, ledgerEntries: options.ledgerEntries, log });
+    const data = await setupData({
+      databaseUrl: db.url,
+      gatewayUrl: gateway.url,
+      adminToken,
+      users: options.users,
+      ledgerEntries: options.ledgerEntries,
+      log,
+    });
     await checkDeepCursor(gateway.url, serverToken, data);
     const setupBreaches = await checkInvariants(db.url);
     if (setupBreaches.length > 0) {
-      alarm('INVARIANT BREACH AFTER SETUP (a bug in bench/sql/setup-*.sql, not in the gateway)', setupBreaches);
+      alarm(
+        'INVARIANT BREACH AFTER SETUP (a bug in bench/sql/setup-*.sql, not in the gateway)',
+        setupBreaches,
+      );
       return 2;
     }
     log('ledger invariants hold after setup');
 
     let census: CensusReport | null = null;
     if (!options.skipCensus) {
-      census = await runCensus({ db, jwtSecret, nodeEnv: options.nodeEnv, poolMax: options.poolMax, token: serverToken, data });
-      for (const op of census.operations) log(`census ${op.operation}: ${op.statementsPerRequest.toFixed(2)} statements, ${op.roundTripsPerRequest.toFixed(2)} round trips per request: ${op.sequence.join(' -> ')}`);
+      census = await runCensus({
+        db,
+        jwtSecret,
+        nodeEnv: options.nodeEnv,
+        poolMax: options.poolMax,
+        token: serverToken,
+        data,
+      });
+      for (const op of census.operations)
+        log(
+          `census ${op.operation}: ${op.statementsPerRequest.toFixed(2)} statements, ${op.roundTripsPerRequest.toFixed(2)} round trips per request: ${op.sequence.join(' -> ')}`,
+        );
       for (const drift of census.drift) {
-        if (!drift.matches) alarm(`DRIFT: ${drift.script} no longer matches what the gateway sends for a ${drift.operation}; the same-SQL ceiling is not the same SQL. Update the script.`, drift.detail.split('\n'));
+        if (!drift.matches)
+          alarm(
+            `DRIFT: ${drift.script} no longer matches what the gateway sends for a ${drift.operation}; the same-SQL ceiling is not the same SQL. Update the script.`,
+            drift.detail.split('\n'),
+          );
       }
     }
 
     const runs: RunRecord[] = [];
     const ceilingOf: Record<string, string> = {};
-    for (const workload of httpWorkloads) if (workload.ceiling) ceilingOf[workload.name] = workload.ceiling;
+    for (const workload of httpWorkloads)
+      if (workload.ceiling) ceilingOf[workload.name] = workload.ceiling;
 
-    const runOne = async (name: string, clients: number, round: number): Promise<RunRecord | undefined> => {
+    const runOne = async (
+      name: string,
+      clients: number,
+      round: number,
+    ): Promise<RunRecord | undefined> => {
       const ceiling = ceilings.find((c) => c.name === name);
       if (ceiling) {
         if (!pgbench) return undefined;
         const scriptPath = path.join(projectRoot(), 'bench', 'sql', ceiling.script);
         const variables = ceilingVariables(ceiling, data, clients);
         const common = { binary: pgbench, databaseUrl: db!.url, scriptPath, variables, clients };
-        const warm = options.warmupS > 0 ? await runPgbench({ ...common, durationS: options.warmupS, recordLatencies: false }) : undefined;
-        const result = await runPgbench({ ...common, durationS: options.durationS, recordLatencies: true });
+        const warm =
+          options.warmupS > 0
+            ? await runPgbench({ ...common, durationS: options.warmupS, recordLatencies: false })
+            : undefined;
+        const result = await runPgbench({
+          ...common,
+          durationS: options.durationS,
+          recordLatencies: true,
+        });
         const errors = result.failed + result.errors.length;
         const record: RunRecord = {
-          workload: name, kind: 'ceiling', clients, round, txPerS: result.txPerS, p50Ms: result.p50Ms, p99Ms: result.p99Ms,
-          errors, errorCodes: errors > 0 ? { PGBENCH: errors } : {}, warmupErrors: warm ? warm.failed + warm.errors.length : 0,
-          durationS: result.durationS, errorSamples: result.errors.slice(0, 5),
+          workload: name,
+          kind: 'ceiling',
+          clients,
+          round,
+          txPerS: result.txPerS,
+          p50Ms: result.p50Ms,
+          p99Ms: result.p99Ms,
+          errors,
+          errorCodes: errors > 0 ? { PGBENCH: errors } : {},
+          warmupErrors: warm ? warm.failed + warm.errors.length : 0,
+          durationS: result.durationS,
+          errorSamples: result.errors.slice(0, 5),
         };
-        if (errors > 0 || record.warmupErrors > 0) alarm(`ERRORS in ${name}, ${clients} clients, round ${round}`, [...result.errors.slice(0, 5), ...(warm?.errors.slice(0, 3) ?? [])]);
+        if (errors > 0 || record.warmupErrors > 0)
+          alarm(`ERRORS in ${name}, ${clients} clients, round ${round}`, [
+            ...result.errors.slice(0, 5),
+            ...(warm?.errors.slice(0, 3) ?? []),
+          ]);
         return record;
       }
       const workload = httpWorkloads.find((w) => w.name === name) as HttpWorkloadDefinition;
       const common = { url: gateway!.url, token: serverToken, workload, data, clients };
       gateway!.drainLogLines();
       gateway!.startRssWindow();
-      const warm = options.warmupS > 0 ? await runHttpWorkload({ ...common, durationS: options.warmupS }) : undefined;
+      const warm =
+        options.warmupS > 0
+          ? await runHttpWorkload({ ...common, durationS: options.warmupS })
+          : undefined;
       const result = await runHttpWorkload({ ...common, durationS: options.durationS });
       const rss = gateway!.stopRssWindow();
       // The gateway's log lines for the last requests arrive a moment after their answers.
       await new Promise((resolve) => setTimeout(resolve, 300));
       const logLines = gateway!.drainLogLines();
-      const errors = result.non2xx + result.graphqlErrors + result.socketErrors + result.replayMismatches;
-      const warmupErrors = warm ? warm.non2xx + warm.graphqlErrors + warm.socketErrors + warm.replayMismatches : 0;
+      const errors =
+        result.non2xx + result.graphqlErrors + result.socketErrors + result.replayMismatches;
+      const warmupErrors = warm
+        ? warm.non2xx + warm.graphqlErrors + warm.socketErrors + warm.replayMismatches
+        : 0;
       const record: RunRecord = {
-        workload: name, kind: 'gateway', clients, round, txPerS: result.txPerS, p50Ms: result.p50Ms, p99Ms: result.p99Ms,
-        errors, errorCodes: result.errorCodes, warmupErrors, rssMaxMb: rss === undefined ? undefined : rss / (1024 * 1024),
-        serverLogLines: logLines.length, replaysSent: result.replaysSent, replayMismatches: result.replayMismatches,
-        durationS: result.durationS, errorSamples: result.errorSamples,
+        workload: name,
+        kind: 'gateway',
+        clients,
+        round,
+        txPerS: result.txPerS,
+        p50Ms: result.p50Ms,
+        p99Ms: result.p99Ms,
+        errors,
+        errorCodes: result.errorCodes,
+        warmupErrors,
+        rssMaxMb: rss === undefined ? undefined : rss / (1024 * 1024),
+        serverLogLines: logLines.length,
+        replaysSent: result.replaysSent,
+        replayMismatches: result.replayMismatches,
+        durationS: result.durationS,
+        errorSamples: result.errorSamples,
       };
       if (errors > 0 || warmupErrors > 0) {
-        alarm(`ERRORS in ${name}, ${clients} clients, round ${round}: ${errors} in the run, ${warmupErrors} in the warm-up`, [
-          `by code: ${JSON.stringify(result.errorCodes)}${warm && warmupErrors > 0 ? `; warm-up: ${JSON.stringify(warm.errorCodes)}` : ''}`,
-          ...result.errorSamples.slice(0, 3),
-          ...(warm?.errorSamples.slice(0, 2) ?? []),
-        ]);
+        alarm(
+          `ERRORS in ${name}, ${clients} clients, round ${round}: ${errors} in the run, ${warmupErrors} in the warm-up`,
+          [
+            `by code: ${JSON.stringify(result.errorCodes)}${warm && warmupErrors > 0 ? `; warm-up: ${JSON.stringify(warm.errorCodes)}` : ''}`,
+            ...result.errorSamples.slice(0, 3),
+            ...(warm?.errorSamples.slice(0, 2) ?? []),
+          ],
+        );
       }
-      if (logLines.length > 0) alarm(`the gateway logged ${logLines.length} line(s) at warn or worse during ${name}, ${clients} clients, round ${round}`, logLines.slice(0, 5).map((l) => l.slice(0, 300)));
+      if (logLines.length > 0)
+        alarm(
+          `the gateway logged ${logLines.length} line(s) at warn or worse during ${name}, ${clients} clients, round ${round}`,
+          logLines.slice(0, 5).map((l) => l.slice(0, 300)),
+        );
       return record;
     };
 
@@ -277,7 +503,9 @@ async function main(): Promise<number> {
           done += 1;
           if (!record) continue;
           runs.push(record);
-          log(`[${done}/${runsPlanned}] round ${round} ${name.padEnd(32)} c=${String(clients).padStart(2)}  ${record.txPerS.toFixed(0).padStart(6)} tx/s  p50 ${record.p50Ms.toFixed(2)} ms  p99 ${record.p99Ms.toFixed(2)} ms  errors ${record.errors}${record.rssMaxMb !== undefined ? `  rss ${record.rssMaxMb.toFixed(0)} MB` : ''}${record.replaysSent ? `  replays ${record.replaysSent}` : ''}`);
+          log(
+            `[${done}/${runsPlanned}] round ${round} ${name.padEnd(32)} c=${String(clients).padStart(2)}  ${record.txPerS.toFixed(0).padStart(6)} tx/s  p50 ${record.p50Ms.toFixed(2)} ms  p99 ${record.p99Ms.toFixed(2)} ms  errors ${record.errors}${record.rssMaxMb !== undefined ? `  rss ${record.rssMaxMb.toFixed(0)} MB` : ''}${record.replaysSent ? `  replays ${record.replaysSent}` : ''}`,
+          );
         }
       }
     }
@@ -292,13 +520,25 @@ async function main(): Promise<number> {
     // The same-SQL script relies on pgbench sending undefined variables as NULL; if a pgbench
     // version sent them otherwise, its rows would carry a reference or metadata.
     const ceilingRows = await withClient(db.url, (client) =>
-      client.query<{ n: string }>(`SELECT count(*)::text AS n FROM transactions WHERE client_id LIKE 'pgbench-%' AND (reference IS NOT NULL OR metadata IS NOT NULL)`));
-    if (ceilingRows.rows[0]!.n !== '0') alarm(`the pgbench ceilings wrote ${ceilingRows.rows[0]!.n} transaction(s) with a non-NULL reference or metadata: the same-SQL script does not send what the gateway sends`, []);
-    if (invariantBreaches.length > 0) alarm(`INVARIANT BREACH: ${invariantBreaches.length} invariant(s) broken after the runs`, invariantBreaches);
+      client.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM transactions WHERE client_id LIKE 'pgbench-%' AND (reference IS NOT NULL OR metadata IS NOT NULL)`,
+      ),
+    );
+    if (ceilingRows.rows[0]!.n !== '0')
+      alarm(
+        `the pgbench ceilings wrote ${ceilingRows.rows[0]!.n} transaction(s) with a non-NULL reference or metadata: the same-SQL script does not send what the gateway sends`,
+        [],
+      );
+    if (invariantBreaches.length > 0)
+      alarm(
+        `INVARIANT BREACH: ${invariantBreaches.length} invariant(s) broken after the runs`,
+        invariantBreaches,
+      );
     else log('ledger invariants hold after the runs');
 
     const rows = aggregate(runs, ceilingOf);
-    const overallRssMb = overallRssBytes === undefined ? undefined : overallRssBytes / (1024 * 1024);
+    const overallRssMb =
+      overallRssBytes === undefined ? undefined : overallRssBytes / (1024 * 1024);
     const targets = evaluateTargets(rows, options.clients, overallRssMb);
     const finishedAt = new Date();
     const cpus = os.cpus();
@@ -311,7 +551,10 @@ async function main(): Promise<number> {
         memoryGb: Math.round(os.totalmem() / 1e9),
         os: `${os.type()} ${os.release()}`,
         loadAverageAtStart: loadAtStart.toFixed(2),
-        loadAverageAtEnd: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+        loadAverageAtEnd: os
+          .loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' '),
         node: process.version,
         postgres: db.serverVersion,
         database: db.description,
@@ -319,12 +562,25 @@ async function main(): Promise<number> {
         git: gitDescription(),
       },
       settings: {
-        quick: options.quick, durationS: options.durationS, warmupS: options.warmupS, rounds: options.rounds,
-        clients: options.clients.join(','), users: options.users, ledgerEntries: options.ledgerEntries,
-        gatewayNodeEnv, dbPoolMax: options.poolMax ?? 'gateway default',
-        only: options.only.join(',') || null, overallMaxRssMb: overallRssMb === undefined ? null : Math.round(overallRssMb),
+        quick: options.quick,
+        durationS: options.durationS,
+        warmupS: options.warmupS,
+        rounds: options.rounds,
+        clients: options.clients.join(','),
+        users: options.users,
+        ledgerEntries: options.ledgerEntries,
+        gatewayNodeEnv,
+        dbPoolMax: options.poolMax ?? 'gateway default',
+        only: options.only.join(',') || null,
+        overallMaxRssMb: overallRssMb === undefined ? null : Math.round(overallRssMb),
       },
-      rows, runs, targets, census, invariantBreaches, alarms, ceilingOf,
+      rows,
+      runs,
+      targets,
+      census,
+      invariantBreaches,
+      alarms,
+      ceilingOf,
     };
 
     console.log('');
@@ -334,13 +590,24 @@ async function main(): Promise<number> {
     console.log('');
     const resultsDir = options.resultsDir ?? path.join(projectRoot(), 'bench', 'results');
     await fs.mkdir(resultsDir, { recursive: true });
-    const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
+    const stamp = startedAt
+      .toISOString()
+      .replace(/:/g, '-')
+      .replace(/\.\d+Z$/, 'Z');
     const mdPath = path.join(resultsDir, `${stamp}.md`);
     const jsonPath = path.join(resultsDir, `${stamp}.json`);
     await fs.writeFile(mdPath, renderMarkdown(report));
     await fs.writeFile(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
-    log(`results written to ${path.relative(process.cwd(), mdPath)} and ${path.relative(process.cwd(), jsonPath)}; wall time ${Math.round(report.wallTimeS)} s`);
-    if (alarms.length > 0) console.log(`\n${banner(`${alarms.length} ALARM(S) in this run; see above and the report`, alarms.map((a) => a.slice(0, 200)))}\n`);
+    log(
+      `results written to ${path.relative(process.cwd(), mdPath)} and ${path.relative(process.cwd(), jsonPath)}; wall time ${Math.round(report.wallTimeS)} s`,
+    );
+    if (alarms.length > 0)
+      console.log(
+        `\n${banner(
+          `${alarms.length} ALARM(S) in this run; see above and the report`,
+          alarms.map((a) => a.slice(0, 200)),
+        )}\n`,
+      );
     return invariantBreaches.length > 0 ? 2 : 0;
   } finally {
     await cleanup();
@@ -350,7 +617,12 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(banner('BENCH FAILED', String(error instanceof Error ? error.stack ?? error.message : error).split('\n')));
+    console.error(
+      banner(
+        'BENCH FAILED',
+        String(error instanceof Error ? (error.stack ?? error.message) : error).split('\n'),
+      ),
+    );
     process.exit(1);
   },
 );

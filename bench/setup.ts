@@ -49,7 +49,12 @@ export interface GraphqlAnswer {
 }
 
 /** One GraphQL request over HTTP; throws on a transport error or any GraphQL error. */
-export async function graphql(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<GraphqlAnswer> {
+export async function graphql(
+  url: string,
+  token: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<GraphqlAnswer> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -69,7 +74,13 @@ export async function graphql(url: string, token: string, query: string, variabl
 }
 
 function topupHash(userId: string, amount: bigint): string {
-  return hashRequest('topup', { userId, asset: benchAsset, amount, reference: null, metadata: null });
+  return hashRequest('topup', {
+    userId,
+    asset: benchAsset,
+    amount,
+    reference: null,
+    metadata: null,
+  });
 }
 
 export async function setupData(options: {
@@ -81,9 +92,14 @@ export async function setupData(options: {
   log: (m: string) => void;
 }): Promise<BenchData> {
   const { log } = options;
-  await graphql(options.gatewayUrl, options.adminToken, 'mutation ($input: CreateAssetInput!) { createAsset(input: $input) { code } }', {
-    input: { code: benchAsset, name: 'Bench gold', decimals: 0 },
-  });
+  await graphql(
+    options.gatewayUrl,
+    options.adminToken,
+    'mutation ($input: CreateAssetInput!) { createAsset(input: $input) { code } }',
+    {
+      input: { code: benchAsset, name: 'Bench gold', decimals: 0 },
+    },
+  );
   log(`asset ${benchAsset} created through the API`);
 
   const poolUserIds = Array.from({ length: options.users }, (_, i) => poolUserId(i));
@@ -93,15 +109,22 @@ export async function setupData(options: {
       `SELECT account_kind::text AS account_kind, id::text AS id FROM wallets WHERE asset_code = $1 AND account_kind <> 'USER'`,
       [benchAsset],
     );
-    const systemAccounts = Object.fromEntries(accounts.rows.map((row) => [row.account_kind, row.id])) as BenchData['systemAccounts'];
+    const systemAccounts = Object.fromEntries(
+      accounts.rows.map((row) => [row.account_kind, row.id]),
+    ) as BenchData['systemAccounts'];
     if (!systemAccounts.TREASURY || !systemAccounts.BONUS_POOL || !systemAccounts.REVENUE) {
-      throw new Error(`asset ${benchAsset} has no complete set of system accounts: ${JSON.stringify(accounts.rows)}`);
+      throw new Error(
+        `asset ${benchAsset} has no complete set of system accounts: ${JSON.stringify(accounts.rows)}`,
+      );
     }
 
     const startedMs = Date.now();
     const everyone = [...poolUserIds, hotUser, ledgerUser];
     await client.query(readBenchSql('setup-wallets.sql'), [everyone, benchAsset]);
-    const funded = [...poolUserIds.map((id) => ({ id, amount: poolFunding })), { id: hotUser, amount: hotFunding }];
+    const funded = [
+      ...poolUserIds.map((id) => ({ id, amount: poolFunding })),
+      { id: hotUser, amount: hotFunding },
+    ];
     await client.query(readBenchSql('setup-fund.sql'), [
       funded.map((f) => f.id),
       funded.map((f) => f.amount.toString()),
@@ -110,13 +133,23 @@ export async function setupData(options: {
       setupClientId,
       systemAccounts.TREASURY,
     ]);
-    log(`${poolUserIds.length} pool users funded with ${poolFunding} each, hot user ${hotUser} with ${hotFunding} (${Date.now() - startedMs} ms)`);
+    log(
+      `${poolUserIds.length} pool users funded with ${poolFunding} each, hot user ${hotUser} with ${hotFunding} (${Date.now() - startedMs} ms)`,
+    );
 
     const historyStartedMs = Date.now();
     await client.query(readBenchSql('setup-history.sql'), [
-      ledgerUser, benchAsset, setupClientId, options.ledgerEntries, historyAmount.toString(), topupHash(ledgerUser, historyAmount), systemAccounts.TREASURY,
+      ledgerUser,
+      benchAsset,
+      setupClientId,
+      options.ledgerEntries,
+      historyAmount.toString(),
+      topupHash(ledgerUser, historyAmount),
+      systemAccounts.TREASURY,
     ]);
-    log(`ledger user ${ledgerUser}: ${options.ledgerEntries} entries (${Date.now() - historyStartedMs} ms)`);
+    log(
+      `ledger user ${ledgerUser}: ${options.ledgerEntries} entries (${Date.now() - historyStartedMs} ms)`,
+    );
 
     // Fresh statistics, so that the first runs do not plan against an empty-table estimate.
     await client.query('VACUUM ANALYZE');
@@ -147,12 +180,22 @@ export async function setupData(options: {
  * entries - deepOffset), so that a change of the cursor format cannot silently turn the deep-page
  * workload into an error or a first page.
  */
-export async function checkDeepCursor(gatewayUrl: string, token: string, data: BenchData): Promise<void> {
-  const answer = await graphql(gatewayUrl, token, ledgerQuery, { userId: data.ledgerUser, asset: data.asset, first: 1, after: data.deepCursor });
+export async function checkDeepCursor(
+  gatewayUrl: string,
+  token: string,
+  data: BenchData,
+): Promise<void> {
+  const answer = await graphql(gatewayUrl, token, ledgerQuery, {
+    userId: data.ledgerUser,
+    asset: data.asset,
+    first: 1,
+    after: data.deepCursor,
+  });
   const ledger = (answer.data as { ledger: { edges: { node: { sequence: string } }[] } }).ledger;
   const sequence = ledger.edges[0]?.node.sequence;
   const expected = String(data.ledgerEntries - data.deepOffset);
-  if (sequence !== expected) throw new Error(`the deep-page cursor starts at sequence ${sequence}, expected ${expected}`);
+  if (sequence !== expected)
+    throw new Error(`the deep-page cursor starts at sequence ${sequence}, expected ${expected}`);
 }
 
 /** The documents the workloads send (what a game server or a wallet screen would ask for). */

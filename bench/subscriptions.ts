@@ -62,7 +62,6 @@ function log(message: string): void {
   console.log(`[bench:subscriptions ${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
-
 interface Receipt {
   key: string;
   receivedAt: number;
@@ -91,8 +90,17 @@ class Receipts {
   waitFor(total: number, timeoutMs: number): Promise<void> {
     if (this.all.length >= total) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${this.all.length} of ${total} deliveries arrived`)), timeoutMs);
-      this.waiters.push({ count: total, resolve: () => { clearTimeout(timer); resolve(); } });
+      const timer = setTimeout(
+        () => reject(new Error(`only ${this.all.length} of ${total} deliveries arrived`)),
+        timeoutMs,
+      );
+      this.waiters.push({
+        count: total,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
     });
   }
 
@@ -101,7 +109,12 @@ class Receipts {
   }
 }
 
-async function openSubscribers(wsUrl: string, token: string, userIds: string[], receipts: Receipts): Promise<Subscriber[]> {
+async function openSubscribers(
+  wsUrl: string,
+  token: string,
+  userIds: string[],
+  receipts: Receipts,
+): Promise<Subscriber[]> {
   const subscribers: Subscriber[] = [];
   for (let start = 0; start < userIds.length; start += connectBatch) {
     const batch = userIds.slice(start, start + connectBatch).map(async (userId) => {
@@ -117,9 +130,13 @@ async function openSubscribers(wsUrl: string, token: string, userIds: string[], 
           offConnected();
           resolve();
         });
-        client.on('closed', (event) => reject(new Error(`socket closed: ${(event as { code?: number }).code}`)));
+        client.on('closed', (event) =>
+          reject(new Error(`socket closed: ${(event as { code?: number }).code}`)),
+        );
       });
-      const unsubscribe = client.subscribe<{ balanceChanged: { wallet: { lastSequence: string }; entry: { createdAt: string } } }>(
+      const unsubscribe = client.subscribe<{
+        balanceChanged: { wallet: { lastSequence: string }; entry: { createdAt: string } };
+      }>(
         { query: SUBSCRIPTION, variables: { userId, asset, after: '0' } },
         {
           next: (result) => {
@@ -129,13 +146,23 @@ async function openSubscribers(wsUrl: string, token: string, userIds: string[], 
               log(`subscription error for ${userId}: ${JSON.stringify(result.errors)}`);
               return;
             }
-            receipts.add({ key: `${userId}:${change.wallet.lastSequence}`, receivedAt, createdAt: Date.parse(change.entry.createdAt) });
+            receipts.add({
+              key: `${userId}:${change.wallet.lastSequence}`,
+              receivedAt,
+              createdAt: Date.parse(change.entry.createdAt),
+            });
           },
           error: (error) => log(`subscription for ${userId} failed: ${JSON.stringify(error)}`),
           complete: () => undefined,
         },
       );
-      return { client, dispose: () => { unsubscribe(); void client.dispose(); } };
+      return {
+        client,
+        dispose: () => {
+          unsubscribe();
+          void client.dispose();
+        },
+      };
     });
     subscribers.push(...(await Promise.all(batch)));
   }
@@ -143,7 +170,14 @@ async function openSubscribers(wsUrl: string, token: string, userIds: string[], 
 }
 
 /** Posts topups at a steady rate for a fixed time; returns when every response is in. */
-async function drive(url: string, token: string, users: string[], rate: number, durationMs: number, responses: Map<string, number>): Promise<{ sent: number; failed: number }> {
+async function drive(
+  url: string,
+  token: string,
+  users: string[],
+  rate: number,
+  durationMs: number,
+  responses: Map<string, number>,
+): Promise<{ sent: number; failed: number }> {
   let sent = 0;
   let failed = 0;
   let inFlight = 0;
@@ -156,9 +190,17 @@ async function drive(url: string, token: string, users: string[], rate: number, 
       const response = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: TOPUP, variables: { input: { userId, asset, amount: '1', idempotencyKey: randomBytes(12).toString('hex') } } }),
+        body: JSON.stringify({
+          query: TOPUP,
+          variables: {
+            input: { userId, asset, amount: '1', idempotencyKey: randomBytes(12).toString('hex') },
+          },
+        }),
       });
-      const body = (await response.json()) as { data?: { topup: { wallet: { lastSequence: string } } }; errors?: unknown };
+      const body = (await response.json()) as {
+        data?: { topup: { wallet: { lastSequence: string } } };
+        errors?: unknown;
+      };
       if (!body.data) throw new Error(JSON.stringify(body.errors));
       responses.set(`${userId}:${body.data.topup.wallet.lastSequence}`, Date.now());
     } catch (error) {
@@ -187,18 +229,30 @@ async function drive(url: string, token: string, users: string[], rate: number, 
 /** One topup per user (a few at a time), every response awaited: proof that each subscription is live. */
 async function topupEach(url: string, token: string, users: string[]): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    while (next < users.length) {
-      const userId = users[next++]!;
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: TOPUP, variables: { input: { userId, asset, amount: '1', idempotencyKey: randomBytes(12).toString('hex') } } }),
-      });
-      const body = (await response.json()) as { errors?: unknown };
-      if (body.errors) throw new Error(JSON.stringify(body.errors));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < users.length) {
+        const userId = users[next++]!;
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({
+            query: TOPUP,
+            variables: {
+              input: {
+                userId,
+                asset,
+                amount: '1',
+                idempotencyKey: randomBytes(12).toString('hex'),
+              },
+            },
+          }),
+        });
+        const body = (await response.json()) as { errors?: unknown };
+        if (body.errors) throw new Error(JSON.stringify(body.errors));
+      }
+    }),
+  );
 }
 
 interface LatencyFigures {
@@ -208,7 +262,11 @@ interface LatencyFigures {
   fromResponse: { p50: number; p99: number; max: number };
 }
 
-function latencies(receipts: Receipt[], responses: Map<string, number>, expected: number): LatencyFigures {
+function latencies(
+  receipts: Receipt[],
+  responses: Map<string, number>,
+  expected: number,
+): LatencyFigures {
   const fromCreated = new LatencyRecorder();
   const fromResponse = new LatencyRecorder();
   for (const receipt of receipts) {
@@ -221,7 +279,12 @@ function latencies(receipts: Receipt[], responses: Map<string, number>, expected
     p99: percentile(recorder.samples(), 99),
     max: percentile(recorder.samples(), 100),
   });
-  return { deliveries: receipts.length, expected, fromCreatedAt: figures(fromCreated), fromResponse: figures(fromResponse) };
+  return {
+    deliveries: receipts.length,
+    expected,
+    fromCreatedAt: figures(fromCreated),
+    fromResponse: figures(fromResponse),
+  };
 }
 
 /**
@@ -240,7 +303,9 @@ class GatewayInspector {
   }
 
   static async connect(port: number): Promise<GatewayInspector> {
-    const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
+    const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as {
+      webSocketDebuggerUrl: string;
+    }[];
     const socket = new WebSocket(targets[0]!.webSocketDebuggerUrl);
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
     return new GatewayInspector(socket);
@@ -278,18 +343,36 @@ async function main(): Promise<void> {
   let inspector: GatewayInspector | undefined;
   let subscribers: Subscriber[] = [];
   try {
-    const seedDb = createDatabase({ connectionString: db.url, poolMax: 2, connectTimeoutMs: 5000, statementTimeoutMs: 10000 });
+    const seedDb = createDatabase({
+      connectionString: db.url,
+      poolMax: 2,
+      connectTimeoutMs: 5000,
+      statementTimeoutMs: 10000,
+    });
     await new AssetService(seedDb.prisma).ensure({ code: asset, name: 'Gold coins', decimals: 0 });
     await seedDb.close();
 
     const jwtSecret = randomBytes(32).toString('hex');
     const inspectorPort = await findFreePort();
     gateway = await startGatewayChild({
-      databaseUrl: db.url, jwtSecret, nodeEnv: 'production', poolMax: undefined, log,
-      extraEnv: { WS_SOCKETS_MAX: String(count + 100), HOLD_SWEEP_INTERVAL_MS: '0', NODE_OPTIONS: `--inspect=127.0.0.1:${inspectorPort}` },
+      databaseUrl: db.url,
+      jwtSecret,
+      nodeEnv: 'production',
+      poolMax: undefined,
+      log,
+      extraEnv: {
+        WS_SOCKETS_MAX: String(count + 100),
+        HOLD_SWEEP_INTERVAL_MS: '0',
+        NODE_OPTIONS: `--inspect=127.0.0.1:${inspectorPort}`,
+      },
     });
     inspector = await GatewayInspector.connect(inspectorPort);
-    const token = await mintToken({ secret: jwtSecret, sub: 'bench-subscriptions', role: 'server', expiresInSeconds: 24 * 3600 });
+    const token = await mintToken({
+      secret: jwtSecret,
+      sub: 'bench-subscriptions',
+      role: 'server',
+      expiresInSeconds: 24 * 3600,
+    });
     const wsUrl = gateway.url.replace(/^http/, 'ws');
     const receipts = new Receipts();
     const responses = new Map<string, number>();
@@ -313,9 +396,14 @@ async function main(): Promise<void> {
     log(`${count} sockets with one subscription each opened in ${Date.now() - opened} ms`);
     await sleep(2000);
     const after = await inspector.memory(gateway.pid);
-    const perSubscription = { heapBytes: (after.heapBytes - before.heapBytes) / count, rssBytes: (after.rssBytes - before.rssBytes) / count };
-    log(`idle memory per subscription (socket included): heap ${kb(perSubscription.heapBytes)}, RSS ${kb(perSubscription.rssBytes)} ` +
-      `(heap ${mb(before.heapBytes)} -> ${mb(after.heapBytes)}, RSS ${mb(before.rssBytes)} -> ${mb(after.rssBytes)})`);
+    const perSubscription = {
+      heapBytes: (after.heapBytes - before.heapBytes) / count,
+      rssBytes: (after.rssBytes - before.rssBytes) / count,
+    };
+    log(
+      `idle memory per subscription (socket included): heap ${kb(perSubscription.heapBytes)}, RSS ${kb(perSubscription.rssBytes)} ` +
+        `(heap ${mb(before.heapBytes)} -> ${mb(after.heapBytes)}, RSS ${mb(before.rssBytes)} -> ${mb(after.rssBytes)})`,
+    );
 
     // Proof that every subscription is live: one topup per user, every one delivered.
     await topupEach(gateway.url, token, users);
@@ -337,28 +425,50 @@ async function main(): Promise<void> {
     // Scenario 2: everyone on one user.
     const oneUser = 'one-user';
     opened = Date.now();
-    subscribers = await openSubscribers(wsUrl, token, Array.from({ length: count }, () => oneUser), receipts);
+    subscribers = await openSubscribers(
+      wsUrl,
+      token,
+      Array.from({ length: count }, () => oneUser),
+      receipts,
+    );
     log(`${count} sockets on one user opened in ${Date.now() - opened} ms`);
     await topupEach(gateway.url, token, [oneUser]);
     await receipts.waitFor(count, 30_000);
     receipts.reset();
     responses.clear();
     log(`one-user: ${oneUserRate} topups/s for ${seconds} s, ${count} subscribers each`);
-    const oneRun = await drive(gateway.url, token, [oneUser], oneUserRate, seconds * 1000, responses);
+    const oneRun = await drive(
+      gateway.url,
+      token,
+      [oneUser],
+      oneUserRate,
+      seconds * 1000,
+      responses,
+    );
     const oneExpected = (oneRun.sent - oneRun.failed) * count;
     await receipts.waitFor(oneExpected, 60_000).catch((error: Error) => log(error.message));
     const one = latencies(receipts.all, responses, oneExpected);
 
     const row = (name: string, rate: number, figures: LatencyFigures) =>
       `| ${name} | ${count} | ${rate}/s | ${figures.deliveries}/${figures.expected} | ${ms(figures.fromCreatedAt.p50)} | ${ms(figures.fromCreatedAt.p99)} | ${ms(figures.fromCreatedAt.max)} | ${ms(figures.fromResponse.p50)} | ${ms(figures.fromResponse.p99)} |`;
-    console.log('\nLive subscriptions (gateway in a child process, NODE_ENV=' + gateway.nodeEnv + `; ${db.description})\n`);
-    console.log('| scenario | subscribers | topups | delivered | p50 (from createdAt) | p99 (from createdAt) | max | p50 (from response) | p99 (from response) |');
+    console.log(
+      '\nLive subscriptions (gateway in a child process, NODE_ENV=' +
+        gateway.nodeEnv +
+        `; ${db.description})\n`,
+    );
+    console.log(
+      '| scenario | subscribers | topups | delivered | p50 (from createdAt) | p99 (from createdAt) | max | p50 (from response) | p99 (from response) |',
+    );
     console.log('|---|---|---|---|---|---|---|---|---|');
     console.log(row('spread: one subscriber per user', spreadRate, spread));
     console.log(row('one-user: all on one wallet', oneUserRate, one));
-    console.log(`\nIdle memory per subscription (its own websocket included): heap ${kb(perSubscription.heapBytes)}, RSS ${kb(perSubscription.rssBytes)}`);
-    console.log(`Targets: p99 < 100 ms at ${count} subscribers and 200 topups/s (spread, from createdAt): ${spread.fromCreatedAt.p99 < 100 && spreadRate >= 200 ? 'met' : 'NOT met'}; ` +
-      `< 20 KB per idle subscription: ${Math.max(perSubscription.heapBytes, perSubscription.rssBytes) < 20 * 1024 ? 'met' : 'NOT met'}`);
+    console.log(
+      `\nIdle memory per subscription (its own websocket included): heap ${kb(perSubscription.heapBytes)}, RSS ${kb(perSubscription.rssBytes)}`,
+    );
+    console.log(
+      `Targets: p99 < 100 ms at ${count} subscribers and 200 topups/s (spread, from createdAt): ${spread.fromCreatedAt.p99 < 100 && spreadRate >= 200 ? 'met' : 'NOT met'}; ` +
+        `< 20 KB per idle subscription: ${Math.max(perSubscription.heapBytes, perSubscription.rssBytes) < 20 * 1024 ? 'met' : 'NOT met'}`,
+    );
   } finally {
     for (const subscriber of subscribers) subscriber.dispose();
     inspector?.close();

@@ -23,14 +23,23 @@ try {
     console.error('codegen:check: graphql-codegen failed');
     process.exit(1);
   }
-  const names = new Set([...fs.readdirSync(temp), ...(fs.existsSync(committed) ? fs.readdirSync(committed) : [])]);
+  const names = new Set([
+    ...fs.readdirSync(temp),
+    ...(fs.existsSync(committed) ? fs.readdirSync(committed) : []),
+  ]);
   const stale = [...names].filter((name) => {
     const fresh = path.join(temp, name);
     const current = path.join(committed, name);
-    return !fs.existsSync(fresh) || !fs.existsSync(current) || !fs.readFileSync(fresh).equals(fs.readFileSync(current));
+    return (
+      !fs.existsSync(fresh) ||
+      !fs.existsSync(current) ||
+      !fs.readFileSync(fresh).equals(fs.readFileSync(current))
+    );
   });
   if (stale.length > 0) {
-    console.error(`codegen:check: src/client/generated is stale (${stale.join(', ')}); run npm run codegen and commit the result`);
+    console.error(
+      `codegen:check: src/client/generated is stale (${stale.join(', ')}); run npm run codegen and commit the result`,
+    );
     process.exit(1);
   }
   console.log('codegen:check: src/client/generated is current');

@@ -20,7 +20,10 @@ function newestMtime(dir) {
 }
 
 const builtAt = fs.existsSync(marker) ? fs.statSync(marker).mtimeMs : 0;
-const sourcesAt = Math.max(newestMtime(path.join(root, 'src')), fs.statSync(path.join(root, 'prisma', 'schema.prisma')).mtimeMs);
+const sourcesAt = Math.max(
+  newestMtime(path.join(root, 'src')),
+  fs.statSync(path.join(root, 'prisma', 'schema.prisma')).mtimeMs,
+);
 if (builtAt < sourcesAt || !fs.existsSync(path.join(root, 'generated', 'prisma'))) {
   const result = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);

@@ -9,5 +9,9 @@ const env = { ...process.env };
 if (!env.PRISMA_SCHEMA_ENGINE_BINARY) env.PRISMA_SCHEMA_ENGINE_BINARY = process.execPath;
 env.PRISMA_HIDE_UPDATE_MESSAGE = '1';
 const cli = path.join(__dirname, '..', 'node_modules', 'prisma', 'build', 'index.js');
-const result = spawnSync(process.execPath, [cli, 'generate'], { stdio: 'inherit', env, cwd: path.join(__dirname, '..') });
+const result = spawnSync(process.execPath, [cli, 'generate'], {
+  stdio: 'inherit',
+  env,
+  cwd: path.join(__dirname, '..'),
+});
 process.exit(result.status ?? 1);

@@ -6,7 +6,12 @@ import { resolveDatabase } from './shared/db/database';
 import { applyMigrations } from './shared/db/migrate';
 import { createDatabase } from './shared/db/prisma';
 import { logger } from './shared/logger';
-import { devTokensBanner, withDevSecret, writeDevTokens, type DevTokens } from './shared/auth/dev-credentials';
+import {
+  devTokensBanner,
+  withDevSecret,
+  writeDevTokens,
+  type DevTokens,
+} from './shared/auth/dev-credentials';
 import { seedDemo } from './seed/demo';
 import { startGateway } from './server';
 
@@ -20,17 +25,26 @@ async function main(): Promise<void> {
   // loadConfig refuses a production start without a verification key; outside production a
   // missing key means a generated development secret and printed tokens.
   const { config, devSecret } = withDevSecret(loadConfig());
-  if (devSecret) logger.warn('no JWT configuration: using the development secret in .data/dev-secret (never do this in production)');
+  if (devSecret)
+    logger.warn(
+      'no JWT configuration: using the development secret in .data/dev-secret (never do this in production)',
+    );
   // Written before the server listens, so that whoever waits for /readyz finds current tokens.
   // Only against the generated development secret: with a real JWT_SECRET configured, minting and
   // printing tokens would put working credentials for that deployment in logs and on disk.
   const devTokens: DevTokens | undefined = devSecret ? await writeDevTokens(config) : undefined;
   // The embedded server's own lines go to debug; where it runs and where its data is (which, as
   // root under a private folder, is not the checkout) goes to info.
-  const resolved = await resolveDatabase('app', { log: (message) => (message.startsWith('[postgres]') ? logger.debug(message) : logger.info(message)) });
-  if (resolved.embedded) logger.info(`no DATABASE_URL: using the embedded PostgreSQL, data in ${resolved.dataDir}`);
+  const resolved = await resolveDatabase('app', {
+    log: (message) =>
+      message.startsWith('[postgres]') ? logger.debug(message) : logger.info(message),
+  });
+  if (resolved.embedded)
+    logger.info(`no DATABASE_URL: using the embedded PostgreSQL, data in ${resolved.dataDir}`);
   if (demo || config.MIGRATE_ON_START) {
-    const { applied } = await applyMigrations(resolved.connectionString, { log: (message) => logger.info(message) });
+    const { applied } = await applyMigrations(resolved.connectionString, {
+      log: (message) => logger.info(message),
+    });
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   }
   const database = createDatabase({
@@ -53,9 +67,11 @@ async function main(): Promise<void> {
         }
       : undefined,
   });
-  console.log(devTokens
-    ? `\nWallet gateway ready at ${gateway.url}\n${devTokensBanner(gateway.url, devTokens)}\n`
-    : `\nWallet gateway ready at ${gateway.url}\n`);
+  console.log(
+    devTokens
+      ? `\nWallet gateway ready at ${gateway.url}\n${devTokensBanner(gateway.url, devTokens)}\n`
+      : `\nWallet gateway ready at ${gateway.url}\n`,
+  );
 
   let shuttingDown = false;
   const shutdown = async (signal: string) => {

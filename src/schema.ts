@@ -17,7 +17,19 @@ let cached: GraphQLSchema | undefined;
 export function buildGatewaySchema(): GraphQLSchema {
   if (!cached) argumentsAsDeclared();
   cached ??= buildSchemaSync({
-    resolvers: [AssetResolver, WalletResolver, TransactionResolver, LedgerEntryResolver, HoldResolver, TransactionHoldResolver, ReversalResolver, TransferResolver, BalanceChangeResolver, EventResolver, WebhookResolver],
+    resolvers: [
+      AssetResolver,
+      WalletResolver,
+      TransactionResolver,
+      LedgerEntryResolver,
+      HoldResolver,
+      TransactionHoldResolver,
+      ReversalResolver,
+      TransferResolver,
+      BalanceChangeResolver,
+      EventResolver,
+      WebhookResolver,
+    ],
     // Subscriptions bring their own event source (the ledger); see unusedPubSub.
     pubSub: unusedPubSub,
     // Input rules live in the services, where they are shared with every transport.
@@ -47,9 +59,15 @@ function argumentsAsDeclared(): void {
  * type by name. Fields, enum values and arguments stay as declared in the code.
  */
 function inReadingOrder(schema: GraphQLSchema): GraphQLSchema {
-  const roots = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((t) => (t ? [t] : []));
+  const roots = [
+    schema.getQueryType(),
+    schema.getMutationType(),
+    schema.getSubscriptionType(),
+  ].flatMap((t) => (t ? [t] : []));
   const others = Object.values(schema.getTypeMap())
-    .filter((t) => !t.name.startsWith('__') && !isSpecifiedScalarType(t) && !roots.includes(t as never))
+    .filter(
+      (t) => !t.name.startsWith('__') && !isSpecifiedScalarType(t) && !roots.includes(t as never),
+    )
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return new GraphQLSchema({ ...schema.toConfig(), types: [...roots, ...others] });
 }

@@ -5,12 +5,20 @@ import express from 'express';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
+import {
+  ApolloServerPluginLandingPageLocalDefault,
+  ApolloServerPluginLandingPageProductionDefault,
+} from '@apollo/server/plugin/landingPage/default';
 import type { Config } from './shared/config';
 import { createAuthenticator } from './shared/auth/authenticate';
 import { bodyErrorHandler, createHttpGuard } from './shared/auth/http-guard';
 import { closeWhenTokenExpires, originAllowList } from './shared/auth/ws-guard';
-import { apolloHardening, costLimitPlugin, legacyJsonStatusPlugin, prepareOperation } from './shared/graphql-limits';
+import {
+  apolloHardening,
+  costLimitPlugin,
+  legacyJsonStatusPlugin,
+  prepareOperation,
+} from './shared/graphql-limits';
 import { inputGuardPlugin } from './shared/input-guard';
 import { limits } from './shared/limits';
 import { createRateLimiter } from './shared/rate-limit';
@@ -23,7 +31,12 @@ import { createLoaders } from './app/loaders';
 import { finalErrorHandler, notFoundHandler } from './shared/http-errors';
 import { securityHeaders } from './shared/security-headers';
 import { logger, type Logger } from './shared/logger';
-import { createMetrics, metricsHandler, startMetricsServer, type GatewayMetrics } from './shared/observability/metrics';
+import {
+  createMetrics,
+  metricsHandler,
+  startMetricsServer,
+  type GatewayMetrics,
+} from './shared/observability/metrics';
 import { createOperationObserver } from './shared/observability/operation-log';
 import { instrumentNotificationLag } from './shared/observability/notification-lag';
 import { livePageEnabled, livePageRouter } from './live/live-page';
@@ -32,7 +45,10 @@ import { createServices, type Services } from './app/services';
 import { startHoldExpirySweeper } from './modules/holds/expiry-sweeper';
 import { eventScopedLoaders } from './modules/subscriptions/event-loaders';
 import { PgWalletEventBus } from './modules/subscriptions/wallet-event-bus';
-import { attachSubscriptionServer, type SubscriptionServer } from './modules/subscriptions/ws-server';
+import {
+  attachSubscriptionServer,
+  type SubscriptionServer,
+} from './modules/subscriptions/ws-server';
 import { startEventFeed } from './modules/webhooks/feed';
 
 export interface Gateway {
@@ -62,7 +78,6 @@ export interface GatewayOptions {
   beforeListen?: (services: Services) => Promise<void>;
 }
 
-
 /**
  * The HTTP server: GraphQL at /graphql (with a landing page for humans), /healthz (the process is
  * up) and /readyz (the database answers and every migration is applied).
@@ -73,7 +88,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   metrics.observePool(database.pool);
   const observer = createOperationObserver({ logger: options.logger ?? logger, metrics });
   // One LISTEN connection per process carries the wake-ups of every live subscription.
-  const walletEvents = new PgWalletEventBus({ connectionString: options.connectionString, connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS });
+  const walletEvents = new PgWalletEventBus({
+    connectionString: options.connectionString,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+  });
   // Subscription reads get a small pool of their own: a delivery must not wait behind the money
   // transactions queued for the main pool under load.
   const subscriptionDatabase = createDatabase({
@@ -83,11 +101,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
   });
   metrics.observePool(subscriptionDatabase.pool, 'subscriptions');
-  const services = createServices(database, config, { onMoneyMoved: metrics.recordMoneyMoved, onBatch: metrics.recordBatch, walletEvents, subscriptionReads: subscriptionDatabase.prisma });
+  const services = createServices(database, config, {
+    onMoneyMoved: metrics.recordMoneyMoved,
+    onBatch: metrics.recordBatch,
+    walletEvents,
+    subscriptionReads: subscriptionDatabase.prisma,
+  });
   // The event feed and the webhooks' delivery worker (src/modules/events, src/modules/webhooks).
-  const feed = startEventFeed({ services, prisma: database.prisma, connectionString: options.connectionString, config, registry: metrics.registry });
+  const feed = startEventFeed({
+    services,
+    prisma: database.prisma,
+    connectionString: options.connectionString,
+    config,
+    registry: metrics.registry,
+  });
   const authenticate = createAuthenticator({
-    jwtSecret: config.JWT_SECRET, jwksFile: config.JWT_JWKS_FILE, jwksUrl: config.JWT_JWKS_URL, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE,
+    jwtSecret: config.JWT_SECRET,
+    jwksFile: config.JWT_JWKS_FILE,
+    jwksUrl: config.JWT_JWKS_URL,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
   });
   const rateLimiter = createRateLimiter(config, database.pool);
   const admitHttpRequest = createHttpGuard(authenticate, rateLimiter);
@@ -98,11 +131,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   app.use(drain.middleware);
   app.use(securityHeaders);
   // Slow clients (slowloris) are cut after seconds, checked every second (Node: minutes, every 30 s).
-  const httpServer = http.createServer({
-    headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
-    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
-    connectionsCheckingInterval: limits.httpTimeoutCheckIntervalMs,
-  }, app);
+  const httpServer = http.createServer(
+    {
+      headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: limits.httpTimeoutCheckIntervalMs,
+    },
+    app,
+  );
 
   const apollo = new ApolloServer<GatewayContext>({
     schema: buildGatewaySchema(),
@@ -135,15 +171,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  const checkReadiness = await createReadinessCheck({ pool: database.pool, connectionString: options.connectionString, cacheMs: limits.readinessCacheMs });
+  const checkReadiness = await createReadinessCheck({
+    pool: database.pool,
+    connectionString: options.connectionString,
+    cacheMs: limits.readinessCacheMs,
+  });
   app.get('/readyz', async (_req, res) => {
     const readiness = await checkReadiness();
     // The LISTEN connection is reported, not required: without it HTTP works and live
     // subscriptions catch up from the ledger once it is back.
-    res.status(readiness.ready ? 200 : 503).json({ ...readiness, walletEvents: walletEvents.status().state });
+    res
+      .status(readiness.ready ? 200 : 503)
+      .json({ ...readiness, walletEvents: walletEvents.status().state });
   });
   // With METRICS_PORT, metrics live on their own internal port only (started below).
-  if (config.METRICS_PORT === undefined) app.get('/metrics', metricsHandler(metrics, config.METRICS_TOKEN));
+  if (config.METRICS_PORT === undefined)
+    app.get('/metrics', metricsHandler(metrics, config.METRICS_TOKEN));
   if (livePageEnabled(config)) app.use(livePageRouter());
   app.use(
     '/graphql',
@@ -160,7 +203,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           observer.contextFailed(req, error);
           throw error;
         }
-        return { principal, services, loaders: createLoaders(database.prisma), requestId, operationRecord: observer.recordOf(req) };
+        return {
+          principal,
+          services,
+          loaders: createLoaders(database.prisma),
+          requestId,
+          operationRecord: observer.recordOf(req),
+        };
       },
     }),
     bodyErrorHandler,
@@ -191,7 +240,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     onAuthenticated: closeWhenTokenExpires,
     socketsMax: config.WS_SOCKETS_MAX,
     unauthenticatedSocketsMax: config.WS_UNAUTHENTICATED_SOCKETS_MAX,
-    socketsPerSubjectMax: (principal) => (principal.role === 'player' ? config.WS_SOCKETS_PER_PLAYER_MAX : config.WS_SOCKETS_PER_SERVER_MAX),
+    socketsPerSubjectMax: (principal) =>
+      principal.role === 'player'
+        ? config.WS_SOCKETS_PER_PLAYER_MAX
+        : config.WS_SOCKETS_PER_SERVER_MAX,
     subscriptionsPerSocketMax: config.WS_SUBSCRIPTIONS_PER_SOCKET_MAX,
     keepAliveMs: config.WS_KEEPALIVE_MS,
     isProduction: config.NODE_ENV === 'production',
@@ -205,16 +257,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { port } = httpServer.address() as AddressInfo;
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
   logger.info({ port }, 'gateway listening');
-  const metricsServer = config.METRICS_PORT === undefined
-    ? undefined
-    : await startMetricsServer({ metrics, port: config.METRICS_PORT, host: config.METRICS_HOST, token: config.METRICS_TOKEN });
+  const metricsServer =
+    config.METRICS_PORT === undefined
+      ? undefined
+      : await startMetricsServer({
+          metrics,
+          port: config.METRICS_PORT,
+          host: config.METRICS_HOST,
+          token: config.METRICS_TOKEN,
+        });
   if (metricsServer) logger.info({ url: metricsServer.url }, 'metrics served on their own port');
   // Marks holds past their expiry EXPIRED in the background (reads already ignore them).
   // The same pass posts the EXPIRY of credit lots past their expiresAt (reads already ignore them).
   const sweep = {
-    sweepExpiredHolds: async () => (await services.holds.sweepExpiredHolds()) + (await services.lots.sweepExpiredLots()),
+    sweepExpiredHolds: async () =>
+      (await services.holds.sweepExpiredHolds()) + (await services.lots.sweepExpiredLots()),
   };
-  const sweeper = config.HOLD_SWEEP_INTERVAL_MS > 0 ? startHoldExpirySweeper(sweep, config.HOLD_SWEEP_INTERVAL_MS) : undefined;
+  const sweeper =
+    config.HOLD_SWEEP_INTERVAL_MS > 0
+      ? startHoldExpirySweeper(sweep, config.HOLD_SWEEP_INTERVAL_MS)
+      : undefined;
   let stopped: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}/graphql`,
@@ -227,12 +289,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     stop() {
       drain.begin();
       // Websockets first (closed with 1001, their streams end), so the HTTP drain does not wait on them.
-      stopped ??= subscriptionServer.close()
+      stopped ??= subscriptionServer
+        .close()
         .then(() => {
           services.subscriptions.closeAll();
           return Promise.all([walletEvents.stop(), subscriptionDatabase.close()]);
         })
-        .then(() => Promise.all([sweeper?.stop(), feed.stop(), apollo.stop(), metricsServer?.close()]))
+        .then(() =>
+          Promise.all([sweeper?.stop(), feed.stop(), apollo.stop(), metricsServer?.close()]),
+        )
         .then(() => undefined);
       return stopped;
     },

@@ -9,12 +9,19 @@ export const SIGNATURE_TOLERANCE_SECONDS = 300;
  * with `secret` and is recent. Verify the raw bytes as received, before any JSON parsing: a
  * re-serialised body may differ by a space and no longer match.
  */
-export function verifyWalletSignature(secret: string, header: string | undefined, rawBody: string, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
+export function verifyWalletSignature(
+  secret: string,
+  header: string | undefined,
+  rawBody: string,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): boolean {
   if (!header) return false;
-  const parts = new Map(header.split(',').map((part) => {
-    const at = part.indexOf('=');
-    return [part.slice(0, at).trim(), part.slice(at + 1).trim()] as const;
-  }));
+  const parts = new Map(
+    header.split(',').map((part) => {
+      const at = part.indexOf('=');
+      return [part.slice(0, at).trim(), part.slice(at + 1).trim()] as const;
+    }),
+  );
   const t = parts.get('t');
   const v1 = parts.get('v1');
   if (!t || !/^\d+$/.test(t) || !v1 || !/^[0-9a-f]{64}$/.test(v1)) return false;

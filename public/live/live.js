@@ -10,12 +10,14 @@
   'use strict';
 
   var LEDGER_ROWS = 15;
-  var SNAPSHOT = 'query LiveSnapshot($userId: ID!, $first: Int!) {\n' +
+  var SNAPSHOT =
+    'query LiveSnapshot($userId: ID!, $first: Int!) {\n' +
     '  balances(userId: $userId) { balance available lastSequence asset { code name decimals } }\n' +
     '  ledger(userId: $userId, first: $first) { edges { node { ...LiveEntry } } }\n' +
     '}\n' +
     'fragment LiveEntry on LedgerEntry { id sequence direction amount balanceAfter kind createdAt asset { code } transaction { reference } }';
-  var BALANCE_CHANGED = 'subscription LiveBalance($userId: ID!, $asset: ID, $afterSequence: Amount) {\n' +
+  var BALANCE_CHANGED =
+    'subscription LiveBalance($userId: ID!, $asset: ID, $afterSequence: Amount) {\n' +
     '  balanceChanged(userId: $userId, asset: $asset, afterSequence: $afterSequence) {\n' +
     '    wallet { balance available lastSequence asset { code name decimals } }\n' +
     '    entry { ...LiveEntry }\n' +
@@ -23,7 +25,9 @@
     '}\n' +
     'fragment LiveEntry on LedgerEntry { id sequence direction amount balanceAfter kind createdAt asset { code } transaction { reference } }';
 
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
   var session = null; // { token, userId, wallets: Map, entries: [], client, subscriptions: Map, ended }
 
   function setStatus(state, text) {
@@ -44,7 +48,7 @@
       var part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
       while (part.length % 4) part += '=';
       return JSON.parse(atob(part)).sub || '';
-    } catch (e) {
+    } catch {
       return '';
     }
   }
@@ -68,7 +72,9 @@
     var body = await response.json();
     if (body.errors && body.errors.length) {
       var first = body.errors[0];
-      throw new Error(((first.extensions && first.extensions.code) || 'ERROR') + ': ' + first.message);
+      throw new Error(
+        ((first.extensions && first.extensions.code) || 'ERROR') + ': ' + first.message,
+      );
     }
     return body.data;
   }
@@ -101,7 +107,11 @@
       addCell(row, entry.asset.code);
       addCell(row, entry.kind);
       var sign = entry.direction === 'CREDIT' ? '+' : '-';
-      addCell(row, sign + formatAmount(entry.amount, decimals), 'num ' + (entry.direction === 'CREDIT' ? 'credit' : 'debit'));
+      addCell(
+        row,
+        sign + formatAmount(entry.amount, decimals),
+        'num ' + (entry.direction === 'CREDIT' ? 'credit' : 'debit'),
+      );
       addCell(row, formatAmount(entry.balanceAfter, decimals), 'num');
       addCell(row, entry.sequence, 'num');
       addCell(row, (entry.transaction && entry.transaction.reference) || '');
@@ -130,45 +140,66 @@
   }
 
   function liveText(current) {
-    return 'Live: ' + current.userId + ' (' + current.subscriptions.size + ' wallet' + (current.subscriptions.size === 1 ? '' : 's') + ')';
+    return (
+      'Live: ' +
+      current.userId +
+      ' (' +
+      current.subscriptions.size +
+      ' wallet' +
+      (current.subscriptions.size === 1 ? '' : 's') +
+      ')'
+    );
   }
 
   function subscribe(current, code, failures) {
     if (current.ended) return;
     var wallet = current.wallets.get(code);
-    var variables = { userId: current.userId, asset: code, afterSequence: wallet ? wallet.lastSequence : '0' };
+    var variables = {
+      userId: current.userId,
+      asset: code,
+      afterSequence: wallet ? wallet.lastSequence : '0',
+    };
     var entry = { dispose: null, timer: null };
     current.subscriptions.set(code, entry);
-    entry.dispose = current.client.subscribe({ query: BALANCE_CHANGED, variables: variables }, {
-      next: function (result) {
-        if (result.errors && result.errors.length) {
-          showError(result.errors[0].message);
-          return;
-        }
-        failures = 0;
-        applyChange(current, result.data.balanceChanged);
+    entry.dispose = current.client.subscribe(
+      { query: BALANCE_CHANGED, variables: variables },
+      {
+        next: function (result) {
+          if (result.errors && result.errors.length) {
+            showError(result.errors[0].message);
+            return;
+          }
+          failures = 0;
+          applyChange(current, result.data.balanceChanged);
+        },
+        error: function (error) {
+          if (current.ended) return;
+          if (Array.isArray(error)) {
+            // A GraphQL error (forbidden, bad input): final for this subscription.
+            var first = error[0] || {};
+            showError(
+              ((first.extensions && first.extensions.code) || 'ERROR') + ': ' + first.message,
+            );
+            setStatus('error', 'Subscription refused.');
+            return;
+          }
+          // The connection dropped: resume after the last sequence shown, with backoff.
+          failures += 1;
+          setStatus('reconnecting', 'Connection lost; reconnecting (attempt ' + failures + ')…');
+          var delayMs = Math.min(10000, 250 * Math.pow(2, Math.min(failures - 1, 6)));
+          entry.timer = setTimeout(function () {
+            subscribe(current, code, failures);
+          }, delayMs);
+        },
+        complete: function () {
+          // The server ended the stream (a slow consumer, a shutdown): resume like after a drop.
+          if (current.ended) return;
+          entry.timer = setTimeout(function () {
+            subscribe(current, code, 1);
+          }, 250);
+        },
       },
-      error: function (error) {
-        if (current.ended) return;
-        if (Array.isArray(error)) {
-          // A GraphQL error (forbidden, bad input): final for this subscription.
-          var first = error[0] || {};
-          showError(((first.extensions && first.extensions.code) || 'ERROR') + ': ' + first.message);
-          setStatus('error', 'Subscription refused.');
-          return;
-        }
-        // The connection dropped: resume after the last sequence shown, with backoff.
-        failures += 1;
-        setStatus('reconnecting', 'Connection lost; reconnecting (attempt ' + failures + ')…');
-        var delayMs = Math.min(10000, 250 * Math.pow(2, Math.min(failures - 1, 6)));
-        entry.timer = setTimeout(function () { subscribe(current, code, failures); }, delayMs);
-      },
-      complete: function () {
-        // The server ended the stream (a slow consumer, a shutdown): resume like after a drop.
-        if (current.ended) return;
-        entry.timer = setTimeout(function () { subscribe(current, code, 1); }, 250);
-      },
-    });
+    );
   }
 
   function stop() {
@@ -194,15 +225,27 @@
       showError('No user id: enter one, or use a player token.');
       return;
     }
-    var current = { token: token, userId: userId, wallets: new Map(), entries: [], client: null, subscriptions: new Map(), ended: false };
+    var current = {
+      token: token,
+      userId: userId,
+      wallets: new Map(),
+      entries: [],
+      client: null,
+      subscriptions: new Map(),
+      ended: false,
+    };
     session = current;
     $('user-label').textContent = '· ' + userId;
     setStatus('connecting', 'Loading ' + userId + '…');
     try {
       var data = await graphql(token, SNAPSHOT, { userId: userId, first: LEDGER_ROWS });
       if (current.ended) return;
-      data.balances.forEach(function (wallet) { current.wallets.set(wallet.asset.code, wallet); });
-      current.entries = data.ledger.edges.map(function (edge) { return edge.node; });
+      data.balances.forEach(function (wallet) {
+        current.wallets.set(wallet.asset.code, wallet);
+      });
+      current.entries = data.ledger.edges.map(function (edge) {
+        return edge.node;
+      });
       renderBalances();
       renderLedger();
     } catch (error) {
@@ -214,21 +257,29 @@
     var wsUrl = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/graphql';
     current.client = window.graphqlWs.createClient({
       url: wsUrl,
-      connectionParams: function () { return { authorization: 'Bearer ' + current.token }; },
+      connectionParams: function () {
+        return { authorization: 'Bearer ' + current.token };
+      },
       lazy: true,
       // Reconnecting is done per subscription above, so that it resumes from the latest sequence.
       retryAttempts: 0,
       on: {
-        connected: function () { if (!current.ended) setStatus('live', liveText(current)); },
+        connected: function () {
+          if (!current.ended) setStatus('live', liveText(current));
+        },
       },
     });
-    current.wallets.forEach(function (wallet, code) { subscribe(current, code, 0); });
+    current.wallets.forEach(function (wallet, code) {
+      subscribe(current, code, 0);
+    });
     $('disconnect').disabled = false;
   }
 
   // For tests and demos: drops the websocket as a network failure would, to watch the resume.
   window.walletLive = {
-    dropConnection: function () { if (session && session.client) session.client.terminate(); },
+    dropConnection: function () {
+      if (session && session.client) session.client.terminate();
+    },
   };
 
   $('connect-form').addEventListener('submit', start);

@@ -29,12 +29,18 @@ export function createLoaders(prisma: PrismaClient): Loaders {
       return codes.map((code) => byCode.get(code) ?? null);
     }),
     transactionById: new DataLoader(async (ids) => {
-      const rows = await ledgerStore.findTransactionsByIds(prisma, ids.map((id) => BigInt(id)));
+      const rows = await ledgerStore.findTransactionsByIds(
+        prisma,
+        ids.map((id) => BigInt(id)),
+      );
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
     entriesByTransactionId: new DataLoader(async (ids) => {
-      const rows = await ledgerStore.findEntriesByTransactionIds(prisma, ids.map((id) => BigInt(id)));
+      const rows = await ledgerStore.findEntriesByTransactionIds(
+        prisma,
+        ids.map((id) => BigInt(id)),
+      );
       const byTransaction = new Map<string, LedgerEntry[]>();
       for (const row of rows) {
         const list = byTransaction.get(row.transactionId) ?? [];
@@ -44,12 +50,18 @@ export function createLoaders(prisma: PrismaClient): Loaders {
       return ids.map((id) => byTransaction.get(id) ?? []);
     }),
     reversalIdByTransactionId: new DataLoader(async (ids) => {
-      const rows = await reversalStore.findReversalIdsByOriginalIds(prisma, ids.map((id) => BigInt(id)));
+      const rows = await reversalStore.findReversalIdsByOriginalIds(
+        prisma,
+        ids.map((id) => BigInt(id)),
+      );
       const byOriginal = new Map(rows.map((row) => [row.originalId, row.reversalId]));
       return ids.map((id) => byOriginal.get(id) ?? null);
     }),
     holdById: new DataLoader(async (ids) => {
-      const rows = await holdStore.findHoldsByIds(prisma, ids.map((id) => BigInt(id)));
+      const rows = await holdStore.findHoldsByIds(
+        prisma,
+        ids.map((id) => BigInt(id)),
+      );
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? null);
     }),

@@ -13,7 +13,10 @@ import { WalletStatusService } from '../modules/wallet/wallet-status.service';
 import { LotsService } from '../modules/lots/lots.service';
 import { recordWalletStatusEvents } from '../modules/events/wallet-status-events';
 import { SubscriptionService } from '../modules/subscriptions/subscription.service';
-import { InertWalletEventBus, type WalletEventBus } from '../modules/subscriptions/wallet-event-bus';
+import {
+  InertWalletEventBus,
+  type WalletEventBus,
+} from '../modules/subscriptions/wallet-event-bus';
 import { limits } from '../shared/limits';
 
 /** The domain services of one gateway process, built once at start and shared by every request. */
@@ -29,7 +32,9 @@ export interface Services {
   subscriptions: SubscriptionService;
 }
 
-export function transactionOptions(config: Pick<Config, 'TX_MAX_WAIT_MS' | 'TX_TIMEOUT_MS'>): TransactionOptions {
+export function transactionOptions(
+  config: Pick<Config, 'TX_MAX_WAIT_MS' | 'TX_TIMEOUT_MS'>,
+): TransactionOptions {
   return { maxWaitMs: config.TX_MAX_WAIT_MS, timeoutMs: config.TX_TIMEOUT_MS };
 }
 
@@ -47,10 +52,20 @@ export interface ServiceHooks {
   subscriptionReads?: Database['prisma'];
 }
 
-export function createServices(database: Database, config: Config, hooks: ServiceHooks = {}): Services {
+export function createServices(
+  database: Database,
+  config: Config,
+  hooks: ServiceHooks = {},
+): Services {
   const assets = new AssetService(database.prisma);
   const txOptions = transactionOptions(config);
-  const engine = new MoneyEngine(database.prisma, assets, txOptions, { onMoneyMoved: hooks.onMoneyMoved, onBatch: hooks.onBatch }, config.GROUP_COMMIT);
+  const engine = new MoneyEngine(
+    database.prisma,
+    assets,
+    txOptions,
+    { onMoneyMoved: hooks.onMoneyMoved, onBatch: hooks.onBatch },
+    config.GROUP_COMMIT,
+  );
   const wallet = new WalletService(database.prisma, assets, engine);
   return {
     assets,
@@ -59,11 +74,22 @@ export function createServices(database: Database, config: Config, hooks: Servic
     holds: new HoldService(database.prisma, assets, wallet, engine),
     reversals: new ReversalService(database.prisma, wallet, engine),
     transfers: new TransferService(database.prisma, assets, wallet, engine),
-    walletStatus: new WalletStatusService(database.prisma, assets, wallet, txOptions, recordWalletStatusEvents),
+    walletStatus: new WalletStatusService(
+      database.prisma,
+      assets,
+      wallet,
+      txOptions,
+      recordWalletStatusEvents,
+    ),
     lots: new LotsService(database.prisma, engine),
-    subscriptions: new SubscriptionService(hooks.subscriptionReads ?? database.prisma, assets, hooks.walletEvents ?? new InertWalletEventBus(), {
-      bufferMax: config.WS_SUBSCRIPTION_BUFFER_MAX,
-      pageSize: limits.subscriptionReadPageSize,
-    }),
+    subscriptions: new SubscriptionService(
+      hooks.subscriptionReads ?? database.prisma,
+      assets,
+      hooks.walletEvents ?? new InertWalletEventBus(),
+      {
+        bufferMax: config.WS_SUBSCRIPTION_BUFFER_MAX,
+        pageSize: limits.subscriptionReadPageSize,
+      },
+    ),
   };
 }

@@ -9,7 +9,13 @@
 // First: a development .env file must be in process.env before any module reads it.
 import '../shared/env-file';
 import { Client } from 'pg';
-import { databaseNameOf, ensureDatabase, redactConnectionString, resolveDatabase, withDatabaseName } from '../shared/db/database';
+import {
+  databaseNameOf,
+  ensureDatabase,
+  redactConnectionString,
+  resolveDatabase,
+  withDatabaseName,
+} from '../shared/db/database';
 import { applyMigrations } from '../shared/db/migrate';
 
 const log = (message: string): void => {
@@ -26,7 +32,9 @@ async function databaseMissing(connectionString: string): Promise<boolean> {
     return false;
   } catch (error) {
     if ((error as { code?: string }).code === '3D000') return true;
-    throw new Error(`Cannot connect to ${redactConnectionString(connectionString)}: ${(error as Error).message}`);
+    throw new Error(
+      `Cannot connect to ${redactConnectionString(connectionString)}: ${(error as Error).message}`,
+    );
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -34,7 +42,9 @@ async function databaseMissing(connectionString: string): Promise<boolean> {
 
 async function main(): Promise<void> {
   // Server start-up chatter from the embedded PostgreSQL is left out; our own lines are kept.
-  const database = await resolveDatabase('app', { log: (m) => (m.startsWith('[postgres]') ? undefined : log(m)) });
+  const database = await resolveDatabase('app', {
+    log: (m) => (m.startsWith('[postgres]') ? undefined : log(m)),
+  });
   try {
     const target = database.connectionString;
     log(`Target ${redactConnectionString(target)}${database.embedded ? ' (embedded)' : ''}`);
@@ -47,11 +57,14 @@ async function main(): Promise<void> {
 
     const result = await applyMigrations(target, { log });
     if (result.applied.length === 0) {
-      console.log(`Database is up to date (${result.alreadyApplied.length} migrations already applied).`);
+      console.log(
+        `Database is up to date (${result.alreadyApplied.length} migrations already applied).`,
+      );
     } else {
       console.log(`Applied ${result.applied.length} migration(s):`);
       for (const name of result.applied) console.log(`  ${name}`);
-      if (result.alreadyApplied.length > 0) console.log(`(${result.alreadyApplied.length} were already applied.)`);
+      if (result.alreadyApplied.length > 0)
+        console.log(`(${result.alreadyApplied.length} were already applied.)`);
     }
   } finally {
     await database.stop();

@@ -11,9 +11,16 @@ import { seedDemo } from '../seed/demo';
 /** `npm run db:seed`: applies migrations, then the idempotent demo seed. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const resolved = await resolveDatabase('app', { log: (message) => (message.startsWith('[postgres]') ? undefined : console.log(message)) });
+  const resolved = await resolveDatabase('app', {
+    log: (message) => (message.startsWith('[postgres]') ? undefined : console.log(message)),
+  });
   await applyMigrations(resolved.connectionString);
-  const database = createDatabase({ connectionString: resolved.connectionString, poolMax: 4, connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS });
+  const database = createDatabase({
+    connectionString: resolved.connectionString,
+    poolMax: 4,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+  });
   try {
     const result = await seedDemo(createServices(database, config));
     console.log(`demo seed: ${result.applied} credits applied, ${result.replayed} already there`);

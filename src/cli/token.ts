@@ -31,23 +31,34 @@ async function main(): Promise<void> {
     return;
   }
   const role = values.role as Role | undefined;
-  if (!role || !roles.includes(role)) throw new Error(`--role must be one of ${roles.join(', ')}\n\n${usage}`);
+  if (!role || !roles.includes(role))
+    throw new Error(`--role must be one of ${roles.join(', ')}\n\n${usage}`);
   const sub = values.sub;
-  if (!sub || sub.length > limits.tokenSubjectLengthMax) throw new Error(`--sub must be 1..${limits.tokenSubjectLengthMax} characters (a player's userId, or a client id)\n\n${usage}`);
+  if (!sub || sub.length > limits.tokenSubjectLengthMax)
+    throw new Error(
+      `--sub must be 1..${limits.tokenSubjectLengthMax} characters (a player's userId, or a client id)\n\n${usage}`,
+    );
   const ttl = Number(values.ttl);
-  if (!Number.isInteger(ttl) || ttl < 1) throw new Error(`--ttl must be a whole number of seconds, at least 1\n\n${usage}`);
+  if (!Number.isInteger(ttl) || ttl < 1)
+    throw new Error(`--ttl must be a whole number of seconds, at least 1\n\n${usage}`);
 
   let secret = process.env.JWT_SECRET;
   if (!secret) {
     if (process.env.NODE_ENV === 'production' || !existsSync(devSecretPath())) {
-      throw new Error('No JWT_SECRET: set it, or run npm start once to create the development secret in .data/dev-secret.');
+      throw new Error(
+        'No JWT_SECRET: set it, or run npm start once to create the development secret in .data/dev-secret.',
+      );
     }
     secret = readOrCreateDevSecret();
   }
   if (secret.length < 32) throw new Error('JWT_SECRET must be at least 32 characters.');
   const token = await mintToken({
-    secret, sub, role, expiresInSeconds: ttl,
-    issuer: process.env.JWT_ISSUER || undefined, audience: process.env.JWT_AUDIENCE || undefined,
+    secret,
+    sub,
+    role,
+    expiresInSeconds: ttl,
+    issuer: process.env.JWT_ISSUER || undefined,
+    audience: process.env.JWT_AUDIENCE || undefined,
   });
   process.stdout.write(`${token}\n`);
 }

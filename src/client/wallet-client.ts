@@ -43,7 +43,13 @@ export type WalletErrorCode = (typeof WalletErrorCodes)[number];
  * gateway either did not decide it or will replay its decision. Every other code is final for
  * that key (fix the input, or take a new key for a new attempt).
  */
-const retryableCodes: ReadonlySet<string> = new Set(['RATE_LIMITED', 'SERVICE_UNAVAILABLE', 'INTERNAL_SERVER_ERROR', 'NETWORK_ERROR', 'BAD_RESPONSE']);
+const retryableCodes: ReadonlySet<string> = new Set([
+  'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
+  'INTERNAL_SERVER_ERROR',
+  'NETWORK_ERROR',
+  'BAD_RESPONSE',
+]);
 
 export interface GraphQLErrorShape {
   message: string;
@@ -58,7 +64,11 @@ export class WalletApiError extends Error {
   readonly errors: readonly GraphQLErrorShape[];
   readonly status?: number;
 
-  constructor(code: WalletErrorCode, message: string, options: { errors?: readonly GraphQLErrorShape[]; status?: number; cause?: unknown } = {}) {
+  constructor(
+    code: WalletErrorCode,
+    message: string,
+    options: { errors?: readonly GraphQLErrorShape[]; status?: number; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'WalletApiError';
     this.code = code;
@@ -74,8 +84,14 @@ export class WalletApiError extends Error {
   static fromGraphQLErrors(errors: readonly GraphQLErrorShape[], status?: number): WalletApiError {
     const first = errors[0];
     const raw = first?.extensions?.code;
-    const code = typeof raw === 'string' && (WalletErrorCodes as readonly string[]).includes(raw) ? (raw as WalletErrorCode) : 'INTERNAL_SERVER_ERROR';
-    return new WalletApiError(code, first?.message ?? 'The gateway answered with an error.', { errors, status });
+    const code =
+      typeof raw === 'string' && (WalletErrorCodes as readonly string[]).includes(raw)
+        ? (raw as WalletErrorCode)
+        : 'INTERNAL_SERVER_ERROR';
+    return new WalletApiError(code, first?.message ?? 'The gateway answered with an error.', {
+      errors,
+      status,
+    });
   }
 }
 
@@ -103,7 +119,10 @@ export interface RetryOptions {
  * mutations only when every attempt sends the same idempotency key: the gateway then applies the
  * movement at most once and answers a retry with the first outcome (replayed: true).
  */
-export async function withRetries<T>(attempt: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export async function withRetries<T>(
+  attempt: () => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
   const attempts = options.attempts ?? 5;
   const baseDelayMs = options.baseDelayMs ?? 100;
   const maxDelayMs = options.maxDelayMs ?? 5000;
@@ -203,16 +222,30 @@ const toWallet = (w: ops.WalletFieldsFragment): Wallet => ({
   available: BigInt(w.available),
   lastSequence: BigInt(w.lastSequence),
 });
-const toEntry = (e: ops.EntryFieldsFragment & { transaction?: { id: string; reference: string | null } }): LedgerEntry => ({
+const toEntry = (
+  e: ops.EntryFieldsFragment & { transaction?: { id: string; reference: string | null } },
+): LedgerEntry => ({
   ...e,
   sequence: BigInt(e.sequence),
   amount: BigInt(e.amount),
   balanceAfter: BigInt(e.balanceAfter),
 });
-const toTransaction = (t: ops.TransactionFieldsFragment): Transaction => ({ ...t, amount: BigInt(t.amount), entries: t.entries.map(toEntry) });
-const toTransfer = (p: ops.TransferFieldsFragment): TransferResult => ({ replayed: p.replayed, transaction: toTransaction(p.transaction), wallet: toWallet(p.wallet) });
+const toTransaction = (t: ops.TransactionFieldsFragment): Transaction => ({
+  ...t,
+  amount: BigInt(t.amount),
+  entries: t.entries.map(toEntry),
+});
+const toTransfer = (p: ops.TransferFieldsFragment): TransferResult => ({
+  replayed: p.replayed,
+  transaction: toTransaction(p.transaction),
+  wallet: toWallet(p.wallet),
+});
 const toHold = (h: ops.HoldFieldsFragment): Hold => ({ ...h, amount: BigInt(h.amount) });
-const toHoldResult = (p: ops.HoldPayloadFieldsFragment): HoldResult => ({ replayed: p.replayed, hold: toHold(p.hold), wallet: toWallet(p.wallet) });
+const toHoldResult = (p: ops.HoldPayloadFieldsFragment): HoldResult => ({
+  replayed: p.replayed,
+  hold: toHold(p.hold),
+  wallet: toWallet(p.wallet),
+});
 
 // ---------------------------------------------------------------------------------------------
 // Inputs: amounts as bigint
@@ -245,7 +278,9 @@ export interface LedgerOptions {
   after?: string;
 }
 
-const transferVariables = (input: TransferInput) => ({ input: { ...input, amount: input.amount.toString() } });
+const transferVariables = (input: TransferInput) => ({
+  input: { ...input, amount: input.amount.toString() },
+});
 
 // ---------------------------------------------------------------------------------------------
 // The client
@@ -302,9 +337,15 @@ export class WalletClient {
   }
 
   /** Sends any generated document over HTTP and returns its typed data, or throws WalletApiError. */
-  async request<TData, TVariables extends Record<string, unknown>>(document: TypedDocumentNode<TData, TVariables>, variables: TVariables): Promise<TData> {
+  async request<TData, TVariables extends Record<string, unknown>>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: TVariables,
+  ): Promise<TData> {
     const doFetch = this.options.fetch ?? fetch;
-    const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${await this.token()}` };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      authorization: `Bearer ${await this.token()}`,
+    };
     if (this.options.requestId) headers['x-request-id'] = this.options.requestId();
     let response: Response;
     try {
@@ -321,10 +362,18 @@ export class WalletClient {
     try {
       body = (await response.json()) as typeof body;
     } catch (cause) {
-      throw new WalletApiError(response.status === 503 ? 'SERVICE_UNAVAILABLE' : 'BAD_RESPONSE', `The gateway answered HTTP ${response.status} without a GraphQL body.`, { status: response.status, cause });
+      throw new WalletApiError(
+        response.status === 503 ? 'SERVICE_UNAVAILABLE' : 'BAD_RESPONSE',
+        `The gateway answered HTTP ${response.status} without a GraphQL body.`,
+        { status: response.status, cause },
+      );
     }
-    if (body.errors && body.errors.length > 0) throw WalletApiError.fromGraphQLErrors(body.errors, response.status);
-    if (!body.data) throw new WalletApiError('BAD_RESPONSE', 'The gateway answered without data.', { status: response.status });
+    if (body.errors && body.errors.length > 0)
+      throw WalletApiError.fromGraphQLErrors(body.errors, response.status);
+    if (!body.data)
+      throw new WalletApiError('BAD_RESPONSE', 'The gateway answered without data.', {
+        status: response.status,
+      });
     return body.data;
   }
 
@@ -333,7 +382,9 @@ export class WalletClient {
   }
 
   async balance(userId: string, asset: string, at?: Date): Promise<Wallet> {
-    return toWallet((await this.request(ops.BalanceDocument, { userId, asset, at: at?.toISOString() })).balance);
+    return toWallet(
+      (await this.request(ops.BalanceDocument, { userId, asset, at: at?.toISOString() })).balance,
+    );
   }
 
   async balances(userId: string): Promise<Wallet[]> {
@@ -343,8 +394,17 @@ export class WalletClient {
   /** One page of the user's ledger, newest first. */
   async ledger(userId: string, options: LedgerOptions = {}): Promise<LedgerPage> {
     const { since, until, ...rest } = options;
-    const { ledger } = await this.request(ops.LedgerDocument, { userId, ...rest, since: since?.toISOString(), until: until?.toISOString() });
-    return { entries: ledger.edges.map((edge) => toEntry(edge.node)), hasNextPage: ledger.pageInfo.hasNextPage, endCursor: ledger.pageInfo.endCursor };
+    const { ledger } = await this.request(ops.LedgerDocument, {
+      userId,
+      ...rest,
+      since: since?.toISOString(),
+      until: until?.toISOString(),
+    });
+    return {
+      entries: ledger.edges.map((edge) => toEntry(edge.node)),
+      hasNextPage: ledger.pageInfo.hasNextPage,
+      endCursor: ledger.pageInfo.endCursor,
+    };
   }
 
   async transaction(id: string): Promise<Transaction | null> {
@@ -370,20 +430,36 @@ export class WalletClient {
   }
 
   async placeHold(input: HoldInput): Promise<HoldResult> {
-    const variables = { input: { ...input, amount: input.amount.toString(), expiresAt: input.expiresAt?.toISOString() } };
+    const variables = {
+      input: {
+        ...input,
+        amount: input.amount.toString(),
+        expiresAt: input.expiresAt?.toISOString(),
+      },
+    };
     return toHoldResult((await this.request(ops.PlaceHoldDocument, variables)).hold);
   }
 
-  async captureHold(input: { holdId: string; idempotencyKey: string; amount?: bigint }): Promise<TransferResult> {
+  async captureHold(input: {
+    holdId: string;
+    idempotencyKey: string;
+    amount?: bigint;
+  }): Promise<TransferResult> {
     const variables = { input: { ...input, amount: input.amount?.toString() } };
     return toTransfer((await this.request(ops.CaptureHoldDocument, variables)).captureHold);
   }
 
   async releaseHold(holdId: string, idempotencyKey: string): Promise<HoldResult> {
-    return toHoldResult((await this.request(ops.ReleaseHoldDocument, { holdId, idempotencyKey })).releaseHold);
+    return toHoldResult(
+      (await this.request(ops.ReleaseHoldDocument, { holdId, idempotencyKey })).releaseHold,
+    );
   }
 
-  async reverse(input: { transactionId: string; idempotencyKey: string; reason?: string }): Promise<TransferResult> {
+  async reverse(input: {
+    transactionId: string;
+    idempotencyKey: string;
+    reason?: string;
+  }): Promise<TransferResult> {
     return toTransfer((await this.request(ops.ReverseDocument, { input })).reverse);
   }
 
@@ -416,34 +492,45 @@ export class WalletClient {
 
     const start = () => {
       if (ended) return;
-      const variables = { userId: options.userId, asset: options.asset, afterSequence: options.asset && last !== undefined ? last.toString() : undefined };
-      stop = this.websocket().subscribe<ops.BalanceChangedSubscription>({ query, variables }, {
-        next: (result) => {
-          if (result.errors && result.errors.length > 0) {
-            finish(WalletApiError.fromGraphQLErrors(result.errors));
-            return;
-          }
-          if (!result.data) return;
-          failures = 0;
-          const change = { wallet: toWallet(result.data.balanceChanged.wallet), entry: toEntry(result.data.balanceChanged.entry) };
-          // A replay after a reconnect may overlap what was delivered; each sequence is delivered once.
-          if (options.asset && last !== undefined && change.entry.sequence <= last) return;
-          if (options.asset) last = change.entry.sequence;
-          handlers.next(change);
+      const variables = {
+        userId: options.userId,
+        asset: options.asset,
+        afterSequence: options.asset && last !== undefined ? last.toString() : undefined,
+      };
+      stop = this.websocket().subscribe<ops.BalanceChangedSubscription>(
+        { query, variables },
+        {
+          next: (result) => {
+            if (result.errors && result.errors.length > 0) {
+              finish(WalletApiError.fromGraphQLErrors(result.errors));
+              return;
+            }
+            if (!result.data) return;
+            failures = 0;
+            const change = {
+              wallet: toWallet(result.data.balanceChanged.wallet),
+              entry: toEntry(result.data.balanceChanged.entry),
+            };
+            // A replay after a reconnect may overlap what was delivered; each sequence is delivered once.
+            if (options.asset && last !== undefined && change.entry.sequence <= last) return;
+            if (options.asset) last = change.entry.sequence;
+            handlers.next(change);
+          },
+          error: (error) => {
+            if (Array.isArray(error)) {
+              finish(WalletApiError.fromGraphQLErrors(error as GraphQLErrorShape[]));
+              return;
+            }
+            // The socket closed or could not connect: reconnect with backoff.
+            failures += 1;
+            handlers.reconnecting?.(failures);
+            const delayMs =
+              Math.min(10_000, 250 * 2 ** Math.min(failures - 1, 6)) * (0.5 + Math.random() / 2);
+            timer = setTimeout(start, delayMs);
+          },
+          complete: () => undefined,
         },
-        error: (error) => {
-          if (Array.isArray(error)) {
-            finish(WalletApiError.fromGraphQLErrors(error as GraphQLErrorShape[]));
-            return;
-          }
-          // The socket closed or could not connect: reconnect with backoff.
-          failures += 1;
-          handlers.reconnecting?.(failures);
-          const delayMs = Math.min(10_000, 250 * 2 ** Math.min(failures - 1, 6)) * (0.5 + Math.random() / 2);
-          timer = setTimeout(start, delayMs);
-        },
-        complete: () => undefined,
-      });
+      );
     };
     const finish = (error: WalletApiError) => {
       if (ended) return;

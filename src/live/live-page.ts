@@ -39,7 +39,9 @@ export function livePageRouter(): Router {
     next();
   };
   router.get('/live', securityHeaders, (_req, res) => res.sendFile(path.join(dir, 'index.html')));
-  router.get('/live/vendor/graphql-ws.min.js', securityHeaders, (_req, res) => res.type('text/javascript').sendFile(graphqlWsBrowserBuild()));
+  router.get('/live/vendor/graphql-ws.min.js', securityHeaders, (_req, res) =>
+    res.type('text/javascript').sendFile(graphqlWsBrowserBuild()),
+  );
   router.use('/live', securityHeaders, express.static(dir, { index: false, fallthrough: false }));
   return router;
 }

@@ -30,10 +30,17 @@ export async function seedDemo(services: Services): Promise<{ replayed: number; 
   let replayed = 0;
   for (const userId of demoUsers) {
     for (const credit of demoCredits) {
-      const input = { userId, asset: credit.asset, amount: credit.amount, idempotencyKey: `demo-seed:${userId}:${credit.asset}`, reference: 'demo seed' };
-      const result = credit.kind === TransactionKind.TOPUP
-        ? await services.wallet.topup(seedClient, input)
-        : await services.wallet.bonus(seedClient, input);
+      const input = {
+        userId,
+        asset: credit.asset,
+        amount: credit.amount,
+        idempotencyKey: `demo-seed:${userId}:${credit.asset}`,
+        reference: 'demo seed',
+      };
+      const result =
+        credit.kind === TransactionKind.TOPUP
+          ? await services.wallet.topup(seedClient, input)
+          : await services.wallet.bonus(seedClient, input);
       if (result.replayed) replayed += 1;
       else applied += 1;
     }

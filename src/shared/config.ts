@@ -8,7 +8,10 @@ import { limits } from './limits';
 const integer = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 const flag = (fallback: boolean) =>
-  z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
 
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -44,7 +47,15 @@ export const configSchema = z.object({
    * Browser origins allowed to open a websocket, comma-separated (e.g. https://play.example.com).
    * Empty: no browser origin is allowed. Clients that send no Origin header (servers) always are.
    */
-  WS_ALLOWED_ORIGINS: z.string().default('').transform((value) => value.split(',').map((origin) => origin.trim()).filter((origin) => origin.length > 0)),
+  WS_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter((origin) => origin.length > 0),
+    ),
   /** Where request budgets are counted: this process (memory) or PostgreSQL, shared by every replica. */
   RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory'),
   /** Requests (GraphQL operations) one server or admin credential subject may make per window. */
@@ -92,7 +103,10 @@ export const configSchema = z.object({
    * NODE_ENV=development and stdout is a terminal. pino-pretty is a development dependency, so
    * production images always log JSON.
    */
-  LOG_PRETTY: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
+  LOG_PRETTY: z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
   /**
    * When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; unset, /metrics is
    * open. In production one of METRICS_TOKEN and METRICS_PORT is required (see loadConfig).
@@ -106,13 +120,24 @@ export const configSchema = z.object({
   /** The interface of the metrics port: loopback by default, so that it is internal unless opened on purpose. */
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Serve the live demo page at /live. Unset: served unless NODE_ENV=production. */
-  LIVE_PAGE: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
+  LIVE_PAGE: z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
   /**
    * Webhook hosts allowed in production even though they resolve to a loopback, private,
    * link-local or metadata address (comma-separated host names or IP literals, e.g. an internal
    * CRM). Everyone else's URLs must resolve to public addresses. Development allows loopback.
    */
-  WEBHOOK_ALLOWED_HOSTS: z.string().default('').transform((value) => value.split(',').map((host) => host.trim().toLowerCase()).filter((host) => host.length > 0)),
+  WEBHOOK_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((host) => host.trim().toLowerCase())
+        .filter((host) => host.length > 0),
+    ),
   /** How often an idle webhook delivery worker looks for due work (0: this process delivers nothing). */
   WEBHOOK_POLL_INTERVAL_MS: integer(limits.webhookPollIntervalMsDefault, 0, 600_000),
   /** First retry delay of a failed delivery; it doubles per attempt up to WEBHOOK_BACKOFF_MAX_MS, with jitter. */
@@ -129,18 +154,29 @@ export type Config = z.infer<typeof configSchema>;
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
+    const problems = parsed.error.issues
+      .map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
+      .join('\n');
     throw new Error(`Invalid configuration:\n${problems}`);
   }
   const config = parsed.data;
   if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) {
-    throw new Error('Invalid configuration:\n  HTTP_HEADERS_TIMEOUT_MS must not be above HTTP_REQUEST_TIMEOUT_MS.');
+    throw new Error(
+      'Invalid configuration:\n  HTTP_HEADERS_TIMEOUT_MS must not be above HTTP_REQUEST_TIMEOUT_MS.',
+    );
   }
   if (config.JWT_JWKS_FILE && config.JWT_JWKS_URL) {
-    throw new Error('Invalid configuration:\n  JWT_JWKS_FILE and JWT_JWKS_URL: set one of them, not both.');
+    throw new Error(
+      'Invalid configuration:\n  JWT_JWKS_FILE and JWT_JWKS_URL: set one of them, not both.',
+    );
   }
-  if (config.NODE_ENV === 'production' && config.WEBHOOK_RETRY_WINDOW_MS < limits.webhookRetryWindowMsDefault) {
-    throw new Error('Invalid configuration:\n  WEBHOOK_RETRY_WINDOW_MS: the contract promises retries for at least 24 hours; set it to 86400000 or more in production.');
+  if (
+    config.NODE_ENV === 'production' &&
+    config.WEBHOOK_RETRY_WINDOW_MS < limits.webhookRetryWindowMsDefault
+  ) {
+    throw new Error(
+      'Invalid configuration:\n  WEBHOOK_RETRY_WINDOW_MS: the contract promises retries for at least 24 hours; set it to 86400000 or more in production.',
+    );
   }
   // Outside production, main.ts generates a development secret when none is configured; in
   // production a gateway that could verify no token would refuse every request, so it stops here.
@@ -152,7 +188,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   // /metrics shows money moved per asset and transaction volumes: in production it is either
   // behind a token or on a port of its own (loopback unless METRICS_HOST says otherwise).
-  if (config.NODE_ENV === 'production' && !config.METRICS_TOKEN && config.METRICS_PORT === undefined) {
+  if (
+    config.NODE_ENV === 'production' &&
+    !config.METRICS_TOKEN &&
+    config.METRICS_PORT === undefined
+  ) {
     throw new Error(
       'Invalid configuration:\n  /metrics is not protected: in production (NODE_ENV=production) set METRICS_TOKEN (scrapers send ' +
         '"Authorization: Bearer <token>"), or METRICS_PORT to serve metrics on a separate internal port (bound to METRICS_HOST, 127.0.0.1 by default).',
@@ -162,6 +202,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** True when at least one way of verifying bearer tokens is configured. */
-export function hasVerificationKey(config: Pick<Config, 'JWT_SECRET' | 'JWT_JWKS_FILE' | 'JWT_JWKS_URL'>): boolean {
+export function hasVerificationKey(
+  config: Pick<Config, 'JWT_SECRET' | 'JWT_JWKS_FILE' | 'JWT_JWKS_URL'>,
+): boolean {
   return Boolean(config.JWT_SECRET || config.JWT_JWKS_FILE || config.JWT_JWKS_URL);
 }

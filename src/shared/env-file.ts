@@ -13,10 +13,18 @@ import dotenv from 'dotenv';
  * its settings from the orchestrator's environment only). The values the file provides are then
  * validated by loadConfig like any other.
  */
-export function loadEnvFile(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { loaded: boolean; path: string } {
+export function loadEnvFile(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): { loaded: boolean; path: string } {
   const file = path.join(cwd, '.env');
   if (env.NODE_ENV === 'production' || !fs.existsSync(file)) return { loaded: false, path: file };
-  dotenv.config({ path: file, processEnv: env as Record<string, string>, quiet: true, override: false });
+  dotenv.config({
+    path: file,
+    processEnv: env as Record<string, string>,
+    quiet: true,
+    override: false,
+  });
   return { loaded: true, path: file };
 }
 

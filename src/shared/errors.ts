@@ -74,20 +74,45 @@ export const badUserInput = (message: string, field?: string) =>
   new AppError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
 export const notFound = (message: string) => new AppError(ErrorCode.NOT_FOUND, message);
 export const serviceUnavailable = () =>
-  new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'The database cannot be reached right now; retry later.');
+  new AppError(
+    ErrorCode.SERVICE_UNAVAILABLE,
+    'The database cannot be reached right now; retry later.',
+  );
 
 // Error codes and messages that mean the database is out of reach, as pg, the Prisma adapter and
 // Node's sockets report them. PostgreSQL's class 08 is "connection exception"; 57P01-57P03 are
 // administrator shutdown, crash shutdown and "cannot connect now" (starting up or shutting down).
 const unavailableCodes = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN',
-  '57P01', '57P02', '57P03', '53300', 'P1001', 'P1002', 'P1017', 'P2028',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  'P1001',
+  'P1002',
+  'P1017',
+  'P2028',
 ]);
 const unavailableMessages = [
-  'Connection terminated', 'connection timeout', 'timeout exceeded when trying to connect',
-  'Unable to start a transaction in the given time', 'Client has encountered a connection error',
-  'Connection refused', 'the database system is', 'terminating connection', 'DatabaseNotReachable',
-  'Transaction already closed', 'connect ECONNREFUSED', 'ConnectionClosed', 'SocketTimeout',
+  'Connection terminated',
+  'connection timeout',
+  'timeout exceeded when trying to connect',
+  'Unable to start a transaction in the given time',
+  'Client has encountered a connection error',
+  'Connection refused',
+  'the database system is',
+  'terminating connection',
+  'DatabaseNotReachable',
+  'Transaction already closed',
+  'connect ECONNREFUSED',
+  'ConnectionClosed',
+  'SocketTimeout',
   "Can't reach database server",
 ];
 
@@ -95,11 +120,32 @@ const unavailableMessages = [
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; current && depth < 8; depth += 1) {
-    const candidate = current as { code?: unknown; message?: unknown; cause?: unknown; kind?: unknown; originalCode?: unknown; meta?: { driverAdapterError?: unknown } };
+    const candidate = current as {
+      code?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      kind?: unknown;
+      originalCode?: unknown;
+      meta?: { driverAdapterError?: unknown };
+    };
     const code = typeof candidate.code === 'string' ? candidate.code : undefined;
     if (code && (unavailableCodes.has(code) || code.startsWith('08'))) return true;
-    if (typeof candidate.originalCode === 'string' && (unavailableCodes.has(candidate.originalCode) || candidate.originalCode.startsWith('08'))) return true;
-    if (typeof candidate.kind === 'string' && ['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TransactionAlreadyClosed', 'TooManyConnections'].includes(candidate.kind)) return true;
+    if (
+      typeof candidate.originalCode === 'string' &&
+      (unavailableCodes.has(candidate.originalCode) || candidate.originalCode.startsWith('08'))
+    )
+      return true;
+    if (
+      typeof candidate.kind === 'string' &&
+      [
+        'DatabaseNotReachable',
+        'ConnectionClosed',
+        'SocketTimeout',
+        'TransactionAlreadyClosed',
+        'TooManyConnections',
+      ].includes(candidate.kind)
+    )
+      return true;
     const message = typeof candidate.message === 'string' ? candidate.message : '';
     if (unavailableMessages.some((fragment) => message.includes(fragment))) return true;
     // Prisma's PrismaClientKnownRequestError (P2010 for a raw query) carries the adapter's error
@@ -113,10 +159,16 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 /** The PostgreSQL SQLSTATE of an error, looked up through Prisma's and the adapter's wrappers. */
 export function sqlState(error: unknown): string | undefined {
   // Prisma's own codes (P1xxx..P6xxx) have the shape of a SQLSTATE too; skip them and keep looking.
-  const isSqlState = (value: unknown): value is string => typeof value === 'string' && /^[0-9A-Z]{5}$/.test(value) && !/^P[1-9][0-9]{3}$/.test(value);
+  const isSqlState = (value: unknown): value is string =>
+    typeof value === 'string' && /^[0-9A-Z]{5}$/.test(value) && !/^P[1-9][0-9]{3}$/.test(value);
   let current: unknown = error;
   for (let depth = 0; current && depth < 8; depth += 1) {
-    const candidate = current as { code?: unknown; originalCode?: unknown; cause?: unknown; meta?: { code?: unknown; driverAdapterError?: unknown } };
+    const candidate = current as {
+      code?: unknown;
+      originalCode?: unknown;
+      cause?: unknown;
+      meta?: { code?: unknown; driverAdapterError?: unknown };
+    };
     if (isSqlState(candidate.originalCode)) return candidate.originalCode;
     if (isSqlState(candidate.code)) return candidate.code;
     if (candidate.meta && isSqlState(candidate.meta.code)) return candidate.meta.code;
@@ -126,7 +178,14 @@ export function sqlState(error: unknown): string | undefined {
 }
 
 /** Validation and parse failures are malformed input from the client's point of view. */
-const clientErrorCodes = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
+const clientErrorCodes = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
 
 /**
  * Shapes every error that leaves the server. Contract errors pass through; GraphQL's own
@@ -134,12 +193,20 @@ const clientErrorCodes = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FA
  * outage becomes SERVICE_UNAVAILABLE; anything else is logged in full and reaches the client
  * only as a generic internal error, with no SQL, stack or table names.
  */
-export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+export function formatError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   if (original instanceof AppError) {
     // `http` tells Apollo which status to answer with (401, 429); it is not for the client's body.
     const { http: _http, ...extensions } = original.extensions;
-    return { message: original.message, path: formatted.path, locations: formatted.locations, extensions };
+    return {
+      message: original.message,
+      path: formatted.path,
+      locations: formatted.locations,
+      extensions,
+    };
   }
   const code = formatted.extensions?.code;
   const isResolverFault = original !== error || !(original instanceof GraphQLError);
@@ -147,24 +214,63 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     // A request limit (src/shared/graphql-limits.ts) names itself in `reason` and `limit`.
     // The parser's token limit (parseOptions.maxTokens) surfaces as a plain syntax error; name it.
     // (graphql 16 spells it "more that"; both spellings are matched.)
-    const tooManyTokens = code === 'GRAPHQL_PARSE_FAILED' ? /Document contains more th(?:an|at) (\d+) tokens/.exec(formatted.message) : null;
-    const limit = typeof formatted.extensions?.limit === 'number' ? { limit: formatted.extensions.limit } : tooManyTokens ? { limit: Number(tooManyTokens[1]) } : {};
-    const ownReason = typeof formatted.extensions?.reason === 'string' ? formatted.extensions.reason : tooManyTokens ? 'QUERY_TOO_LARGE' : undefined;
+    const tooManyTokens =
+      code === 'GRAPHQL_PARSE_FAILED'
+        ? /Document contains more th(?:an|at) (\d+) tokens/.exec(formatted.message)
+        : null;
+    const limit =
+      typeof formatted.extensions?.limit === 'number'
+        ? { limit: formatted.extensions.limit }
+        : tooManyTokens
+          ? { limit: Number(tooManyTokens[1]) }
+          : {};
+    const ownReason =
+      typeof formatted.extensions?.reason === 'string'
+        ? formatted.extensions.reason
+        : tooManyTokens
+          ? 'QUERY_TOO_LARGE'
+          : undefined;
     if (clientErrorCodes.has(code)) {
-      return { message: formatted.message, locations: formatted.locations, extensions: { code: ErrorCode.BAD_USER_INPUT, reason: ownReason ?? code, ...limit } };
+      return {
+        message: formatted.message,
+        locations: formatted.locations,
+        extensions: { code: ErrorCode.BAD_USER_INPUT, reason: ownReason ?? code, ...limit },
+      };
     }
     if (contractCodes.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code, ...(ownReason ? { reason: ownReason } : {}), ...limit } };
+      return {
+        message: formatted.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code, ...(ownReason ? { reason: ownReason } : {}), ...limit },
+      };
     }
   }
-  if (original instanceof GraphQLError && !isResolverFault && original.extensions?.code === undefined && !original.originalError) {
+  if (
+    original instanceof GraphQLError &&
+    !isResolverFault &&
+    original.extensions?.code === undefined &&
+    !original.originalError
+  ) {
     // A GraphQL execution error with no code (for example a variable that could not be coerced).
-    return { message: formatted.message, locations: formatted.locations, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    return {
+      message: formatted.message,
+      locations: formatted.locations,
+      extensions: { code: ErrorCode.BAD_USER_INPUT },
+    };
   }
   if (isDatabaseUnavailable(original)) {
     logger.warn({ err: original }, 'database unavailable');
-    return { message: serviceUnavailable().message, path: formatted.path, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
+    return {
+      message: serviceUnavailable().message,
+      path: formatted.path,
+      extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
+    };
   }
   logger.error({ err: original, path: formatted.path }, 'unexpected error');
-  return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  return {
+    message: 'Internal server error',
+    path: formatted.path,
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  };
 }

@@ -38,8 +38,16 @@ export const LimitReason = {
 } as const;
 export type LimitReason = (typeof LimitReason)[keyof typeof LimitReason];
 
-export function limitError(reason: LimitReason, message: string, limit: number, nodes?: readonly ASTNode[] | ASTNode): GraphQLError {
-  return new GraphQLError(message, { nodes, extensions: { code: ErrorCode.BAD_USER_INPUT, reason, limit } });
+export function limitError(
+  reason: LimitReason,
+  message: string,
+  limit: number,
+  nodes?: readonly ASTNode[] | ASTNode,
+): GraphQLError {
+  return new GraphQLError(message, {
+    nodes,
+    extensions: { code: ErrorCode.BAD_USER_INPUT, reason, limit },
+  });
 }
 
 /**
@@ -57,8 +65,15 @@ export function parseDocument(source: string): DocumentNode {
   try {
     return parse(source, parseOptions);
   } catch (error) {
-    if (error instanceof GraphQLError && /Document contains more th(?:an|at) \d+ tokens/.test(error.message)) {
-      throw limitError(LimitReason.QUERY_TOO_LARGE, `The document has more than ${limits.queryTokensMax} tokens.`, limits.queryTokensMax);
+    if (
+      error instanceof GraphQLError &&
+      /Document contains more th(?:an|at) \d+ tokens/.test(error.message)
+    ) {
+      throw limitError(
+        LimitReason.QUERY_TOO_LARGE,
+        `The document has more than ${limits.queryTokensMax} tokens.`,
+        limits.queryTokensMax,
+      );
     }
     throw error;
   }
@@ -77,7 +92,16 @@ export function depthLimitRule(maxDepth: number = limits.queryDepthMax): Validat
     flattenFragments: true,
     ignoreIntrospection: true,
     propagateOnRejection: false,
-    onReject: [(context) => context?.reportError(limitError(LimitReason.QUERY_TOO_DEEP, `The operation nests deeper than ${maxDepth} levels.`, maxDepth))],
+    onReject: [
+      (context) =>
+        context?.reportError(
+          limitError(
+            LimitReason.QUERY_TOO_DEEP,
+            `The operation nests deeper than ${maxDepth} levels.`,
+            maxDepth,
+          ),
+        ),
+    ],
   });
 }
 
@@ -91,7 +115,16 @@ export function aliasLimitRule(maxAliases: number = limits.queryAliasesMax): Val
     n: maxAliases,
     allowList: [],
     propagateOnRejection: false,
-    onReject: [(context) => context?.reportError(limitError(LimitReason.TOO_MANY_ALIASES, `The operation uses more than ${maxAliases} aliases.`, maxAliases))],
+    onReject: [
+      (context) =>
+        context?.reportError(
+          limitError(
+            LimitReason.TOO_MANY_ALIASES,
+            `The operation uses more than ${maxAliases} aliases.`,
+            maxAliases,
+          ),
+        ),
+    ],
   });
 }
 
@@ -113,7 +146,11 @@ const pageEstimator: ComplexityEstimator = ({ type, field, args, childComplexity
   }
   const returned = getNullableType(field.type);
   if (isListType(returned) && !isLeafType(getNamedType(returned))) {
-    return 1 + childComplexity * (limits.costListItems[`${type.name}.${field.name}`] ?? limits.costListItems.default!);
+    return (
+      1 +
+      childComplexity *
+        (limits.costListItems[`${type.name}.${field.name}`] ?? limits.costListItems.default!)
+    );
   }
   return undefined;
 };
@@ -122,7 +159,12 @@ const pageEstimator: ComplexityEstimator = ({ type, field, args, childComplexity
  * The estimated cost of the operation that will run. It needs the variables (a page size is
  * usually one), so it runs after validation, once per request, on both transports.
  */
-export function operationCost(schema: GraphQLSchema, document: DocumentNode, variables?: Record<string, unknown> | null, operationName?: string | null): number {
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables?: Record<string, unknown> | null,
+  operationName?: string | null,
+): number {
   return getComplexity({
     schema,
     query: document,
@@ -143,7 +185,9 @@ export function checkOperationCost(
   // Variables that do not coerce are left to execution, which reports them with their names.
   const operation = getOperationAST(document, operationName ?? undefined);
   if (!operation) return undefined;
-  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, {
+    maxErrors: 1,
+  });
   if (coerced.errors) return undefined;
   let cost: number;
   try {
@@ -153,12 +197,20 @@ export function checkOperationCost(
     // documents that expand past its node budget (fragments spread over and over): exactly the
     // most expensive operations, so they must be refused, not waved through.
     if (error instanceof GraphQLError) {
-      return limitError(LimitReason.QUERY_TOO_COMPLEX, `The operation is too large to estimate (${error.message}); the limit is ${maxCost}.`, maxCost);
+      return limitError(
+        LimitReason.QUERY_TOO_COMPLEX,
+        `The operation is too large to estimate (${error.message}); the limit is ${maxCost}.`,
+        maxCost,
+      );
     }
     throw error;
   }
   if (cost <= maxCost) return undefined;
-  return limitError(LimitReason.QUERY_TOO_COMPLEX, `The operation's estimated cost ${cost} is above the limit of ${maxCost}.`, maxCost);
+  return limitError(
+    LimitReason.QUERY_TOO_COMPLEX,
+    `The operation's estimated cost ${cost} is above the limit of ${maxCost}.`,
+    maxCost,
+  );
 }
 
 /** What a websocket `subscribe` message carries. */
@@ -173,7 +225,10 @@ export interface OperationPayload {
  * the limit rules, and checks the cost. Returns the execution arguments (the caller adds
  * contextValue) or the errors to send back.
  */
-export function prepareOperation(schema: GraphQLSchema, payload: OperationPayload): ExecutionArgs | readonly GraphQLError[] {
+export function prepareOperation(
+  schema: GraphQLSchema,
+  payload: OperationPayload,
+): ExecutionArgs | readonly GraphQLError[] {
   let document: DocumentNode;
   try {
     document = parseDocument(payload.query);
@@ -183,26 +238,42 @@ export function prepareOperation(schema: GraphQLSchema, payload: OperationPayloa
   }
   const errors = validate(schema, document, [...specifiedRules, ...limitValidationRules]);
   if (errors.length > 0) return errors;
-  if (!getOperationAST(document, payload.operationName ?? undefined)) return [new GraphQLError('Unable to identify the operation to run.')];
+  if (!getOperationAST(document, payload.operationName ?? undefined))
+    return [new GraphQLError('Unable to identify the operation to run.')];
   const tooCostly = checkOperationCost(schema, document, payload.variables, payload.operationName);
   if (tooCostly) return [tooCostly];
   const badInput = checkOperationInputs(schema, document, payload.variables, payload.operationName);
   if (badInput) return [badInput];
-  return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined };
+  return {
+    schema,
+    document,
+    variableValues: payload.variables ?? undefined,
+    operationName: payload.operationName ?? undefined,
+  };
 }
 
 /**
  * Apollo plugin for the cost limit over HTTP. It runs once the operation is known, with the
  * request's variables, and before anything executes; the refusal answers HTTP 400.
  */
-export function costLimitPlugin(maxCost: number = limits.queryCostMax): ApolloServerPlugin<BaseContext> {
+export function costLimitPlugin(
+  maxCost: number = limits.queryCostMax,
+): ApolloServerPlugin<BaseContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, request }) {
-          const tooCostly = checkOperationCost(schema, document, request.variables, request.operationName, maxCost);
+          const tooCostly = checkOperationCost(
+            schema,
+            document,
+            request.variables,
+            request.operationName,
+            maxCost,
+          );
           if (tooCostly) {
-            throw new GraphQLError(tooCostly.message, { extensions: { ...tooCostly.extensions, http: { status: 400 } } });
+            throw new GraphQLError(tooCostly.message, {
+              extensions: { ...tooCostly.extensions, http: { status: 400 } },
+            });
           }
         },
       };
@@ -223,11 +294,19 @@ export function legacyJsonStatusPlugin(): ApolloServerPlugin<BaseContext> {
   return {
     async requestDidStart({ request }) {
       const accept = (request.http?.headers.get('accept') ?? '').toLowerCase();
-      const acceptsOnlyJson = accept.includes('application/json') && !accept.includes('application/graphql-response+json') && !accept.includes('*/*') && !accept.includes('application/*');
+      const acceptsOnlyJson =
+        accept.includes('application/json') &&
+        !accept.includes('application/graphql-response+json') &&
+        !accept.includes('*/*') &&
+        !accept.includes('application/*');
       if (!acceptsOnlyJson) return undefined;
       return {
         async willSendResponse({ response }) {
-          if (response.http.status === 400 && response.body.kind === 'single' && response.body.singleResult.data === undefined) {
+          if (
+            response.http.status === 400 &&
+            response.body.kind === 'single' &&
+            response.body.singleResult.data === undefined
+          ) {
             response.http.status = 200;
           }
         },

@@ -11,7 +11,11 @@ import { ErrorCode } from './errors';
  * grace period runs out (found by the graceful-shutdown reliability test). /healthz still answers:
  * the process is alive while it drains.
  */
-export function createDrainGuard(): { middleware: RequestHandler; begin(): void; draining(): boolean } {
+export function createDrainGuard(): {
+  middleware: RequestHandler;
+  begin(): void;
+  draining(): boolean;
+} {
   let draining = false;
   const inFlight = new Set<Response>();
   const middleware: RequestHandler = (req, res, next) => {
@@ -19,7 +23,12 @@ export function createDrainGuard(): { middleware: RequestHandler; begin(): void;
       res.setHeader('connection', 'close');
       if (req.path === '/healthz') return next();
       res.status(503).json({
-        errors: [{ message: 'The gateway is shutting down; retry the request.', extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } }],
+        errors: [
+          {
+            message: 'The gateway is shutting down; retry the request.',
+            extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
+          },
+        ],
       });
       return;
     }

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { AppError, ErrorCode, badUserInput, isRefusalCode, refusalError, type RefusalDetail } from './errors';
+import {
+  AppError,
+  ErrorCode,
+  badUserInput,
+  isRefusalCode,
+  refusalError,
+  type RefusalDetail,
+} from './errors';
 import { limits } from './limits';
 import { rejectNul } from './validation';
 
@@ -18,7 +25,10 @@ export interface PriorOutcome {
 
 export function validateIdempotencyKey(key: string): string {
   if (key.length === 0 || key.length > limits.idempotencyKeyLengthMax) {
-    throw badUserInput(`idempotencyKey must be 1..${limits.idempotencyKeyLengthMax} characters.`, 'idempotencyKey');
+    throw badUserInput(
+      `idempotencyKey must be 1..${limits.idempotencyKeyLengthMax} characters.`,
+      'idempotencyKey',
+    );
   }
   return rejectNul(key, 'idempotencyKey');
 }
@@ -53,11 +63,19 @@ export function replayPrior(
   prior: PriorOutcome,
 ): { transactionId: bigint | null; holdId: bigint | null; changesetId: bigint | null | undefined } {
   if (prior.operation !== request.operation || prior.requestHash !== request.requestHash) {
-    throw new AppError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This idempotency key was already used for a different request.');
+    throw new AppError(
+      ErrorCode.IDEMPOTENCY_KEY_REUSED,
+      'This idempotency key was already used for a different request.',
+    );
   }
   if (prior.outcome === 'REFUSED') {
-    if (prior.errorCode === null || !isRefusalCode(prior.errorCode)) throw new Error(`invariant: unknown recorded refusal ${prior.errorCode}`);
+    if (prior.errorCode === null || !isRefusalCode(prior.errorCode))
+      throw new Error(`invariant: unknown recorded refusal ${prior.errorCode}`);
     throw refusalError(prior.errorCode, prior.errorDetail ?? undefined);
   }
-  return { transactionId: prior.transactionId, holdId: prior.holdId, changesetId: prior.changesetId };
+  return {
+    transactionId: prior.transactionId,
+    holdId: prior.holdId,
+    changesetId: prior.changesetId,
+  };
 }

@@ -36,22 +36,27 @@ export function checkOperationInputs(
   const operation = getOperationAST(document, operationName ?? undefined);
   if (!operation) return undefined;
   // Variables that do not coerce are left to execution, which reports them with their names.
-  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, {
+    maxErrors: 1,
+  });
   if (coerced.errors) return undefined;
   const typeInfo = new TypeInfo(schema);
   let problem: GraphQLError | undefined;
-  visit(document, visitWithTypeInfo(typeInfo, {
-    Argument(node) {
-      if (problem) return false;
-      const argument = typeInfo.getArgument();
-      if (!argument) return false;
-      // Literals and variables alike, as the resolver will see them; undefined when invalid
-      // (validation or execution reports that).
-      const value = valueFromAST(node.value, argument.type, coerced.coerced);
-      if (value !== undefined) problem = inspect(value, argument.type, node.name.value);
-      return false;
-    },
-  }));
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Argument(node) {
+        if (problem) return false;
+        const argument = typeInfo.getArgument();
+        if (!argument) return false;
+        // Literals and variables alike, as the resolver will see them; undefined when invalid
+        // (validation or execution reports that).
+        const value = valueFromAST(node.value, argument.type, coerced.coerced);
+        if (value !== undefined) problem = inspect(value, argument.type, node.name.value);
+        return false;
+      },
+    }),
+  );
   return problem;
 }
 
@@ -68,14 +73,23 @@ function inspect(value: unknown, type: GraphQLInputType, field: string): GraphQL
   }
   if (isInputObjectType(type)) {
     for (const [name, inputField] of Object.entries(type.getFields())) {
-      const problem = inspect((value as Record<string, unknown>)[name], inputField.type, `${field}.${name}`);
+      const problem = inspect(
+        (value as Record<string, unknown>)[name],
+        inputField.type,
+        `${field}.${name}`,
+      );
       if (problem) return problem;
     }
     return undefined;
   }
   if (isEnumType(type)) return undefined;
   if (value instanceof Date) {
-    return isDateTimeInRange(value) ? undefined : badUserInput(`${field} must be a date-time in years ${limits.dateTimeYearMin} to ${limits.dateTimeYearMax}.`, field);
+    return isDateTimeInRange(value)
+      ? undefined
+      : badUserInput(
+          `${field} must be a date-time in years ${limits.dateTimeYearMin} to ${limits.dateTimeYearMax}.`,
+          field,
+        );
   }
   return inspectText(value, field, 0);
 }
@@ -92,7 +106,8 @@ function inspectText(value: unknown, field: string, depth: number): GraphQLError
     }
   }
   // JSON deeper than this is refused by validateMetadata anyway; stop walking.
-  if (value === null || typeof value !== 'object' || depth > limits.metadataDepthMax + 1) return undefined;
+  if (value === null || typeof value !== 'object' || depth > limits.metadataDepthMax + 1)
+    return undefined;
   for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
     const problem = inspectText(key, field, depth + 1) ?? inspectText(child, field, depth + 1);
     if (problem) return problem;
@@ -105,9 +120,16 @@ function inspectText(value: unknown, field: string, depth: number): GraphQLError
  * operation would reach execution and fail as an internal error.
  */
 export function subscriptionOverHttpError(): GraphQLError {
-  return new GraphQLError('Subscriptions are served over websockets (graphql-transport-ws) at this same path, not over HTTP.', {
-    extensions: { code: ErrorCode.BAD_USER_INPUT, reason: 'SUBSCRIPTION_OVER_HTTP', http: { status: 400 } },
-  });
+  return new GraphQLError(
+    'Subscriptions are served over websockets (graphql-transport-ws) at this same path, not over HTTP.',
+    {
+      extensions: {
+        code: ErrorCode.BAD_USER_INPUT,
+        reason: 'SUBSCRIPTION_OVER_HTTP',
+        http: { status: 400 },
+      },
+    },
+  );
 }
 
 /**
@@ -121,7 +143,12 @@ export function inputGuardPlugin(): ApolloServerPlugin<BaseContext> {
       return {
         async didResolveOperation({ schema, document, request, operation }) {
           if (operation?.operation === 'subscription') throw subscriptionOverHttpError();
-          const problem = checkOperationInputs(schema, document, request.variables, request.operationName);
+          const problem = checkOperationInputs(
+            schema,
+            document,
+            request.variables,
+            request.operationName,
+          );
           if (problem) {
             (problem.extensions as Record<string, unknown>).http = { status: 400 };
             throw problem;
@@ -131,4 +158,3 @@ export function inputGuardPlugin(): ApolloServerPlugin<BaseContext> {
     },
   };
 }
-

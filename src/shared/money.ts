@@ -45,7 +45,8 @@ function parseAmountLiteral(ast: ValueNode): bigint {
 
 export const AmountScalar = new GraphQLScalarType<bigint, string>({
   name: 'Amount',
-  description: 'A whole number of the asset\'s smallest unit: a decimal string on output; a decimal string or Int on input.',
+  description:
+    "A whole number of the asset's smallest unit: a decimal string on output; a decimal string or Int on input.",
   serialize(value: unknown): string {
     if (typeof value === 'bigint') return value.toString();
     if (typeof value === 'string' && decimalPattern.test(value)) return value;

@@ -1,5 +1,10 @@
 import type pg from 'pg';
-import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import {
+  RateLimiterMemory,
+  RateLimiterPostgres,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
 import type { Config } from './config';
 import type { Principal } from './auth/principal';
 import { AppError, ErrorCode, isDatabaseUnavailable, serviceUnavailable } from './errors';
@@ -20,18 +25,34 @@ export interface RateLimiter {
 }
 
 export function rateLimited(retryAfterSeconds: number): AppError {
-  return new AppError(ErrorCode.RATE_LIMITED, `Too many requests for this credential; retry in ${retryAfterSeconds} s.`, { retryAfterSeconds });
+  return new AppError(
+    ErrorCode.RATE_LIMITED,
+    `Too many requests for this credential; retry in ${retryAfterSeconds} s.`,
+    { retryAfterSeconds },
+  );
 }
 
 export function createRateLimiter(
-  config: Pick<Config, 'RATE_LIMIT_STORE' | 'RATE_LIMIT_POINTS' | 'RATE_LIMIT_PLAYER_POINTS' | 'RATE_LIMIT_DURATION_SECONDS'>,
+  config: Pick<
+    Config,
+    | 'RATE_LIMIT_STORE'
+    | 'RATE_LIMIT_POINTS'
+    | 'RATE_LIMIT_PLAYER_POINTS'
+    | 'RATE_LIMIT_DURATION_SECONDS'
+  >,
   pool: pg.Pool,
 ): RateLimiter {
   const build = (keyPrefix: string, points: number): RateLimiterAbstract => {
     const options = { keyPrefix, points, duration: config.RATE_LIMIT_DURATION_SECONDS };
     if (config.RATE_LIMIT_STORE === 'postgres') {
       // The table comes from a migration (prisma/migrations/*_rate_limits), not from the library.
-      return new RateLimiterPostgres({ ...options, storeClient: pool, storeType: 'pool', tableName: 'rate_limits', tableCreated: true });
+      return new RateLimiterPostgres({
+        ...options,
+        storeClient: pool,
+        storeType: 'pool',
+        tableName: 'rate_limits',
+        tableCreated: true,
+      });
     }
     return new RateLimiterMemory(options);
   };
@@ -44,7 +65,8 @@ export function createRateLimiter(
       try {
         await limiter.consume(`${principal.role}:${principal.subject}`, 1);
       } catch (rejection) {
-        if (rejection instanceof RateLimiterRes) throw rateLimited(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
+        if (rejection instanceof RateLimiterRes)
+          throw rateLimited(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
         if (isDatabaseUnavailable(rejection)) throw serviceUnavailable();
         throw rejection;
       }

@@ -22,15 +22,21 @@ export interface ReadinessCheckOptions {
  * kept for `cacheMs`, so that probing never competes with money traffic for connections.
  * The migration files are read once here, at start.
  */
-export async function createReadinessCheck(options: ReadinessCheckOptions): Promise<() => Promise<Readiness>> {
-  const pendingMigrations = await createPendingMigrationsCheck(options.connectionString, { migrationsDir: options.migrationsDir });
+export async function createReadinessCheck(
+  options: ReadinessCheckOptions,
+): Promise<() => Promise<Readiness>> {
+  const pendingMigrations = await createPendingMigrationsCheck(options.connectionString, {
+    migrationsDir: options.migrationsDir,
+  });
   let cached: { answer: Readiness; atMs: number } | undefined;
   let inFlight: Promise<Readiness> | undefined;
 
   const check = async (): Promise<Readiness> => {
     try {
       const pending = await pendingMigrations(options.pool);
-      return pending.length === 0 ? { ready: true, database: 'ok' } : { ready: false, database: 'ok', pendingMigrations: pending };
+      return pending.length === 0
+        ? { ready: true, database: 'ok' }
+        : { ready: false, database: 'ok', pendingMigrations: pending };
     } catch {
       return { ready: false, database: 'unreachable' };
     }

@@ -21,22 +21,35 @@ export function validateUserId(userId: string, field = 'userId'): string {
   }
   rejectNul(userId, field);
   if (/[\p{C}\p{Z}]/u.test(userId)) {
-    throw badUserInput(`${field} must not contain spaces, control or format characters (such as zero-width or bidi characters).`, field);
+    throw badUserInput(
+      `${field} must not contain spaces, control or format characters (such as zero-width or bidi characters).`,
+      field,
+    );
   }
-  if (userId.normalize('NFC') !== userId) throw badUserInput(`${field} must be in Unicode normal form NFC.`, field);
+  if (userId.normalize('NFC') !== userId)
+    throw badUserInput(`${field} must be in Unicode normal form NFC.`, field);
   if (userId.normalize('NFKC') !== userId) {
-    throw badUserInput(`${field} must not use compatibility characters (fullwidth forms, ligatures, superscripts).`, field);
+    throw badUserInput(
+      `${field} must not use compatibility characters (fullwidth forms, ligatures, superscripts).`,
+      field,
+    );
   }
-  if (userId.toLowerCase().startsWith(systemUserIdPrefix)) throw badUserInput(`${field} must not start with "${systemUserIdPrefix}".`, field);
+  if (userId.toLowerCase().startsWith(systemUserIdPrefix))
+    throw badUserInput(`${field} must not start with "${systemUserIdPrefix}".`, field);
   return userId;
 }
 
 /** The prefix of the ledger's own accounts; no player id may take it. */
 export const systemUserIdPrefix = 'system:';
 
-export function validateOptionalText(value: string | null | undefined, field: string, lengthMax: number): string | null {
+export function validateOptionalText(
+  value: string | null | undefined,
+  field: string,
+  lengthMax: number,
+): string | null {
   if (value === undefined || value === null) return null;
-  if (value.length > lengthMax) throw badUserInput(`${field} must be at most ${lengthMax} characters.`, field);
+  if (value.length > lengthMax)
+    throw badUserInput(`${field} must be at most ${lengthMax} characters.`, field);
   return rejectNul(value, field);
 }
 
@@ -50,14 +63,25 @@ export function validateMetadata(metadata: unknown): unknown {
     throw badUserInput('metadata must be JSON.', 'metadata');
   }
   if (Buffer.byteLength(serialised, 'utf8') > limits.metadataBytesMax) {
-    throw badUserInput(`metadata must be at most ${limits.metadataBytesMax} bytes of JSON.`, 'metadata');
+    throw badUserInput(
+      `metadata must be at most ${limits.metadataBytesMax} bytes of JSON.`,
+      'metadata',
+    );
   }
   if (depthOf(metadata) > limits.metadataDepthMax) {
-    throw badUserInput(`metadata may nest at most ${limits.metadataDepthMax} levels deep.`, 'metadata');
+    throw badUserInput(
+      `metadata may nest at most ${limits.metadataDepthMax} levels deep.`,
+      'metadata',
+    );
   }
   // PostgreSQL's JSONB rejects the NUL character in strings; refuse it here with a clear error.
-  if (serialised.includes('\\u0000')) throw badUserInput('metadata must not contain NUL characters.', 'metadata');
-  if (hasLoneSurrogate(metadata)) throw badUserInput('metadata must be well-formed Unicode (no unpaired surrogates).', 'metadata');
+  if (serialised.includes('\\u0000'))
+    throw badUserInput('metadata must not contain NUL characters.', 'metadata');
+  if (hasLoneSurrogate(metadata))
+    throw badUserInput(
+      'metadata must be well-formed Unicode (no unpaired surrogates).',
+      'metadata',
+    );
   return metadata;
 }
 
@@ -77,8 +101,10 @@ function depthOf(value: unknown): number {
  * one and a key would not read back as sent, and inside JSONB PostgreSQL rejects it outright.
  */
 export function rejectNul(value: string, field: string): string {
-  if (value.includes('\u0000')) throw badUserInput(`${field} must not contain NUL characters.`, field);
-  if (!isWellFormed(value)) throw badUserInput(`${field} must be well-formed Unicode (no unpaired surrogates).`, field);
+  if (value.includes('\u0000'))
+    throw badUserInput(`${field} must not contain NUL characters.`, field);
+  if (!isWellFormed(value))
+    throw badUserInput(`${field} must be well-formed Unicode (no unpaired surrogates).`, field);
   return value;
 }
 
@@ -92,7 +118,9 @@ function isWellFormed(value: string): boolean {
 function hasLoneSurrogate(value: unknown): boolean {
   if (typeof value === 'string') return !isWellFormed(value);
   if (value === null || typeof value !== 'object') return false;
-  return Object.entries(value as Record<string, unknown>).some(([key, child]) => !isWellFormed(key) || hasLoneSurrogate(child));
+  return Object.entries(value as Record<string, unknown>).some(
+    ([key, child]) => !isWellFormed(key) || hasLoneSurrogate(child),
+  );
 }
 
 /**
@@ -106,7 +134,7 @@ export function pageSizeOf(first: number | null | undefined): number {
 }
 
 /** Ids of transactions and holds: positive decimal integers that fit a BIGINT. */
-export function parseEntityId(id: string, field: string): bigint | undefined {
+export function parseEntityId(id: string, _field: string): bigint | undefined {
   if (!/^[1-9][0-9]*$/.test(id) || id.length > limits.entityIdLengthMax) return undefined;
   const value = BigInt(id);
   return value <= limits.amountMax ? value : undefined;

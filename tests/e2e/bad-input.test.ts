@@ -8,11 +8,15 @@ const SPEND = operations.spend;
 
 const t = useTestGateway('badinput', { invariantsAfterEach: false });
 beforeAll(async () => {
-  await t.gql(TOPUP, { input: { userId: 'rich', asset: 'GOLD_COINS', amount: '1000', idempotencyKey: 'fund' } });
+  await t.gql(TOPUP, {
+    input: { userId: 'rich', asset: 'GOLD_COINS', amount: '1000', idempotencyKey: 'fund' },
+  });
 });
 
 async function counts() {
-  const [row] = await t.database.prisma.$queryRaw<{ transactions: bigint; keys: bigint; wallets: bigint; users: bigint }[]>`
+  const [row] = await t.database.prisma.$queryRaw<
+    { transactions: bigint; keys: bigint; wallets: bigint; users: bigint }[]
+  >`
     SELECT (SELECT COUNT(*) FROM transactions) AS transactions, (SELECT COUNT(*) FROM idempotency_keys) AS keys,
            (SELECT COUNT(*) FROM wallets) AS wallets, (SELECT COUNT(*) FROM users) AS users`;
   return row;
@@ -42,11 +46,18 @@ const cases: [string, Record<string, unknown>, string][] = [
   ['unknown asset', { asset: 'SILVER' }, 'NOT_FOUND'],
   ['over-long reference', { reference: 'r'.repeat(513) }, 'BAD_USER_INPUT'],
   ['huge metadata', { metadata: { blob: 'x'.repeat(9000) } }, 'BAD_USER_INPUT'],
-  ['deep metadata', { metadata: JSON.parse('{"a":'.repeat(12) + '1' + '}'.repeat(12)) }, 'BAD_USER_INPUT'],
+  [
+    'deep metadata',
+    { metadata: JSON.parse('{"a":'.repeat(12) + '1' + '}'.repeat(12)) },
+    'BAD_USER_INPUT',
+  ],
   ['NUL in key', { idempotencyKey: 'a\u0000b' }, 'BAD_USER_INPUT'],
 ];
 
-describe.each([['topup', TOPUP], ['spend', SPEND]])('%s rejects bad input and writes nothing', (_name, mutation) => {
+describe.each([
+  ['topup', TOPUP],
+  ['spend', SPEND],
+])('%s rejects bad input and writes nothing', (_name, mutation) => {
   it.each(cases)('%s', async (_label, change, code) => {
     const before = await counts();
     const input: Record<string, unknown> = { ...valid, ...change };
@@ -67,16 +78,35 @@ it('a 255-character key is accepted', async () => {
 
 it('amount literals inline in the query are checked too', async () => {
   for (const literal of ['1.5', '"1e3"', '0', '-3', '9223372036854775808']) {
-    const res = await t.gql(`mutation { topup(input: {userId: "rich", asset: "GOLD_COINS", amount: ${literal}, idempotencyKey: "inline"}) { transaction { id } } }`);
+    const res = await t.gql(
+      `mutation { topup(input: {userId: "rich", asset: "GOLD_COINS", amount: ${literal}, idempotencyKey: "inline"}) { transaction { id } } }`,
+    );
     expect(errorCode(res)).toBe('BAD_USER_INPUT');
   }
 });
 
 it('malformed cursors, ids and page sizes are BAD_USER_INPUT', async () => {
-  for (const after of ['', '!!!', 'Zm9v', Buffer.from('e:-1').toString('base64url'), Buffer.from('e:99999999999999999999').toString('base64url')]) {
-    expect(errorCode(await t.gql(`query($after: String) { ledger(userId: "rich", after: $after) { edges { cursor } } }`, { after }))).toBe('BAD_USER_INPUT');
+  for (const after of [
+    '',
+    '!!!',
+    'Zm9v',
+    Buffer.from('e:-1').toString('base64url'),
+    Buffer.from('e:99999999999999999999').toString('base64url'),
+  ]) {
+    expect(
+      errorCode(
+        await t.gql(
+          `query($after: String) { ledger(userId: "rich", after: $after) { edges { cursor } } }`,
+          { after },
+        ),
+      ),
+    ).toBe('BAD_USER_INPUT');
   }
-  expect(errorCode(await t.gql(`{ ledger(userId: "rich", first: 0) { edges { cursor } } }`))).toBe('BAD_USER_INPUT');
+  expect(errorCode(await t.gql(`{ ledger(userId: "rich", first: 0) { edges { cursor } } }`))).toBe(
+    'BAD_USER_INPUT',
+  );
   expect(errorCode(await t.gql(`{ transaction(id: "abc") { id } }`))).toBe('BAD_USER_INPUT');
-  expect(errorCode(await t.gql(`{ balance(userId: "rich", asset: "NOPE") { balance } }`))).toBe('NOT_FOUND');
+  expect(errorCode(await t.gql(`{ balance(userId: "rich", asset: "NOPE") { balance } }`))).toBe(
+    'NOT_FOUND',
+  );
 });

@@ -17,8 +17,18 @@ beforeAll(async () => {
   t = await startTestGateway('cost-estimate', { seed: true });
   const topup = `mutation($input: TopupInput!) { topup(input: $input) { replayed } }`;
   for (let i = 0; i < entriesOfCostly; i += 5) {
-    await Promise.all(Array.from({ length: 5 }, (_, j) =>
-      t.gql(topup, { input: { userId: 'costly', asset: 'GOLD_COINS', amount: '1', idempotencyKey: `costly-${i + j}` } })));
+    await Promise.all(
+      Array.from({ length: 5 }, (_, j) =>
+        t.gql(topup, {
+          input: {
+            userId: 'costly',
+            asset: 'GOLD_COINS',
+            amount: '1',
+            idempotencyKey: `costly-${i + j}`,
+          },
+        }),
+      ),
+    );
   }
 });
 afterAll(async () => {
@@ -47,9 +57,17 @@ type Gen = fc.GeneratorValue;
 function selectionOf(g: Gen, type: GraphQLObjectType, depth: number): string {
   // Names, not field objects: fast-check compares generated values, and schema objects are cyclic.
   const fields = Object.values(type.getFields()).filter((field) => field.args.length === 0);
-  const leaves = fields.filter((field) => !isObjectType(getNamedType(field.type))).map((field) => field.name);
-  const objects = depth > 0 ? fields.filter((field) => isObjectType(getNamedType(field.type))).map((field) => field.name) : [];
-  const chosen = [...g(fc.subarray, leaves, { minLength: leaves.length > 0 ? 1 : 0 }), ...g(fc.subarray, objects)];
+  const leaves = fields
+    .filter((field) => !isObjectType(getNamedType(field.type)))
+    .map((field) => field.name);
+  const objects =
+    depth > 0
+      ? fields.filter((field) => isObjectType(getNamedType(field.type))).map((field) => field.name)
+      : [];
+  const chosen = [
+    ...g(fc.subarray, leaves, { minLength: leaves.length > 0 ? 1 : 0 }),
+    ...g(fc.subarray, objects),
+  ];
   if (chosen.length === 0) chosen.push(leaves[0] ?? objects[0]!);
   return chosen
     .map((name) => {
@@ -60,7 +78,8 @@ function selectionOf(g: Gen, type: GraphQLObjectType, depth: number): string {
 }
 
 const queryType = schema.getQueryType()!;
-const typeOfRoot = (name: string) => getNamedType(queryType.getFields()[name]!.type) as GraphQLObjectType;
+const typeOfRoot = (name: string) =>
+  getNamedType(queryType.getFields()[name]!.type) as GraphQLObjectType;
 
 /** A document of 1..3 aliased root fields, with its variables. */
 function documentOf(g: Gen): { query: string; variables: Record<string, unknown> } {
@@ -85,11 +104,17 @@ function documentOf(g: Gen): { query: string; variables: Record<string, unknown>
         if (value === 'null') variables[`n${i}`] = null;
         if (value === 'number') variables[`n${i}`] = g(fc.integer, { min: 1, max: 700 });
       }
-      roots.push(`r${i}: ledger(userId: "${user}"${argument}) { ${selectionOf(g, typeOfRoot('ledger'), depth + 2)} }`);
+      roots.push(
+        `r${i}: ledger(userId: "${user}"${argument}) { ${selectionOf(g, typeOfRoot('ledger'), depth + 2)} }`,
+      );
     } else if (root === 'balances') {
-      roots.push(`r${i}: balances(userId: "${user}") { ${selectionOf(g, typeOfRoot('balances'), depth)} }`);
+      roots.push(
+        `r${i}: balances(userId: "${user}") { ${selectionOf(g, typeOfRoot('balances'), depth)} }`,
+      );
     } else if (root === 'balance') {
-      roots.push(`r${i}: balance(userId: "${user}", asset: "GOLD_COINS") { ${selectionOf(g, typeOfRoot('balance'), depth)} }`);
+      roots.push(
+        `r${i}: balance(userId: "${user}", asset: "GOLD_COINS") { ${selectionOf(g, typeOfRoot('balance'), depth)} }`,
+      );
     } else {
       roots.push(`r${i}: assets { ${selectionOf(g, typeOfRoot('assets'), depth)} }`);
     }
@@ -100,19 +125,26 @@ function documentOf(g: Gen): { query: string; variables: Record<string, unknown>
 
 describe('cost estimate', () => {
   it('first: null, as a literal or a variable, is costed as the default page the service returns', () => {
-    const document = (argument: string) => parse(`query($n: Int) { ledger(userId: "a"${argument}) { edges { node { id } } } }`);
+    const document = (argument: string) =>
+      parse(`query($n: Int) { ledger(userId: "a"${argument}) { edges { node { id } } } }`);
     const defaultPage = operationCost(schema, document(''));
     expect(defaultPage).toBeGreaterThanOrEqual(limits.ledgerPageSizeDefault * 2);
     expect(operationCost(schema, document(', first: null'))).toBe(defaultPage);
     expect(operationCost(schema, document(', first: $n'), { n: null })).toBe(defaultPage);
     expect(operationCost(schema, document(', first: $n'), {})).toBe(defaultPage);
-    expect(operationCost(schema, document(`, first: ${limits.ledgerPageSizeDefault}`))).toBe(defaultPage);
+    expect(operationCost(schema, document(`, first: ${limits.ledgerPageSizeDefault}`))).toBe(
+      defaultPage,
+    );
   });
 
   it('20 aliased ledger(first: null) pages with a large selection are refused as QUERY_TOO_COMPLEX, before anything runs', async () => {
     const fragment = `fragment E on LedgerEntry { id sequence amount balanceAfter createdAt direction userId kind asset { code name decimals }
       transaction { id kind amount userId reference metadata createdAt asset { code name decimals } entries { id amount direction userId } } }`;
-    const aliases = (argument: string) => Array.from({ length: 20 }, (_, i) => `a${i}: ledger(userId: "costly"${argument}) { edges { cursor node { ...E } } }`).join(' ');
+    const aliases = (argument: string) =>
+      Array.from(
+        { length: 20 },
+        (_, i) => `a${i}: ledger(userId: "costly"${argument}) { edges { cursor node { ...E } } }`,
+      ).join(' ');
     for (const [query, variables] of [
       [`{ ${aliases(', first: null')} } ${fragment}`, undefined],
       [`query($n: Int) { ${aliases(', first: $n')} } ${fragment}`, { n: null }],
@@ -120,7 +152,11 @@ describe('cost estimate', () => {
       const res = await post(query, variables);
       expect(res.status).toBe(400);
       expect(res.json.data).toBeUndefined();
-      expect(res.json.errors[0].extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_COMPLEX', limit: limits.queryCostMax });
+      expect(res.json.errors[0].extensions).toEqual({
+        code: 'BAD_USER_INPUT',
+        reason: 'QUERY_TOO_COMPLEX',
+        limit: limits.queryCostMax,
+      });
     }
   });
 
@@ -139,7 +175,9 @@ describe('cost estimate', () => {
         }
         executed += 1;
         const objects = countObjects(res.json.data);
-        expect({ query, variables, cost, atLeast: objects, ok: cost >= objects }).toMatchObject({ ok: true });
+        expect({ query, variables, cost, atLeast: objects, ok: cost >= objects }).toMatchObject({
+          ok: true,
+        });
       }),
       { numRuns: 60, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },
     );

@@ -21,9 +21,18 @@ const authenticatedFetch: typeof fetch = (input, init = {}) => {
 
 it('graphql-http auditServer: 0 error, 0 warn', async () => {
   const results: AuditResult[] = await auditServer({ url: t.url, fetchFn: authenticatedFetch });
-  const byStatus = (status: AuditResult['status']) => results.filter((result) => result.status === status);
-  const describe = (list: AuditResult[]) => list.map((result) => `${result.id} ${result.name}${'reason' in result ? `: ${result.reason}` : ''}`);
-  expect({ error: describe(byStatus('error')), warn: describe(byStatus('warn')) }).toEqual({ error: [], warn: [] });
+  const byStatus = (status: AuditResult['status']) =>
+    results.filter((result) => result.status === status);
+  const describe = (list: AuditResult[]) =>
+    list.map(
+      (result) => `${result.id} ${result.name}${'reason' in result ? `: ${result.reason}` : ''}`,
+    );
+  expect({ error: describe(byStatus('error')), warn: describe(byStatus('warn')) }).toEqual({
+    error: [],
+    warn: [],
+  });
   expect(byStatus('ok').length).toBeGreaterThan(50);
-  console.log(`graphql-http audit: ${byStatus('ok').length} ok, ${byStatus('notice').length} notice, 0 warn, 0 error`);
+  console.log(
+    `graphql-http audit: ${byStatus('ok').length} ok, ${byStatus('notice').length} notice, 0 warn, 0 error`,
+  );
 });

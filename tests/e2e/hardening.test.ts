@@ -12,7 +12,11 @@ const t = useTestGateway('hardening', { seed: true });
 async function post(body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(t.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${t.tokens.server}`, ...headers },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${t.tokens.server}`,
+      ...headers,
+    },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
@@ -34,7 +38,8 @@ function expectLimit(answer: { status: number; json: any }, reason: string, limi
 /** transaction { entries { transaction { entries ... } } } nested n times under ledger/edges/node. */
 function nested(levels: number): string {
   let inner = 'id';
-  for (let i = levels - 1; i >= 0; i -= 1) inner = i % 2 === 0 ? `transaction { ${inner} }` : `entries { ${inner} }`;
+  for (let i = levels - 1; i >= 0; i -= 1)
+    inner = i % 2 === 0 ? `transaction { ${inner} }` : `entries { ${inner} }`;
   return `{ ledger(userId: "alice", first: 1) { edges { node { ${inner} } } } }`;
 }
 
@@ -44,7 +49,11 @@ describe('depth limit', () => {
     const fits = await post({ query: nested(limits.queryDepthMax - 4) });
     expect(fits.status).toBe(200);
     expect(fits.json.errors).toBeUndefined();
-    expectLimit(await post({ query: nested(limits.queryDepthMax - 3) }), 'QUERY_TOO_DEEP', limits.queryDepthMax);
+    expectLimit(
+      await post({ query: nested(limits.queryDepthMax - 3) }),
+      'QUERY_TOO_DEEP',
+      limits.queryDepthMax,
+    );
   });
 
   it('fragments do not hide depth', async () => {
@@ -56,19 +65,26 @@ describe('depth limit', () => {
   });
 
   it('introspection is exempt outside production (GraphiQL-style tools need the deep standard query)', async () => {
-    const res = await post({ query: `{ __schema { queryType { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }` });
+    const res = await post({
+      query: `{ __schema { queryType { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }`,
+    });
     expect(res.status).toBe(200);
     expect(res.json.errors).toBeUndefined();
   });
 });
 
 describe('alias limit', () => {
-  const aliased = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: assets { code }`).join(' ')} }`;
+  const aliased = (n: number) =>
+    `{ ${Array.from({ length: n }, (_, i) => `a${i}: assets { code }`).join(' ')} }`;
   it(`${limits.queryAliasesMax} aliases run; one more is TOO_MANY_ALIASES`, async () => {
     const fits = await post({ query: aliased(limits.queryAliasesMax) });
     expect(fits.status).toBe(200);
     expect(Object.keys(fits.json.data)).toHaveLength(limits.queryAliasesMax);
-    expectLimit(await post({ query: aliased(limits.queryAliasesMax + 1) }), 'TOO_MANY_ALIASES', limits.queryAliasesMax);
+    expectLimit(
+      await post({ query: aliased(limits.queryAliasesMax + 1) }),
+      'TOO_MANY_ALIASES',
+      limits.queryAliasesMax,
+    );
   });
 });
 
@@ -94,7 +110,11 @@ describe('cost limit', () => {
     const small = await post({ query: heavy, variables: { n: 50 } });
     expect(small.status).toBe(200);
     expect(small.json.errors).toBeUndefined();
-    expectLimit(await post({ query: heavy, variables: { n: 500 } }), 'QUERY_TOO_COMPLEX', limits.queryCostMax);
+    expectLimit(
+      await post({ query: heavy, variables: { n: 500 } }),
+      'QUERY_TOO_COMPLEX',
+      limits.queryCostMax,
+    );
   });
 
   it('fragments spread over and over cannot slip past the estimate (it fails closed when the document is too big to estimate)', async () => {
@@ -115,7 +135,9 @@ describe('cost limit', () => {
   });
 
   it('a full 500-entry page with its transactions fits', async () => {
-    const res = await post({ query: `{ ledger(userId: "alice", first: 500) { edges { cursor node { id amount balanceAfter transaction { id kind amount entries { id amount direction } } } } pageInfo { hasNextPage endCursor } } }` });
+    const res = await post({
+      query: `{ ledger(userId: "alice", first: 500) { edges { cursor node { id amount balanceAfter transaction { id kind amount entries { id amount direction } } } } pageInfo { hasNextPage endCursor } } }`,
+    });
     expect(res.status).toBe(200);
     expect(res.json.errors).toBeUndefined();
   });
@@ -129,10 +151,20 @@ describe('document and body size', () => {
 
   it(`a body over ${limits.requestBodyBytesMax} bytes is 413 with a GraphQL-shaped error, and writes nothing`, async () => {
     const query = inputMutation('topup', `replayed`);
-    const input = { userId: 'big-body', asset: 'GOLD_COINS', amount: '1', idempotencyKey: 'big-body-1', reference: 'x'.repeat(limits.requestBodyBytesMax) };
+    const input = {
+      userId: 'big-body',
+      asset: 'GOLD_COINS',
+      amount: '1',
+      idempotencyKey: 'big-body-1',
+      reference: 'x'.repeat(limits.requestBodyBytesMax),
+    };
     const res = await post({ query, variables: { input } });
     expect(res.status).toBe(413);
-    expect(res.json.errors[0].extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'REQUEST_TOO_LARGE', limit: limits.requestBodyBytesMax });
+    expect(res.json.errors[0].extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      reason: 'REQUEST_TOO_LARGE',
+      limit: limits.requestBodyBytesMax,
+    });
     const balance = await t.gql(`{ balance(userId: "big-body", asset: "GOLD_COINS") { balance } }`);
     expect(balance.data.balance.balance).toBe('0');
   });
@@ -152,7 +184,13 @@ describe('GraphQL over HTTP', () => {
   });
 
   const get = (query: string, headers: Record<string, string> = {}) =>
-    fetch(`${t.url}?query=${encodeURIComponent(query)}`, { headers: { authorization: `Bearer ${t.tokens.server}`, 'apollo-require-preflight': 'true', ...headers } });
+    fetch(`${t.url}?query=${encodeURIComponent(query)}`, {
+      headers: {
+        authorization: `Bearer ${t.tokens.server}`,
+        'apollo-require-preflight': 'true',
+        ...headers,
+      },
+    });
 
   it('GET runs queries', async () => {
     const res = await get('{ assets { code } }');
@@ -161,7 +199,9 @@ describe('GraphQL over HTTP', () => {
   });
 
   it('GET refuses mutations with 405 and Allow: POST, and moves no money', async () => {
-    const res = await get('mutation { topup(input: {userId: "via-get", asset: "GOLD_COINS", amount: "5", idempotencyKey: "via-get-1"}) { replayed } }');
+    const res = await get(
+      'mutation { topup(input: {userId: "via-get", asset: "GOLD_COINS", amount: "5", idempotencyKey: "via-get-1"}) { replayed } }',
+    );
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('POST');
     const balance = await t.gql(`{ balance(userId: "via-get", asset: "GOLD_COINS") { balance } }`);
@@ -169,22 +209,37 @@ describe('GraphQL over HTTP', () => {
   });
 
   it('other methods are 405', async () => {
-    const res = await fetch(t.url, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${t.tokens.server}` }, body: '{}' });
+    const res = await fetch(t.url, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.tokens.server}` },
+      body: '{}',
+    });
     expect(res.status).toBe(405);
   });
 
   it('CSRF prevention: a "simple" cross-site request (GET without a preflight header, POST as text/plain or a form) is refused', async () => {
-    const bare = await fetch(`${t.url}?query=${encodeURIComponent('{ assets { code } }')}`, { headers: { authorization: `Bearer ${t.tokens.server}` } });
+    const bare = await fetch(`${t.url}?query=${encodeURIComponent('{ assets { code } }')}`, {
+      headers: { authorization: `Bearer ${t.tokens.server}` },
+    });
     expect(bare.status).toBe(400);
     expect(await bare.text()).toMatch(/CSRF/);
-    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
-      const res = await post(JSON.stringify({ query: '{ assets { code } }' }), { 'content-type': contentType });
+    for (const contentType of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+    ]) {
+      const res = await post(JSON.stringify({ query: '{ assets { code } }' }), {
+        'content-type': contentType,
+      });
       expect({ contentType, status: res.status }).toEqual({ contentType, status: 400 });
     }
   });
 
   it('media types: application/graphql-response+json when asked for, application/json otherwise, 406 for neither', async () => {
-    const modern = await post({ query: '{ assets { code } }' }, { accept: 'application/graphql-response+json' });
+    const modern = await post(
+      { query: '{ assets { code } }' },
+      { accept: 'application/graphql-response+json' },
+    );
     expect(modern.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
     const classic = await post({ query: '{ assets { code } }' }, { accept: 'application/json' });
     expect(classic.headers.get('content-type')).toMatch(/^application\/json/);
@@ -197,7 +252,10 @@ describe('GraphQL over HTTP', () => {
     for (const body of [
       { query: '{ assets { code ' },
       { query: '{ noSuchField }' },
-      { query: 'query($n: Int) { ledger(userId: "alice", first: $n) { edges { cursor } } }', variables: { n: 'many' } },
+      {
+        query: 'query($n: Int) { ledger(userId: "alice", first: $n) { edges { cursor } } }',
+        variables: { n: 'many' },
+      },
       { query: nested(limits.queryDepthMax - 3) },
     ]) {
       const res = await post(body, json);
@@ -206,11 +264,17 @@ describe('GraphQL over HTTP', () => {
       expect(res.json.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     }
     // Not for credentials: a bad token stays 401 whatever the client accepts.
-    expect((await post({ query: '{ assets { code } }' }, { ...json, authorization: 'Bearer nope' })).status).toBe(401);
+    expect(
+      (await post({ query: '{ assets { code } }' }, { ...json, authorization: 'Bearer nope' }))
+        .status,
+    ).toBe(401);
   });
 
   it('with application/graphql-response+json, a request that fails validation is a 4xx', async () => {
-    const res = await post({ query: '{ noSuchField }' }, { accept: 'application/graphql-response+json' });
+    const res = await post(
+      { query: '{ noSuchField }' },
+      { accept: 'application/graphql-response+json' },
+    );
     expect(res.status).toBe(400);
     expect(res.json.errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });
@@ -225,7 +289,9 @@ describe('schema details outside and inside production', () => {
   });
 
   it('production: introspection is refused and errors suggest no field names', async () => {
-    const prod = await startTestGateway('hardening-prod', { env: { NODE_ENV: 'production', METRICS_TOKEN: 'hardening-metrics-token' } });
+    const prod = await startTestGateway('hardening-prod', {
+      env: { NODE_ENV: 'production', METRICS_TOKEN: 'hardening-metrics-token' },
+    });
     try {
       const ask = (query: string) => prod.gql(query);
       const intro = await ask('{ __schema { queryType { name } } }');

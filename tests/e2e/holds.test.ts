@@ -18,30 +18,57 @@ const HOLD_QUERY = `query($id: ID!) { hold(id: $id) { id status resolvedAt } }`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Waits until a little after an instant (expiries are timed by the database clock, this machine's too). */
-const sleepUntil = (iso: string, marginMs = 150) => sleep(Math.max(0, Date.parse(iso) + marginMs - Date.now()));
+const sleepUntil = (iso: string, marginMs = 150) =>
+  sleep(Math.max(0, Date.parse(iso) + marginMs - Date.now()));
 
 // The background sweep is off here so that each test decides when holds are swept.
 const t = useTestGateway('holds', { env: { HOLD_SWEEP_INTERVAL_MS: '0' } });
 
 async function fund(userId: string, amount: string): Promise<void> {
-  const res = await t.gql(TOPUP, { input: { userId, asset: 'GOLD_COINS', amount, idempotencyKey: `fund-${userId}-${amount}-${Math.random()}` } });
+  const res = await t.gql(TOPUP, {
+    input: {
+      userId,
+      asset: 'GOLD_COINS',
+      amount,
+      idempotencyKey: `fund-${userId}-${amount}-${Math.random()}`,
+    },
+  });
   expect(res.errors).toBeUndefined();
 }
 
-async function placeHold(userId: string, amount: string, extra: Record<string, unknown> = {}): Promise<any> {
-  const res = await t.gql(HOLD, { input: { userId, asset: 'GOLD_COINS', amount, idempotencyKey: `hold-${userId}-${Math.random()}`, ...extra } });
+async function placeHold(
+  userId: string,
+  amount: string,
+  extra: Record<string, unknown> = {},
+): Promise<any> {
+  const res = await t.gql(HOLD, {
+    input: {
+      userId,
+      asset: 'GOLD_COINS',
+      amount,
+      idempotencyKey: `hold-${userId}-${Math.random()}`,
+      ...extra,
+    },
+  });
   expect(res.errors).toBeUndefined();
   return res.data.hold;
 }
 
-async function balanceOf(userId: string, at?: string): Promise<{ balance: string; available: string }> {
+async function balanceOf(
+  userId: string,
+  at?: string,
+): Promise<{ balance: string; available: string }> {
   const res = await t.gql(BALANCE, { userId, at });
   expect(res.errors).toBeUndefined();
   return res.data.balance;
 }
 
-async function storedHold(id: string): Promise<{ status: string; resolved_at: Date | null; expires_at: Date | null }> {
-  const rows = await t.database.prisma.$queryRaw<{ status: string; resolved_at: Date | null; expires_at: Date | null }[]>`
+async function storedHold(
+  id: string,
+): Promise<{ status: string; resolved_at: Date | null; expires_at: Date | null }> {
+  const rows = await t.database.prisma.$queryRaw<
+    { status: string; resolved_at: Date | null; expires_at: Date | null }[]
+  >`
     SELECT status::text AS status, resolved_at, expires_at FROM holds WHERE id = ${BigInt(id)}`;
   return rows[0]!;
 }
@@ -51,35 +78,63 @@ describe('hold', () => {
     await fund('h-basic', '100');
     const payload = await placeHold('h-basic', '40', { reference: 'match-7' });
     expect(payload.replayed).toBe(false);
-    expect(payload.wallet).toEqual({ userId: 'h-basic', balance: '100', available: '60', lastSequence: '1' });
-    expect(payload.hold).toMatchObject({ userId: 'h-basic', amount: '40', status: 'ACTIVE', reference: 'match-7', resolvedAt: null, capture: null, asset: { code: 'GOLD_COINS' } });
+    expect(payload.wallet).toEqual({
+      userId: 'h-basic',
+      balance: '100',
+      available: '60',
+      lastSequence: '1',
+    });
+    expect(payload.hold).toMatchObject({
+      userId: 'h-basic',
+      amount: '40',
+      status: 'ACTIVE',
+      reference: 'match-7',
+      resolvedAt: null,
+      capture: null,
+      asset: { code: 'GOLD_COINS' },
+    });
     // With no expiresAt a hold gets the default lifetime (24 hours), so a forgotten one ends by itself.
     const lifetimeMs = Date.parse(payload.hold.expiresAt) - Date.parse(payload.hold.createdAt);
     expect(lifetimeMs).toBeGreaterThan(24 * 3600_000 - 60_000);
     expect(lifetimeMs).toBeLessThanOrEqual(24 * 3600_000 + 60_000);
     expect(await balanceOf('h-basic')).toEqual({ balance: '100', available: '60' });
-    const entries = await t.database.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM ledger_entries WHERE user_id = 'h-basic'`;
+    const entries = await t.database.prisma.$queryRaw<
+      { n: bigint }[]
+    >`SELECT count(*) AS n FROM ledger_entries WHERE user_id = 'h-basic'`;
     expect(entries[0]!.n).toBe(1n);
   });
 
   it('a spend is refused while the balance would suffice but the available amount does not', async () => {
     await fund('h-spend', '100');
     await placeHold('h-spend', '70');
-    const refused = await t.gql(SPEND, { input: { userId: 'h-spend', asset: 'GOLD_COINS', amount: '31', idempotencyKey: 'spend-31' } });
+    const refused = await t.gql(SPEND, {
+      input: { userId: 'h-spend', asset: 'GOLD_COINS', amount: '31', idempotencyKey: 'spend-31' },
+    });
     expect(errorCode(refused)).toBe('INSUFFICIENT_FUNDS');
-    const ok = await t.gql(SPEND, { input: { userId: 'h-spend', asset: 'GOLD_COINS', amount: '30', idempotencyKey: 'spend-30' } });
+    const ok = await t.gql(SPEND, {
+      input: { userId: 'h-spend', asset: 'GOLD_COINS', amount: '30', idempotencyKey: 'spend-30' },
+    });
     expect(ok.errors).toBeUndefined();
     expect(ok.data.spend.wallet).toMatchObject({ balance: '70', available: '0' });
     // A new hold checks available too.
-    const hold = await t.gql(HOLD, { input: { userId: 'h-spend', asset: 'GOLD_COINS', amount: '1', idempotencyKey: 'hold-1-more' } });
+    const hold = await t.gql(HOLD, {
+      input: { userId: 'h-spend', asset: 'GOLD_COINS', amount: '1', idempotencyKey: 'hold-1-more' },
+    });
     expect(errorCode(hold)).toBe('INSUFFICIENT_FUNDS');
   });
 
   it('a hold beyond available, or on a wallet that never received anything, is INSUFFICIENT_FUNDS, recorded and replayed', async () => {
-    const never = await t.gql(HOLD, { input: { userId: 'h-never', asset: 'GOLD_COINS', amount: '1', idempotencyKey: 'never' } });
+    const never = await t.gql(HOLD, {
+      input: { userId: 'h-never', asset: 'GOLD_COINS', amount: '1', idempotencyKey: 'never' },
+    });
     expect(errorCode(never)).toBe('INSUFFICIENT_FUNDS');
     await fund('h-poor', '10');
-    const input = { userId: 'h-poor', asset: 'GOLD_COINS', amount: '11', idempotencyKey: 'poor-11' };
+    const input = {
+      userId: 'h-poor',
+      asset: 'GOLD_COINS',
+      amount: '11',
+      idempotencyKey: 'poor-11',
+    };
     expect(errorCode(await t.gql(HOLD, { input }))).toBe('INSUFFICIENT_FUNDS');
     await fund('h-poor', '100');
     // The key's outcome is the refusal, even though the funds are there now.
@@ -92,7 +147,16 @@ describe('hold', () => {
   it('100 concurrent holds of 10 on an available 500: exactly 50 succeed', async () => {
     await fund('h-race', '500');
     const results = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => t.gql(HOLD, { input: { userId: 'h-race', asset: 'GOLD_COINS', amount: '10', idempotencyKey: `race-${i}` } })),
+      Array.from({ length: 100 }, (_, i) =>
+        t.gql(HOLD, {
+          input: {
+            userId: 'h-race',
+            asset: 'GOLD_COINS',
+            amount: '10',
+            idempotencyKey: `race-${i}`,
+          },
+        }),
+      ),
     );
     expect(results.filter((r) => !r.errors)).toHaveLength(50);
     expect(results.filter((r) => errorCode(r) === 'INSUFFICIENT_FUNDS')).toHaveLength(50);
@@ -105,11 +169,32 @@ describe('hold', () => {
 
   it('rejects expiresAt in the past or beyond the horizon as BAD_USER_INPUT without using the key', async () => {
     await fund('h-expiry-input', '10');
-    const base = { userId: 'h-expiry-input', asset: 'GOLD_COINS', amount: '5', idempotencyKey: 'expiry-input' };
-    expect(errorCode(await t.gql(HOLD, { input: { ...base, expiresAt: new Date(Date.now() - 1000).toISOString() } }))).toBe('BAD_USER_INPUT');
-    expect(errorCode(await t.gql(HOLD, { input: { ...base, expiresAt: new Date(Date.now() + 31 * 24 * 3600_000).toISOString() } }))).toBe('BAD_USER_INPUT');
-    expect(errorCode(await t.gql(HOLD, { input: { ...base, amount: '0' } }))).toBe('BAD_USER_INPUT');
-    const ok = await t.gql(HOLD, { input: { ...base, expiresAt: new Date(Date.now() + 3600_000).toISOString() } });
+    const base = {
+      userId: 'h-expiry-input',
+      asset: 'GOLD_COINS',
+      amount: '5',
+      idempotencyKey: 'expiry-input',
+    };
+    expect(
+      errorCode(
+        await t.gql(HOLD, {
+          input: { ...base, expiresAt: new Date(Date.now() - 1000).toISOString() },
+        }),
+      ),
+    ).toBe('BAD_USER_INPUT');
+    expect(
+      errorCode(
+        await t.gql(HOLD, {
+          input: { ...base, expiresAt: new Date(Date.now() + 31 * 24 * 3600_000).toISOString() },
+        }),
+      ),
+    ).toBe('BAD_USER_INPUT');
+    expect(errorCode(await t.gql(HOLD, { input: { ...base, amount: '0' } }))).toBe(
+      'BAD_USER_INPUT',
+    );
+    const ok = await t.gql(HOLD, {
+      input: { ...base, expiresAt: new Date(Date.now() + 3600_000).toISOString() },
+    });
     expect(ok.errors).toBeUndefined();
     expect(ok.data.hold.replayed).toBe(false);
   });
@@ -118,14 +203,32 @@ describe('hold', () => {
     await fund('h-player', '10');
     const token = await t.tokens.player('h-player');
     const headers = { authorization: `Bearer ${token}` };
-    expect(errorCode(await t.gql(HOLD, { input: { userId: 'h-player', asset: 'GOLD_COINS', amount: '5', idempotencyKey: 'p' } }, headers))).toBe('FORBIDDEN');
+    expect(
+      errorCode(
+        await t.gql(
+          HOLD,
+          { input: { userId: 'h-player', asset: 'GOLD_COINS', amount: '5', idempotencyKey: 'p' } },
+          headers,
+        ),
+      ),
+    ).toBe('FORBIDDEN');
     const hold = await placeHold('h-player', '5');
-    expect(errorCode(await t.gql(CAPTURE, { input: { holdId: hold.hold.id, idempotencyKey: 'p-c' } }, headers))).toBe('FORBIDDEN');
-    expect(errorCode(await t.gql(RELEASE, { holdId: hold.hold.id, key: 'p-r' }, headers))).toBe('FORBIDDEN');
+    expect(
+      errorCode(
+        await t.gql(CAPTURE, { input: { holdId: hold.hold.id, idempotencyKey: 'p-c' } }, headers),
+      ),
+    ).toBe('FORBIDDEN');
+    expect(errorCode(await t.gql(RELEASE, { holdId: hold.hold.id, key: 'p-r' }, headers))).toBe(
+      'FORBIDDEN',
+    );
     // The player may read their own hold, not another user's.
     const own = await t.gql(HOLD_QUERY, { id: hold.hold.id }, headers);
     expect(own.data.hold).toMatchObject({ id: hold.hold.id, status: 'ACTIVE' });
-    const other = await t.gql(HOLD_QUERY, { id: hold.hold.id }, { authorization: `Bearer ${await t.tokens.player('someone-else')}` });
+    const other = await t.gql(
+      HOLD_QUERY,
+      { id: hold.hold.id },
+      { authorization: `Bearer ${await t.tokens.player('someone-else')}` },
+    );
     expect(other.errors).toBeUndefined();
     expect(other.data.hold).toBeNull();
   });
@@ -139,13 +242,40 @@ describe('capture and release', () => {
     expect(res.errors).toBeUndefined();
     const payload = res.data.captureHold;
     expect(payload.replayed).toBe(false);
-    expect(payload.wallet).toEqual({ userId: 'c-full', balance: '60', available: '60', lastSequence: '2' });
-    expect(payload.transaction).toMatchObject({ kind: 'CAPTURE', amount: '40', reference: 'order-9', hold: { id: hold.id, status: 'CAPTURED' } });
+    expect(payload.wallet).toEqual({
+      userId: 'c-full',
+      balance: '60',
+      available: '60',
+      lastSequence: '2',
+    });
+    expect(payload.transaction).toMatchObject({
+      kind: 'CAPTURE',
+      amount: '40',
+      reference: 'order-9',
+      hold: { id: hold.id, status: 'CAPTURED' },
+    });
     const entries = payload.transaction.entries;
-    expect(entries.find((e: any) => e.account === 'USER')).toEqual({ account: 'USER', direction: 'DEBIT', amount: '40', sequence: '2', balanceAfter: '60', kind: 'CAPTURE' });
-    expect(entries.find((e: any) => e.account !== 'USER')).toMatchObject({ account: 'REVENUE', direction: 'CREDIT', amount: '40' });
-    const after = await t.gql(`query($id: ID!) { hold(id: $id) { status resolvedAt capture { id kind amount } } }`, { id: hold.id });
-    expect(after.data.hold).toMatchObject({ status: 'CAPTURED', capture: { id: payload.transaction.id, kind: 'CAPTURE', amount: '40' } });
+    expect(entries.find((e: any) => e.account === 'USER')).toEqual({
+      account: 'USER',
+      direction: 'DEBIT',
+      amount: '40',
+      sequence: '2',
+      balanceAfter: '60',
+      kind: 'CAPTURE',
+    });
+    expect(entries.find((e: any) => e.account !== 'USER')).toMatchObject({
+      account: 'REVENUE',
+      direction: 'CREDIT',
+      amount: '40',
+    });
+    const after = await t.gql(
+      `query($id: ID!) { hold(id: $id) { status resolvedAt capture { id kind amount } } }`,
+      { id: hold.id },
+    );
+    expect(after.data.hold).toMatchObject({
+      status: 'CAPTURED',
+      capture: { id: payload.transaction.id, kind: 'CAPTURE', amount: '40' },
+    });
     expect(after.data.hold.resolvedAt).not.toBeNull();
   });
 
@@ -154,7 +284,9 @@ describe('capture and release', () => {
     const { hold } = await placeHold('c-part', '50');
     await placeHold('c-part', '20');
     expect(await balanceOf('c-part')).toEqual({ balance: '100', available: '30' });
-    const res = await t.gql(CAPTURE, { input: { holdId: hold.id, amount: '15', idempotencyKey: 'cap-part' } });
+    const res = await t.gql(CAPTURE, {
+      input: { holdId: hold.id, amount: '15', idempotencyKey: 'cap-part' },
+    });
     expect(res.errors).toBeUndefined();
     expect(res.data.captureHold.transaction).toMatchObject({ kind: 'CAPTURE', amount: '15' });
     // 15 left the wallet; the other 35 of the hold are available again; the second hold still counts.
@@ -162,16 +294,32 @@ describe('capture and release', () => {
     expect(await balanceOf('c-part')).toEqual({ balance: '85', available: '65' });
     expect((await storedHold(hold.id)).status).toBe('CAPTURED');
     // Nothing more can be taken from it.
-    const again = await t.gql(CAPTURE, { input: { holdId: hold.id, amount: '10', idempotencyKey: 'cap-part-2' } });
+    const again = await t.gql(CAPTURE, {
+      input: { holdId: hold.id, amount: '10', idempotencyKey: 'cap-part-2' },
+    });
     expect(errorCode(again)).toBe('HOLD_NOT_ACTIVE');
   });
 
   it('a capture above the hold amount is BAD_USER_INPUT and leaves the hold and the key untouched', async () => {
     await fund('c-over', '100');
     const { hold } = await placeHold('c-over', '30');
-    expect(errorCode(await t.gql(CAPTURE, { input: { holdId: hold.id, amount: '31', idempotencyKey: 'cap-over' } }))).toBe('BAD_USER_INPUT');
-    expect(errorCode(await t.gql(CAPTURE, { input: { holdId: hold.id, amount: '0', idempotencyKey: 'cap-over' } }))).toBe('BAD_USER_INPUT');
-    const ok = await t.gql(CAPTURE, { input: { holdId: hold.id, amount: '30', idempotencyKey: 'cap-over' } });
+    expect(
+      errorCode(
+        await t.gql(CAPTURE, {
+          input: { holdId: hold.id, amount: '31', idempotencyKey: 'cap-over' },
+        }),
+      ),
+    ).toBe('BAD_USER_INPUT');
+    expect(
+      errorCode(
+        await t.gql(CAPTURE, {
+          input: { holdId: hold.id, amount: '0', idempotencyKey: 'cap-over' },
+        }),
+      ),
+    ).toBe('BAD_USER_INPUT');
+    const ok = await t.gql(CAPTURE, {
+      input: { holdId: hold.id, amount: '30', idempotencyKey: 'cap-over' },
+    });
     expect(ok.errors).toBeUndefined();
     expect(ok.data.captureHold.wallet).toMatchObject({ balance: '70', available: '70' });
   });
@@ -181,10 +329,20 @@ describe('capture and release', () => {
     const { hold } = await placeHold('r-basic', '45');
     const res = await t.gql(RELEASE, { holdId: hold.id, key: 'rel-1' });
     expect(res.errors).toBeUndefined();
-    expect(res.data.releaseHold).toMatchObject({ replayed: false, hold: { id: hold.id, status: 'RELEASED', capture: null }, wallet: { balance: '100', available: '100', lastSequence: '1' } });
+    expect(res.data.releaseHold).toMatchObject({
+      replayed: false,
+      hold: { id: hold.id, status: 'RELEASED', capture: null },
+      wallet: { balance: '100', available: '100', lastSequence: '1' },
+    });
     expect(res.data.releaseHold.hold.resolvedAt).not.toBeNull();
-    expect(errorCode(await t.gql(CAPTURE, { input: { holdId: hold.id, idempotencyKey: 'cap-after-release' } }))).toBe('HOLD_NOT_ACTIVE');
-    expect(errorCode(await t.gql(RELEASE, { holdId: hold.id, key: 'rel-2' }))).toBe('HOLD_NOT_ACTIVE');
+    expect(
+      errorCode(
+        await t.gql(CAPTURE, { input: { holdId: hold.id, idempotencyKey: 'cap-after-release' } }),
+      ),
+    ).toBe('HOLD_NOT_ACTIVE');
+    expect(errorCode(await t.gql(RELEASE, { holdId: hold.id, key: 'rel-2' }))).toBe(
+      'HOLD_NOT_ACTIVE',
+    );
   });
 
   it('concurrent capture and release of one hold: exactly one wins, the other is HOLD_NOT_ACTIVE', async () => {
@@ -201,24 +359,37 @@ describe('capture and release', () => {
       expect(errorCode(loser)).toBe('HOLD_NOT_ACTIVE');
       expect((await storedHold(hold.id)).status).toBe(capture.errors ? 'RELEASED' : 'CAPTURED');
     }
-    const captures = await t.database.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM transactions WHERE user_id = 'race-cr' AND kind = 'CAPTURE'`;
+    const captures = await t.database.prisma.$queryRaw<
+      { n: bigint }[]
+    >`SELECT count(*) AS n FROM transactions WHERE user_id = 'race-cr' AND kind = 'CAPTURE'`;
     const expected = BigInt(1000 - Number(captures[0]!.n) * 10);
-    expect(await balanceOf('race-cr')).toEqual({ balance: expected.toString(), available: expected.toString() });
+    expect(await balanceOf('race-cr')).toEqual({
+      balance: expected.toString(),
+      available: expected.toString(),
+    });
   });
 
   it('20 concurrent captures of one hold with different keys: one capture, 19 HOLD_NOT_ACTIVE', async () => {
     await fund('race-cc', '100');
     const { hold } = await placeHold('race-cc', '100');
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => t.gql(CAPTURE, { input: { holdId: hold.id, idempotencyKey: `cc-${i}` } })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        t.gql(CAPTURE, { input: { holdId: hold.id, idempotencyKey: `cc-${i}` } }),
+      ),
+    );
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
     expect(results.filter((r) => errorCode(r) === 'HOLD_NOT_ACTIVE')).toHaveLength(19);
     expect(await balanceOf('race-cc')).toEqual({ balance: '0', available: '0' });
   });
 
   it('an unknown hold is NOT_FOUND and a malformed id BAD_USER_INPUT, neither using the key', async () => {
-    expect(errorCode(await t.gql(CAPTURE, { input: { holdId: '999999999', idempotencyKey: 'nf' } }))).toBe('NOT_FOUND');
+    expect(
+      errorCode(await t.gql(CAPTURE, { input: { holdId: '999999999', idempotencyKey: 'nf' } })),
+    ).toBe('NOT_FOUND');
     expect(errorCode(await t.gql(RELEASE, { holdId: '999999999', key: 'nf' }))).toBe('NOT_FOUND');
-    expect(errorCode(await t.gql(CAPTURE, { input: { holdId: 'abc', idempotencyKey: 'nf' } }))).toBe('BAD_USER_INPUT');
+    expect(
+      errorCode(await t.gql(CAPTURE, { input: { holdId: 'abc', idempotencyKey: 'nf' } })),
+    ).toBe('BAD_USER_INPUT');
     expect(errorCode(await t.gql(RELEASE, { holdId: '-1', key: 'nf' }))).toBe('BAD_USER_INPUT');
     const unknown = await t.gql(HOLD_QUERY, { id: '999999999' });
     expect(unknown.errors).toBeUndefined();
@@ -233,18 +404,27 @@ describe('capture and release', () => {
 describe('expiry', () => {
   it('an expired hold stops counting at once, is marked EXPIRED by the sweep, and can no longer be captured', async () => {
     await fund('e-basic', '100');
-    const { hold } = await placeHold('e-basic', '60', { expiresAt: new Date(Date.now() + 2000).toISOString() });
+    const { hold } = await placeHold('e-basic', '60', {
+      expiresAt: new Date(Date.now() + 2000).toISOString(),
+    });
     const keeps = await placeHold('e-basic', '10');
     expect(await balanceOf('e-basic')).toEqual({ balance: '100', available: '30' });
     await sleepUntil(hold.expiresAt);
     // Reads stop counting it the moment it expires, before any sweep.
     expect(await balanceOf('e-basic')).toEqual({ balance: '100', available: '90' });
     expect((await storedHold(hold.id)).status).toBe('ACTIVE');
-    expect((await t.gql(HOLD_QUERY, { id: hold.id })).data.hold).toMatchObject({ status: 'EXPIRED', resolvedAt: hold.expiresAt });
+    expect((await t.gql(HOLD_QUERY, { id: hold.id })).data.hold).toMatchObject({
+      status: 'EXPIRED',
+      resolvedAt: hold.expiresAt,
+    });
     // Deciding on it before the sweep: it is not active.
-    expect(errorCode(await t.gql(CAPTURE, { input: { holdId: hold.id, idempotencyKey: 'e-cap-1' } }))).toBe('HOLD_NOT_ACTIVE');
+    expect(
+      errorCode(await t.gql(CAPTURE, { input: { holdId: hold.id, idempotencyKey: 'e-cap-1' } })),
+    ).toBe('HOLD_NOT_ACTIVE');
     // Its funds can be spent before the sweep.
-    const spend = await t.gql(SPEND, { input: { userId: 'e-basic', asset: 'GOLD_COINS', amount: '90', idempotencyKey: 'e-spend' } });
+    const spend = await t.gql(SPEND, {
+      input: { userId: 'e-basic', asset: 'GOLD_COINS', amount: '90', idempotencyKey: 'e-spend' },
+    });
     expect(spend.errors).toBeUndefined();
     expect(spend.data.spend.wallet).toMatchObject({ balance: '10', available: '0' });
 
@@ -253,20 +433,34 @@ describe('expiry', () => {
     expect(stored.status).toBe('EXPIRED');
     expect(stored.resolved_at?.getTime()).toBe(stored.expires_at?.getTime());
     expect((await storedHold(keeps.hold.id)).status).toBe('ACTIVE');
-    expect(errorCode(await t.gql(CAPTURE, { input: { holdId: hold.id, idempotencyKey: 'e-cap-2' } }))).toBe('HOLD_NOT_ACTIVE');
-    expect(errorCode(await t.gql(RELEASE, { holdId: hold.id, key: 'e-rel' }))).toBe('HOLD_NOT_ACTIVE');
+    expect(
+      errorCode(await t.gql(CAPTURE, { input: { holdId: hold.id, idempotencyKey: 'e-cap-2' } })),
+    ).toBe('HOLD_NOT_ACTIVE');
+    expect(errorCode(await t.gql(RELEASE, { holdId: hold.id, key: 'e-rel' }))).toBe(
+      'HOLD_NOT_ACTIVE',
+    );
   });
 
   it('concurrent sweeps (as from several replicas) mark each expired hold exactly once', async () => {
     await fund('e-many', '1000');
     const expiresAtMs = Date.now() + 1000;
-    await Promise.all(Array.from({ length: 30 }, () => placeHold('e-many', '10', { expiresAt: new Date(expiresAtMs).toISOString() })));
+    await Promise.all(
+      Array.from({ length: 30 }, () =>
+        placeHold('e-many', '10', { expiresAt: new Date(expiresAtMs).toISOString() }),
+      ),
+    );
     await sleep(expiresAtMs + 100 - Date.now());
     // Earlier tests may have left expired holds unswept too; every one of them is due now.
-    const due = await t.database.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM holds WHERE status = 'ACTIVE' AND expires_at <= now()`;
+    const due = await t.database.prisma.$queryRaw<
+      { n: bigint }[]
+    >`SELECT count(*) AS n FROM holds WHERE status = 'ACTIVE' AND expires_at <= now()`;
     expect(due[0]!.n).toBeGreaterThanOrEqual(30n);
-    const counts = await Promise.all(Array.from({ length: 4 }, () => t.gateway.services.holds.sweepExpiredHolds()));
-    const swept = await t.database.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM holds WHERE user_id = 'e-many' AND status = 'EXPIRED'`;
+    const counts = await Promise.all(
+      Array.from({ length: 4 }, () => t.gateway.services.holds.sweepExpiredHolds()),
+    );
+    const swept = await t.database.prisma.$queryRaw<
+      { n: bigint }[]
+    >`SELECT count(*) AS n FROM holds WHERE user_id = 'e-many' AND status = 'EXPIRED'`;
     expect(swept[0]!.n).toBe(30n);
     // Each due hold was marked by exactly one of the sweeps.
     expect(BigInt(counts.reduce((a, b) => a + b, 0))).toBe(due[0]!.n);
@@ -275,16 +469,30 @@ describe('expiry', () => {
   });
 
   it('the gateway sweeps by itself when HOLD_SWEEP_INTERVAL_MS is set', async () => {
-    const other = await startTestGateway('holds-sweeper', { env: { HOLD_SWEEP_INTERVAL_MS: '100' } });
+    const other = await startTestGateway('holds-sweeper', {
+      env: { HOLD_SWEEP_INTERVAL_MS: '100' },
+    });
     try {
-      await other.gql(TOPUP, { input: { userId: 'e-bg', asset: 'GOLD_COINS', amount: '10', idempotencyKey: 'bg-fund' } });
-      const res = await other.gql(HOLD, { input: { userId: 'e-bg', asset: 'GOLD_COINS', amount: '10', idempotencyKey: 'bg-hold', expiresAt: new Date(Date.now() + 1000).toISOString() } });
+      await other.gql(TOPUP, {
+        input: { userId: 'e-bg', asset: 'GOLD_COINS', amount: '10', idempotencyKey: 'bg-fund' },
+      });
+      const res = await other.gql(HOLD, {
+        input: {
+          userId: 'e-bg',
+          asset: 'GOLD_COINS',
+          amount: '10',
+          idempotencyKey: 'bg-hold',
+          expiresAt: new Date(Date.now() + 1000).toISOString(),
+        },
+      });
       expect(res.errors).toBeUndefined();
       const id = BigInt(res.data.hold.hold.id);
       let status = 'ACTIVE';
       for (let i = 0; i < 100 && status === 'ACTIVE'; i += 1) {
         await sleep(100);
-        const rows = await other.database.prisma.$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM holds WHERE id = ${id}`;
+        const rows = await other.database.prisma.$queryRaw<
+          { status: string }[]
+        >`SELECT status::text AS status FROM holds WHERE id = ${id}`;
         status = rows[0]!.status;
       }
       expect(status).toBe('EXPIRED');
@@ -298,7 +506,9 @@ describe('expiry', () => {
     await fund('e-at', '100');
     await sleep(20);
     const { hold } = await placeHold('e-at', '40');
-    const shortLived = await placeHold('e-at', '25', { expiresAt: new Date(Date.now() + 2000).toISOString() });
+    const shortLived = await placeHold('e-at', '25', {
+      expiresAt: new Date(Date.now() + 2000).toISOString(),
+    });
     await sleep(20);
     const whileHeld = new Date().toISOString();
     expect(Date.parse(whileHeld)).toBeLessThan(Date.parse(shortLived.hold.expiresAt));
@@ -322,41 +532,85 @@ describe('expiry', () => {
 describe('idempotency', () => {
   it('replays hold, capture and release with the same result and moves nothing again', async () => {
     await fund('i-all', '100');
-    const holdInput = { userId: 'i-all', asset: 'GOLD_COINS', amount: '30', idempotencyKey: 'i-hold' };
+    const holdInput = {
+      userId: 'i-all',
+      asset: 'GOLD_COINS',
+      amount: '30',
+      idempotencyKey: 'i-hold',
+    };
     const first = await t.gql(HOLD, { input: holdInput });
     const again = await t.gql(HOLD, { input: holdInput });
     expect(again.errors).toBeUndefined();
-    expect(again.data.hold).toMatchObject({ replayed: true, hold: { id: first.data.hold.hold.id, status: 'ACTIVE' }, wallet: { available: '70' } });
+    expect(again.data.hold).toMatchObject({
+      replayed: true,
+      hold: { id: first.data.hold.hold.id, status: 'ACTIVE' },
+      wallet: { available: '70' },
+    });
 
     const capInput = { holdId: first.data.hold.hold.id, amount: '20', idempotencyKey: 'i-cap' };
     const cap = await t.gql(CAPTURE, { input: capInput });
     const capAgain = await t.gql(CAPTURE, { input: capInput });
     expect(capAgain.errors).toBeUndefined();
-    expect(capAgain.data.captureHold).toMatchObject({ replayed: true, transaction: { id: cap.data.captureHold.transaction.id }, wallet: { balance: '80', available: '80' } });
+    expect(capAgain.data.captureHold).toMatchObject({
+      replayed: true,
+      transaction: { id: cap.data.captureHold.transaction.id },
+      wallet: { balance: '80', available: '80' },
+    });
     // The hold replay now shows the hold as it is now.
-    expect((await t.gql(HOLD, { input: holdInput })).data.hold).toMatchObject({ replayed: true, hold: { status: 'CAPTURED' }, wallet: { balance: '80', available: '80' } });
+    expect((await t.gql(HOLD, { input: holdInput })).data.hold).toMatchObject({
+      replayed: true,
+      hold: { status: 'CAPTURED' },
+      wallet: { balance: '80', available: '80' },
+    });
 
     const second = await placeHold('i-all', '50');
     const rel = await t.gql(RELEASE, { holdId: second.hold.id, key: 'i-rel' });
     const relAgain = await t.gql(RELEASE, { holdId: second.hold.id, key: 'i-rel' });
     expect(rel.errors).toBeUndefined();
-    expect(relAgain.data.releaseHold).toMatchObject({ replayed: true, hold: { id: second.hold.id, status: 'RELEASED' }, wallet: { balance: '80', available: '80' } });
+    expect(relAgain.data.releaseHold).toMatchObject({
+      replayed: true,
+      hold: { id: second.hold.id, status: 'RELEASED' },
+      wallet: { balance: '80', available: '80' },
+    });
   });
 
   it('the same key with a different input is IDEMPOTENCY_KEY_REUSED', async () => {
     await fund('i-reuse', '100');
-    const input = { userId: 'i-reuse', asset: 'GOLD_COINS', amount: '10', idempotencyKey: 'i-reuse-key' };
+    const input = {
+      userId: 'i-reuse',
+      asset: 'GOLD_COINS',
+      amount: '10',
+      idempotencyKey: 'i-reuse-key',
+    };
     const first = await t.gql(HOLD, { input });
-    expect(errorCode(await t.gql(HOLD, { input: { ...input, amount: '11' } }))).toBe('IDEMPOTENCY_KEY_REUSED');
-    expect(errorCode(await t.gql(HOLD, { input: { ...input, reference: 'x' } }))).toBe('IDEMPOTENCY_KEY_REUSED');
-    expect(errorCode(await t.gql(HOLD, { input: { ...input, expiresAt: new Date(Date.now() + 60_000).toISOString() } }))).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(errorCode(await t.gql(HOLD, { input: { ...input, amount: '11' } }))).toBe(
+      'IDEMPOTENCY_KEY_REUSED',
+    );
+    expect(errorCode(await t.gql(HOLD, { input: { ...input, reference: 'x' } }))).toBe(
+      'IDEMPOTENCY_KEY_REUSED',
+    );
+    expect(
+      errorCode(
+        await t.gql(HOLD, {
+          input: { ...input, expiresAt: new Date(Date.now() + 60_000).toISOString() },
+        }),
+      ),
+    ).toBe('IDEMPOTENCY_KEY_REUSED');
     // The hold's key used for capturing it is another request too.
     const holdId = first.data.hold.hold.id;
-    expect(errorCode(await t.gql(CAPTURE, { input: { holdId, idempotencyKey: 'i-reuse-key' } }))).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(
+      errorCode(await t.gql(CAPTURE, { input: { holdId, idempotencyKey: 'i-reuse-key' } })),
+    ).toBe('IDEMPOTENCY_KEY_REUSED');
     const cap = await t.gql(CAPTURE, { input: { holdId, idempotencyKey: 'i-reuse-cap' } });
     expect(cap.errors).toBeUndefined();
-    expect(errorCode(await t.gql(CAPTURE, { input: { holdId, amount: '5', idempotencyKey: 'i-reuse-cap' } }))).toBe('IDEMPOTENCY_KEY_REUSED');
-    expect(errorCode(await t.gql(RELEASE, { holdId, key: 'i-reuse-cap' }))).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(
+      errorCode(
+        await t.gql(CAPTURE, { input: { holdId, amount: '5', idempotencyKey: 'i-reuse-cap' } }),
+      ),
+    ).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(errorCode(await t.gql(RELEASE, { holdId, key: 'i-reuse-cap' }))).toBe(
+      'IDEMPOTENCY_KEY_REUSED',
+    );
   });
 
   it('a HOLD_NOT_ACTIVE refusal is recorded and replayed', async () => {
@@ -373,13 +627,23 @@ describe('idempotency', () => {
 
   it('a retry of a hold after its expiresAt has passed replays it rather than rejecting the input', async () => {
     await fund('i-late', '100');
-    const input = { userId: 'i-late', asset: 'GOLD_COINS', amount: '10', idempotencyKey: 'i-late', expiresAt: new Date(Date.now() + 1500).toISOString() };
+    const input = {
+      userId: 'i-late',
+      asset: 'GOLD_COINS',
+      amount: '10',
+      idempotencyKey: 'i-late',
+      expiresAt: new Date(Date.now() + 1500).toISOString(),
+    };
     const first = await t.gql(HOLD, { input });
     expect(first.errors).toBeUndefined();
     await sleepUntil(input.expiresAt);
     const late = await t.gql(HOLD, { input });
     expect(late.errors).toBeUndefined();
-    expect(late.data.hold).toMatchObject({ replayed: true, hold: { id: first.data.hold.hold.id, status: 'EXPIRED' }, wallet: { available: '100' } });
+    expect(late.data.hold).toMatchObject({
+      replayed: true,
+      hold: { id: first.data.hold.hold.id, status: 'EXPIRED' },
+      wallet: { available: '100' },
+    });
   });
 
   it('30 concurrent holds with one key create one hold', async () => {

@@ -9,17 +9,36 @@ import { createTestDatabase } from '../support/test-database';
 jest.setTimeout(180_000);
 
 /** Text that would betray internals: stack frames, absolute paths, library names. */
-const leak = /\bat \S+ \(|\/work\/|node_modules|\.(?:ts|js):\d+|zlib|incorrect header check|Error:/i;
+const leak =
+  /\bat \S+ \(|\/work\/|node_modules|\.(?:ts|js):\d+|zlib|incorrect header check|Error:/i;
 
 /** A raw request: fetch would normalise `..` out of the path before sending it. */
-function raw(url: string, options: { method?: string; path: string; headers?: Record<string, string>; body?: Buffer }): Promise<{ status: number; text: string; headers: http.IncomingHttpHeaders }> {
+function raw(
+  url: string,
+  options: { method?: string; path: string; headers?: Record<string, string>; body?: Buffer },
+): Promise<{ status: number; text: string; headers: http.IncomingHttpHeaders }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const request = http.request({ hostname, port, path: options.path, method: options.method ?? 'GET', headers: options.headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode!, text: Buffer.concat(chunks).toString('utf8'), headers: response.headers }));
-    });
+    const request = http.request(
+      {
+        hostname,
+        port,
+        path: options.path,
+        method: options.method ?? 'GET',
+        headers: options.headers,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode!,
+            text: Buffer.concat(chunks).toString('utf8'),
+            headers: response.headers,
+          }),
+        );
+      },
+    );
     request.on('error', reject);
     request.end(options.body);
   });
@@ -30,12 +49,19 @@ describe('/metrics in production', () => {
 
   it('refuses to start with neither METRICS_TOKEN nor METRICS_PORT, and says which to set', () => {
     expect(() => loadConfig(production)).toThrow(/METRICS_TOKEN.*METRICS_PORT/s);
-    expect(loadConfig({ ...production, METRICS_TOKEN: 'scrape-token-0123456789' }).METRICS_TOKEN).toBe('scrape-token-0123456789');
-    expect(loadConfig({ ...production, METRICS_PORT: '9464' })).toMatchObject({ METRICS_PORT: 9464, METRICS_HOST: '127.0.0.1' });
+    expect(
+      loadConfig({ ...production, METRICS_TOKEN: 'scrape-token-0123456789' }).METRICS_TOKEN,
+    ).toBe('scrape-token-0123456789');
+    expect(loadConfig({ ...production, METRICS_PORT: '9464' })).toMatchObject({
+      METRICS_PORT: 9464,
+      METRICS_HOST: '127.0.0.1',
+    });
   });
 
   it('with METRICS_PORT, metrics are served on their own loopback port and not on the public one', async () => {
-    const t = await startTestGateway('metrics-port', { env: { NODE_ENV: 'production', METRICS_PORT: '0' } });
+    const t = await startTestGateway('metrics-port', {
+      env: { NODE_ENV: 'production', METRICS_PORT: '0' },
+    });
     try {
       expect(t.gateway.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
       expect(new URL(t.gateway.metricsUrl).port).not.toBe(String(t.gateway.port));
@@ -79,18 +105,33 @@ describe('errors outside GraphQL, in development', () => {
 
   it('a body that is not gzip sent with Content-Encoding: gzip is 400 BAD_USER_INPUT, with no zlib stack', async () => {
     const res = await raw(t.url, {
-      method: 'POST', path: '/graphql', body: Buffer.from('{"query":"{ assets { code } }"}'),
-      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${t.tokens.server}` },
+      method: 'POST',
+      path: '/graphql',
+      body: Buffer.from('{"query":"{ assets { code } }"}'),
+      headers: {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        authorization: `Bearer ${t.tokens.server}`,
+      },
     });
     expect(res.status).toBe(400);
-    expect(JSON.parse(res.text).errors[0].extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'BAD_CONTENT_ENCODING' });
+    expect(JSON.parse(res.text).errors[0].extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      reason: 'BAD_CONTENT_ENCODING',
+    });
     expect(res.text).not.toMatch(leak);
   });
 
   it('a real gzip body still works', async () => {
     const res = await raw(t.url, {
-      method: 'POST', path: '/graphql', body: gzipSync('{"query":"{ assets { code } }"}'),
-      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${t.tokens.server}` },
+      method: 'POST',
+      path: '/graphql',
+      body: gzipSync('{"query":"{ assets { code } }"}'),
+      headers: {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        authorization: `Bearer ${t.tokens.server}`,
+      },
     });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text).data.assets.length).toBeGreaterThan(0);
@@ -103,7 +144,13 @@ describe('development tokens', () => {
   async function bannerOf(env: Record<string, string>): Promise<string> {
     const testDb = await createTestDatabase('dev-tokens');
     try {
-      const gateway = await startChildGateway({ databaseUrl: testDb.connectionString, env: { NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env } }, 60_000);
+      const gateway = await startChildGateway(
+        {
+          databaseUrl: testDb.connectionString,
+          env: { NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env },
+        },
+        60_000,
+      );
       // The banner is printed after the server listens; give it a moment, then stop.
       await new Promise((resolve) => setTimeout(resolve, 500));
       gateway.kill('SIGTERM');

@@ -10,8 +10,14 @@ import { inputMutation } from '../support/documents';
 // CHROMIUM_PATH points elsewhere (or at nothing, to see the skip).
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
 const TOPUP = inputMutation('topup', `wallet { balance lastSequence }`);
@@ -46,10 +52,14 @@ describe('the /live route', () => {
 
 if (!haveChromium) {
   // A visible reason in the output instead of a silent pass; .ci/install-browser installs it in CI.
-  console.warn(`SKIPPED: the live page browser test needs Chromium at ${CHROMIUM} (apt-get install -y chromium, or run .ci/install-browser).`);
+  console.warn(
+    `SKIPPED: the live page browser test needs Chromium at ${CHROMIUM} (apt-get install -y chromium, or run .ci/install-browser).`,
+  );
 }
 const describeInBrowser = haveChromium ? describe : describe.skip;
-const browserSuiteName = haveChromium ? 'the live page in headless Chromium' : `the live page in headless Chromium (SKIPPED: ${CHROMIUM} is not installed; run .ci/install-browser)`;
+const browserSuiteName = haveChromium
+  ? 'the live page in headless Chromium'
+  : `the live page in headless Chromium (SKIPPED: ${CHROMIUM} is not installed; run .ci/install-browser)`;
 
 describeInBrowser(browserSuiteName, () => {
   let browser: Browser;
@@ -57,7 +67,11 @@ describeInBrowser(browserSuiteName, () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+    });
     page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
     page.on('console', (message) => {
       if (message.type() === 'error') consoleErrors.push(message.text());
@@ -68,21 +82,25 @@ describeInBrowser(browserSuiteName, () => {
     await browser?.close();
   });
 
-  const balanceText = (asset: string) => page.textContent(`#balances tr[data-asset="${asset}"] .balance`);
+  const balanceText = (asset: string) =>
+    page.textContent(`#balances tr[data-asset="${asset}"] .balance`);
   const waitForBalance = (asset: string, text: string) =>
     page.waitForFunction(
       // Runs in the page (the test's TypeScript has no DOM types, hence the cast).
-      ([selector, expected]) => (globalThis as any).document.querySelector(selector)?.textContent === expected,
+      ([selector, expected]) =>
+        (globalThis as any).document.querySelector(selector)?.textContent === expected,
       [`#balances tr[data-asset="${asset}"] .balance`, text] as const,
       { timeout: 15_000 },
     );
   const topup = async (userId: string, amount: string, key: string) => {
-    const res = await t.gql(TOPUP, { input: { userId, asset: 'GOLD_COINS', amount, idempotencyKey: key, reference: key } });
+    const res = await t.gql(TOPUP, {
+      input: { userId, asset: 'GOLD_COINS', amount, idempotencyKey: key, reference: key },
+    });
     expect(res.errors).toBeUndefined();
     return res.data.topup.wallet as { balance: string; lastSequence: string };
   };
 
-  it('shows the player\'s balance and entries, and a topup made through the API appears live', async () => {
+  it("shows the player's balance and entries, and a topup made through the API appears live", async () => {
     const userId = 'live-alice';
     await topup(userId, '500', 'live-first');
     await page.goto(`${new URL(t.url).origin}/live`);
@@ -95,7 +113,9 @@ describeInBrowser(browserSuiteName, () => {
     // One websocket carrying one subscription per asset, as /metrics reports them.
     const { samples } = await scrape(t.url);
     expect(sampleValue(samples, 'wallet_websocket_connections')).toBe(1);
-    expect(sampleValue(samples, 'wallet_subscriptions_active')).toBe(await page.locator('#balances tbody tr').count());
+    expect(sampleValue(samples, 'wallet_subscriptions_active')).toBe(
+      await page.locator('#balances tbody tr').count(),
+    );
 
     const wallet = await topup(userId, '1250', 'live-second');
     expect(wallet.balance).toBe('1750');
@@ -118,7 +138,9 @@ describeInBrowser(browserSuiteName, () => {
     await topup('live-alice', '20', 'live-gap-2');
     await waitForBalance('GOLD_COINS', '1,780');
     await page.waitForSelector('#status[data-state="live"]', { timeout: 15_000 });
-    const sequences = await page.$$eval('#ledger tbody tr', (rows) => rows.map((row) => row.children[5]!.textContent));
+    const sequences = await page.$$eval('#ledger tbody tr', (rows) =>
+      rows.map((row) => row.children[5]!.textContent),
+    );
     expect(sequences).toEqual(['4', '3', '2', '1']);
     // And it is still live after the resume.
     await topup('live-alice', '5', 'live-after');

@@ -35,10 +35,17 @@ async function ok(res: Promise<GraphQLResponse>, field: string): Promise<any> {
   expect(r.errors).toBeUndefined();
   return r.data[field];
 }
-const credit = (query: string, userId: string, amount: string, extra: Record<string, unknown> = {}, asset = 'SEASON') =>
-  t.gql(query, { input: { userId, asset, amount, idempotencyKey: key('c'), ...extra } });
-const spend = (userId: string, amount: string, asset = 'SEASON') => t.gql(SPEND, { input: { userId, asset, amount, idempotencyKey: key('s') } });
-const balance = async (userId: string, asset = 'SEASON', at?: string) => (await ok(t.gql(BALANCE, { u: userId, a: asset, at }), 'balance'));
+const credit = (
+  query: string,
+  userId: string,
+  amount: string,
+  extra: Record<string, unknown> = {},
+  asset = 'SEASON',
+) => t.gql(query, { input: { userId, asset, amount, idempotencyKey: key('c'), ...extra } });
+const spend = (userId: string, amount: string, asset = 'SEASON') =>
+  t.gql(SPEND, { input: { userId, asset, amount, idempotencyKey: key('s') } });
+const balance = async (userId: string, asset = 'SEASON', at?: string) =>
+  await ok(t.gql(BALANCE, { u: userId, a: asset, at }), 'balance');
 
 describe('lots and the debit order', () => {
   it('draws expiring lots soonest first, then FREE oldest first, then PAID oldest first', async () => {
@@ -49,7 +56,10 @@ describe('lots and the debit order', () => {
     await ok(credit(BONUS, u, '20', { expiresAt: inSeconds(1800) }), 'bonus'); // FREE, expires sooner
     const wallet = await balance(u);
     expect(wallet).toMatchObject({ balance: '200', paid: '130', free: '70' });
-    expect(wallet.expiring.map((l: any) => [l.origin, l.amount])).toEqual([['FREE', '20'], ['PAID', '30']]);
+    expect(wallet.expiring.map((l: any) => [l.origin, l.amount])).toEqual([
+      ['FREE', '20'],
+      ['PAID', '30'],
+    ]);
     // Each spend: [amount, paidAmount, freeAmount, paid after, free after].
     const table: [string, string, string, string, string][] = [
       ['10', '0', '10', '130', '60'], // the soonest-expiring FREE lot
@@ -60,15 +70,29 @@ describe('lots and the debit order', () => {
     ];
     for (const [amount, paid, free, paidAfter, freeAfter] of table) {
       const res = await ok(spend(u, amount), 'spend');
-      expect({ amount, tx: [res.transaction.paidAmount, res.transaction.freeAmount], wallet: [res.wallet.paid, res.wallet.free] })
-        .toEqual({ amount, tx: [paid, free], wallet: [paidAfter, freeAfter] });
+      expect({
+        amount,
+        tx: [res.transaction.paidAmount, res.transaction.freeAmount],
+        wallet: [res.wallet.paid, res.wallet.free],
+      }).toEqual({ amount, tx: [paid, free], wallet: [paidAfter, freeAfter] });
     }
     expect(errorCode(await spend(u, '1'))).toBe('INSUFFICIENT_FUNDS');
   });
 
   it('a transfer draws the sender in debit order and credits the recipient one FREE lot', async () => {
     await ok(credit(TOPUP, 'lot-tx-a', '40'), 'topup');
-    const res = await ok(t.gql(TRANSFER, { input: { fromUserId: 'lot-tx-a', toUserId: 'lot-tx-b', asset: 'SEASON', amount: '25', idempotencyKey: key('tr') } }), 'transfer');
+    const res = await ok(
+      t.gql(TRANSFER, {
+        input: {
+          fromUserId: 'lot-tx-a',
+          toUserId: 'lot-tx-b',
+          asset: 'SEASON',
+          amount: '25',
+          idempotencyKey: key('tr'),
+        },
+      }),
+      'transfer',
+    );
     expect(res.transaction).toMatchObject({ paidAmount: '25', freeAmount: '0' });
     expect(res.to).toMatchObject({ balance: '25', paid: '0', free: '25' });
   });
@@ -80,23 +104,87 @@ describe('lots and the debit order', () => {
     const between = new Date().toISOString();
     await sleep(20);
     await ok(credit(BONUS, u, '5'), 'bonus');
-    expect(await balance(u, 'SEASON', between)).toMatchObject({ balance: '10', paid: '10', free: '0' });
+    expect(await balance(u, 'SEASON', between)).toMatchObject({
+      balance: '10',
+      paid: '10',
+      free: '0',
+    });
     expect(await balance(u)).toMatchObject({ balance: '15', paid: '10', free: '5' });
   });
 
   it('refuses bad expiries and writes nothing', async () => {
-    const before = await t.database.pool.query('SELECT (SELECT count(*) FROM transactions) AS t, (SELECT count(*) FROM idempotency_keys) AS k');
-    expect(errorCode(await credit(TOPUP, 'lot-bad', '1', { expiresAt: new Date(Date.now() - 1000).toISOString() }))).toBe('BAD_USER_INPUT');
-    expect(errorCode(await credit(BONUS, 'lot-bad', '1', { expiresAt: new Date(Date.now() + 11 * 366 * 86400_000).toISOString() }))).toBe('BAD_USER_INPUT');
-    const leg = { userId: 'lot-bad', asset: 'SEASON', kind: 'SPEND', amount: '1', expiresAt: inSeconds(60) };
-    expect(errorCode(await t.gql(`mutation($input: ChangesetInput!) { applyChangeset(input: $input) { changesetId } }`, { input: { legs: [leg], idempotencyKey: key('cs') } }))).toBe('BAD_USER_INPUT');
-    expect(errorCode(await t.gql(LIMITS, { asset: 'SEASON', limits: { balanceMax: '-1', dailyBonusMax: null, dailyTransferOutMax: null } }, admin))).toBe('BAD_USER_INPUT');
-    expect(errorCode(await t.gql(LIMITS, { asset: 'NOPE', limits: { balanceMax: null, dailyBonusMax: null, dailyTransferOutMax: null } }, admin))).toBe('NOT_FOUND');
-    expect(errorCode(await t.gql(LIMITS, { asset: 'SEASON', limits: { balanceMax: '5', dailyBonusMax: null, dailyTransferOutMax: null } }))).toBe('FORBIDDEN');
+    const before = await t.database.pool.query(
+      'SELECT (SELECT count(*) FROM transactions) AS t, (SELECT count(*) FROM idempotency_keys) AS k',
+    );
+    expect(
+      errorCode(
+        await credit(TOPUP, 'lot-bad', '1', {
+          expiresAt: new Date(Date.now() - 1000).toISOString(),
+        }),
+      ),
+    ).toBe('BAD_USER_INPUT');
+    expect(
+      errorCode(
+        await credit(BONUS, 'lot-bad', '1', {
+          expiresAt: new Date(Date.now() + 11 * 366 * 86400_000).toISOString(),
+        }),
+      ),
+    ).toBe('BAD_USER_INPUT');
+    const leg = {
+      userId: 'lot-bad',
+      asset: 'SEASON',
+      kind: 'SPEND',
+      amount: '1',
+      expiresAt: inSeconds(60),
+    };
+    expect(
+      errorCode(
+        await t.gql(
+          `mutation($input: ChangesetInput!) { applyChangeset(input: $input) { changesetId } }`,
+          { input: { legs: [leg], idempotencyKey: key('cs') } },
+        ),
+      ),
+    ).toBe('BAD_USER_INPUT');
+    expect(
+      errorCode(
+        await t.gql(
+          LIMITS,
+          {
+            asset: 'SEASON',
+            limits: { balanceMax: '-1', dailyBonusMax: null, dailyTransferOutMax: null },
+          },
+          admin,
+        ),
+      ),
+    ).toBe('BAD_USER_INPUT');
+    expect(
+      errorCode(
+        await t.gql(
+          LIMITS,
+          {
+            asset: 'NOPE',
+            limits: { balanceMax: null, dailyBonusMax: null, dailyTransferOutMax: null },
+          },
+          admin,
+        ),
+      ),
+    ).toBe('NOT_FOUND');
+    expect(
+      errorCode(
+        await t.gql(LIMITS, {
+          asset: 'SEASON',
+          limits: { balanceMax: '5', dailyBonusMax: null, dailyTransferOutMax: null },
+        }),
+      ),
+    ).toBe('FORBIDDEN');
     expect(errorCode(await t.gql(STATUS, { u: 'lot-bad', s: 'FROZEN', r: 'x' }))).toBe('FORBIDDEN');
     expect(errorCode(await t.gql(STATUS, { u: '', s: 'FROZEN' }, admin))).toBe('BAD_USER_INPUT');
-    expect(errorCode(await t.gql(STATUS, { u: 'lot-bad', a: 'NOPE', s: 'FROZEN' }, admin))).toBe('NOT_FOUND');
-    const after = await t.database.pool.query('SELECT (SELECT count(*) FROM transactions) AS t, (SELECT count(*) FROM idempotency_keys) AS k');
+    expect(errorCode(await t.gql(STATUS, { u: 'lot-bad', a: 'NOPE', s: 'FROZEN' }, admin))).toBe(
+      'NOT_FOUND',
+    );
+    const after = await t.database.pool.query(
+      'SELECT (SELECT count(*) FROM transactions) AS t, (SELECT count(*) FROM idempotency_keys) AS k',
+    );
     expect(after.rows[0]).toEqual(before.rows[0]);
   });
 });
@@ -108,11 +196,25 @@ describe('expiry', () => {
     await ok(credit(BONUS, u, '5', { expiresAt: inSeconds(1) }), 'bonus');
     expect(await balance(u)).toMatchObject({ balance: '12', free: '5' });
     await sleep(1300);
-    expect(await balance(u)).toMatchObject({ balance: '7', available: '7', paid: '7', free: '0', expiring: [] });
+    expect(await balance(u)).toMatchObject({
+      balance: '7',
+      available: '7',
+      paid: '7',
+      free: '0',
+      expiring: [],
+    });
     expect(errorCode(await spend(u, '8'))).toBe('INSUFFICIENT_FUNDS');
     expect(await t.gateway.services.lots.sweepExpiredLots()).toBeGreaterThanOrEqual(1);
-    const ledger = await t.gql(`query($u: ID!) { ledger(userId: $u, asset: "SEASON") { edges { node { kind amount balanceAfter sequence } } } }`, { u });
-    expect(ledger.data.ledger.edges[0].node).toMatchObject({ kind: 'EXPIRY', amount: '5', balanceAfter: '7', sequence: '3' });
+    const ledger = await t.gql(
+      `query($u: ID!) { ledger(userId: $u, asset: "SEASON") { edges { node { kind amount balanceAfter sequence } } } }`,
+      { u },
+    );
+    expect(ledger.data.ledger.edges[0].node).toMatchObject({
+      kind: 'EXPIRY',
+      amount: '5',
+      balanceAfter: '7',
+      sequence: '3',
+    });
     expect(await t.gateway.services.lots.sweepExpiredLots()).toBe(0);
     expect((await ok(spend(u, '7'), 'spend')).wallet.balance).toBe('0');
   });
@@ -120,17 +222,29 @@ describe('expiry', () => {
   it('an EXPIRY never takes what an active hold reserves; capture and release after the lot expired', async () => {
     const u = 'lot-hold';
     await ok(credit(BONUS, u, '10', { expiresAt: inSeconds(1) }), 'bonus');
-    const first = await ok(t.gql(HOLD, { input: { userId: u, asset: 'SEASON', amount: '4', idempotencyKey: key('h') } }), 'hold');
-    const second = await ok(t.gql(HOLD, { input: { userId: u, asset: 'SEASON', amount: '3', idempotencyKey: key('h') } }), 'hold');
+    const first = await ok(
+      t.gql(HOLD, { input: { userId: u, asset: 'SEASON', amount: '4', idempotencyKey: key('h') } }),
+      'hold',
+    );
+    const second = await ok(
+      t.gql(HOLD, { input: { userId: u, asset: 'SEASON', amount: '3', idempotencyKey: key('h') } }),
+      'hold',
+    );
     await sleep(1300);
     // 3 unreserved units expired; the 7 reserved do not expire while their holds are ACTIVE.
     expect(await balance(u)).toMatchObject({ balance: '7', available: '0' });
     await t.gateway.services.lots.sweepExpiredLots();
     expect(await balance(u)).toMatchObject({ balance: '7', available: '0' });
-    const captured = await ok(t.gql(CAPTURE, { input: { holdId: first.hold.id, idempotencyKey: key('cap') } }), 'captureHold');
+    const captured = await ok(
+      t.gql(CAPTURE, { input: { holdId: first.hold.id, idempotencyKey: key('cap') } }),
+      'captureHold',
+    );
     expect(captured.transaction).toMatchObject({ amount: '4', freeAmount: '4' });
     // The released amount's lot has expired: it expires at once.
-    const released = await ok(t.gql(RELEASE, { holdId: second.hold.id, key: key('rel') }), 'releaseHold');
+    const released = await ok(
+      t.gql(RELEASE, { holdId: second.hold.id, key: key('rel') }),
+      'releaseHold',
+    );
     expect(released.wallet).toMatchObject({ balance: '0', available: '0' });
     await t.gateway.services.lots.sweepExpiredLots();
     expect(await balance(u)).toMatchObject({ balance: '0' });
@@ -144,14 +258,32 @@ describe('reversals over lots', () => {
     const purchase = await ok(credit(TOPUP, u, '50'), 'topup');
     const spent = await ok(spend(u, '40'), 'spend'); // FREE 30, PAID 10
     expect(spent.transaction).toMatchObject({ paidAmount: '10', freeAmount: '30' });
-    const undo = await ok(t.gql(REVERSE, { input: { transactionId: spent.transaction.id, idempotencyKey: key('r') } }), 'reverse');
+    const undo = await ok(
+      t.gql(REVERSE, { input: { transactionId: spent.transaction.id, idempotencyKey: key('r') } }),
+      'reverse',
+    );
     expect(undo.transaction).toMatchObject({ amount: '40', paidAmount: '10', freeAmount: '30' });
     expect(undo.wallet).toMatchObject({ balance: '80', paid: '50', free: '30' });
     // The refunded purchase takes back from its own PAID lot first.
     const spend2 = await ok(spend(u, '70'), 'spend'); // FREE 30, PAID 40 -> 10 left, PAID
     expect(spend2.wallet).toMatchObject({ balance: '10', paid: '10' });
-    expect(errorCode(await t.gql(REVERSE, { input: { transactionId: purchase.transaction.id, idempotencyKey: key('r') } }))).toBe('INSUFFICIENT_FUNDS');
-    const partial = await ok(t.gql(REVERSE, { input: { transactionId: purchase.transaction.id, idempotencyKey: key('r'), allowPartial: true } }), 'reverse');
+    expect(
+      errorCode(
+        await t.gql(REVERSE, {
+          input: { transactionId: purchase.transaction.id, idempotencyKey: key('r') },
+        }),
+      ),
+    ).toBe('INSUFFICIENT_FUNDS');
+    const partial = await ok(
+      t.gql(REVERSE, {
+        input: {
+          transactionId: purchase.transaction.id,
+          idempotencyKey: key('r'),
+          allowPartial: true,
+        },
+      }),
+      'reverse',
+    );
     expect(partial.transaction).toMatchObject({ kind: 'REVERSAL', amount: '10', paidAmount: '10' });
     expect(partial.wallet.balance).toBe('0');
   });
@@ -159,34 +291,119 @@ describe('reversals over lots', () => {
 
 describe('limits', () => {
   it('balanceMax and dailyBonusMax refuse with LIMIT_EXCEEDED, its details, and replay the refusal', async () => {
-    const set = await ok(t.gql(LIMITS, { asset: 'CAPPED', limits: { balanceMax: '100', dailyBonusMax: '30', dailyTransferOutMax: '15' } }, admin), 'setAssetLimits');
-    expect(set.limits).toEqual({ balanceMax: '100', dailyBonusMax: '30', dailyTransferOutMax: '15' });
+    const set = await ok(
+      t.gql(
+        LIMITS,
+        {
+          asset: 'CAPPED',
+          limits: { balanceMax: '100', dailyBonusMax: '30', dailyTransferOutMax: '15' },
+        },
+        admin,
+      ),
+      'setAssetLimits',
+    );
+    expect(set.limits).toEqual({
+      balanceMax: '100',
+      dailyBonusMax: '30',
+      dailyTransferOutMax: '15',
+    });
     const u = 'lim-1';
     await ok(credit(TOPUP, u, '80', {}, 'CAPPED'), 'topup');
     const over = { userId: u, asset: 'CAPPED', amount: '25', idempotencyKey: key('over') };
     const refused = await t.gql(TOPUP, { input: over });
     expect(errorCode(refused)).toBe('LIMIT_EXCEEDED');
-    expect(refused.errors![0]!.extensions).toMatchObject({ limit: 'balanceMax', max: '100', remaining: '20' });
-    await t.gql(LIMITS, { asset: 'CAPPED', limits: { balanceMax: null, dailyBonusMax: '30', dailyTransferOutMax: '15' } }, admin);
+    expect(refused.errors![0]!.extensions).toMatchObject({
+      limit: 'balanceMax',
+      max: '100',
+      remaining: '20',
+    });
+    await t.gql(
+      LIMITS,
+      {
+        asset: 'CAPPED',
+        limits: { balanceMax: null, dailyBonusMax: '30', dailyTransferOutMax: '15' },
+      },
+      admin,
+    );
     const replay = await t.gql(TOPUP, { input: over });
-    expect(replay.errors![0]!.extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'balanceMax', max: '100', remaining: '20' });
+    expect(replay.errors![0]!.extensions).toMatchObject({
+      code: 'LIMIT_EXCEEDED',
+      limit: 'balanceMax',
+      max: '100',
+      remaining: '20',
+    });
     await ok(credit(BONUS, u, '20', {}, 'CAPPED'), 'bonus');
     const bonus = await credit(BONUS, u, '11', {}, 'CAPPED');
-    expect(bonus.errors![0]!.extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'dailyBonusMax', max: '30', remaining: '10' });
-    await ok(t.gql(TRANSFER, { input: { fromUserId: u, toUserId: 'lim-2', asset: 'CAPPED', amount: '10', idempotencyKey: key('t') } }), 'transfer');
-    const transfer = await t.gql(TRANSFER, { input: { fromUserId: u, toUserId: 'lim-2', asset: 'CAPPED', amount: '6', idempotencyKey: key('t') } });
-    expect(transfer.errors![0]!.extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'dailyTransferOutMax', max: '15', remaining: '5' });
-    await t.gql(LIMITS, { asset: 'CAPPED', limits: { balanceMax: null, dailyBonusMax: null, dailyTransferOutMax: null } }, admin);
+    expect(bonus.errors![0]!.extensions).toMatchObject({
+      code: 'LIMIT_EXCEEDED',
+      limit: 'dailyBonusMax',
+      max: '30',
+      remaining: '10',
+    });
+    await ok(
+      t.gql(TRANSFER, {
+        input: {
+          fromUserId: u,
+          toUserId: 'lim-2',
+          asset: 'CAPPED',
+          amount: '10',
+          idempotencyKey: key('t'),
+        },
+      }),
+      'transfer',
+    );
+    const transfer = await t.gql(TRANSFER, {
+      input: {
+        fromUserId: u,
+        toUserId: 'lim-2',
+        asset: 'CAPPED',
+        amount: '6',
+        idempotencyKey: key('t'),
+      },
+    });
+    expect(transfer.errors![0]!.extensions).toMatchObject({
+      code: 'LIMIT_EXCEEDED',
+      limit: 'dailyTransferOutMax',
+      max: '15',
+      remaining: '5',
+    });
+    await t.gql(
+      LIMITS,
+      {
+        asset: 'CAPPED',
+        limits: { balanceMax: null, dailyBonusMax: null, dailyTransferOutMax: null },
+      },
+      admin,
+    );
   });
 
   it('50 concurrent bonuses never exceed dailyBonusMax', async () => {
-    await ok(t.gql(LIMITS, { asset: 'CAPPED', limits: { balanceMax: null, dailyBonusMax: '100', dailyTransferOutMax: null } }, admin), 'setAssetLimits');
-    const results = await Promise.all(Array.from({ length: 50 }, () => credit(BONUS, 'lim-race', '7', {}, 'CAPPED')));
+    await ok(
+      t.gql(
+        LIMITS,
+        {
+          asset: 'CAPPED',
+          limits: { balanceMax: null, dailyBonusMax: '100', dailyTransferOutMax: null },
+        },
+        admin,
+      ),
+      'setAssetLimits',
+    );
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => credit(BONUS, 'lim-race', '7', {}, 'CAPPED')),
+    );
     const codes = results.map((r) => errorCode(r) ?? 'OK');
     for (const code of codes) expect(['OK', 'LIMIT_EXCEEDED']).toContain(code);
     expect(codes.filter((c) => c === 'OK')).toHaveLength(14);
     expect((await balance('lim-race', 'CAPPED')).balance).toBe('98');
-    await t.gql(LIMITS, { asset: 'CAPPED', limits: { balanceMax: null, dailyBonusMax: null, dailyTransferOutMax: null } }, admin);
+    await t.gql(
+      LIMITS,
+      {
+        asset: 'CAPPED',
+        limits: { balanceMax: null, dailyBonusMax: null, dailyTransferOutMax: null },
+      },
+      admin,
+    );
   });
 });
 
@@ -194,19 +411,62 @@ describe('freezes', () => {
   it('a frozen wallet refuses debits, holds and both sides of a transfer; credits and reversals still apply', async () => {
     const u = 'frz-w';
     const top = await ok(credit(TOPUP, u, '50'), 'topup');
-    const hold = await ok(t.gql(HOLD, { input: { userId: u, asset: 'SEASON', amount: '5', idempotencyKey: key('h') } }), 'hold');
-    const wallets = await ok(t.gql(STATUS, { u, a: 'SEASON', s: 'FROZEN', r: 'chargeback review' }, admin), 'setWalletStatus');
+    const hold = await ok(
+      t.gql(HOLD, { input: { userId: u, asset: 'SEASON', amount: '5', idempotencyKey: key('h') } }),
+      'hold',
+    );
+    const wallets = await ok(
+      t.gql(STATUS, { u, a: 'SEASON', s: 'FROZEN', r: 'chargeback review' }, admin),
+      'setWalletStatus',
+    );
     expect(wallets.find((w: any) => w.asset.code === 'SEASON').status).toBe('FROZEN');
     expect(wallets.find((w: any) => w.asset.code === 'GOLD_COINS').status).toBe('ACTIVE');
     expect(errorCode(await spend(u, '1'))).toBe('WALLET_FROZEN');
-    expect(errorCode(await t.gql(HOLD, { input: { userId: u, asset: 'SEASON', amount: '1', idempotencyKey: key('h') } }))).toBe('WALLET_FROZEN');
-    expect(errorCode(await t.gql(CAPTURE, { input: { holdId: hold.hold.id, idempotencyKey: key('cap') } }))).toBe('WALLET_FROZEN');
-    expect(errorCode(await t.gql(TRANSFER, { input: { fromUserId: u, toUserId: 'frz-x', asset: 'SEASON', amount: '1', idempotencyKey: key('t') } }))).toBe('WALLET_FROZEN');
+    expect(
+      errorCode(
+        await t.gql(HOLD, {
+          input: { userId: u, asset: 'SEASON', amount: '1', idempotencyKey: key('h') },
+        }),
+      ),
+    ).toBe('WALLET_FROZEN');
+    expect(
+      errorCode(
+        await t.gql(CAPTURE, { input: { holdId: hold.hold.id, idempotencyKey: key('cap') } }),
+      ),
+    ).toBe('WALLET_FROZEN');
+    expect(
+      errorCode(
+        await t.gql(TRANSFER, {
+          input: {
+            fromUserId: u,
+            toUserId: 'frz-x',
+            asset: 'SEASON',
+            amount: '1',
+            idempotencyKey: key('t'),
+          },
+        }),
+      ),
+    ).toBe('WALLET_FROZEN');
     await ok(credit(TOPUP, 'frz-x', '5'), 'topup');
-    expect(errorCode(await t.gql(TRANSFER, { input: { fromUserId: 'frz-x', toUserId: u, asset: 'SEASON', amount: '1', idempotencyKey: key('t') } }))).toBe('WALLET_FROZEN');
+    expect(
+      errorCode(
+        await t.gql(TRANSFER, {
+          input: {
+            fromUserId: 'frz-x',
+            toUserId: u,
+            asset: 'SEASON',
+            amount: '1',
+            idempotencyKey: key('t'),
+          },
+        }),
+      ),
+    ).toBe('WALLET_FROZEN');
     await ok(credit(TOPUP, u, '5'), 'topup');
     await ok(t.gql(RELEASE, { holdId: hold.hold.id, key: key('rel') }), 'releaseHold');
-    await ok(t.gql(REVERSE, { input: { transactionId: top.transaction.id, idempotencyKey: key('r') } }), 'reverse');
+    await ok(
+      t.gql(REVERSE, { input: { transactionId: top.transaction.id, idempotencyKey: key('r') } }),
+      'reverse',
+    );
     await ok(t.gql(STATUS, { u, a: 'SEASON', s: 'ACTIVE' }, admin), 'setWalletStatus');
     expect((await ok(spend(u, '5'), 'spend')).wallet.status).toBe('ACTIVE');
   });

@@ -12,7 +12,21 @@ const opsDir = path.resolve(__dirname, '..', '..', 'docs', 'ops');
 /** Series Prometheus makes itself for every scrape target, not exported by the gateway. */
 const prometheusOwnSeries = new Set(['up']);
 
-const promqlKeywords = new Set(['and', 'or', 'unless', 'bool', 'offset', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'inf', 'nan']);
+const promqlKeywords = new Set([
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'inf',
+  'nan',
+]);
 
 /**
  * The metric names a PromQL expression reads: identifiers left once strings, label matchers,
@@ -34,7 +48,9 @@ function metricNamesIn(expr: string): string[] {
 }
 
 function alertExpressions(): string[] {
-  const rules = parseYaml(readFileSync(path.join(opsDir, 'alerts.yml'), 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] };
+  const rules = parseYaml(readFileSync(path.join(opsDir, 'alerts.yml'), 'utf8')) as {
+    groups: { rules: { alert: string; expr: string }[] }[];
+  };
   return rules.groups.flatMap((group) => group.rules.map((rule) => String(rule.expr)));
 }
 
@@ -60,7 +76,8 @@ function exportedNames(text: string): Set<string> {
     const type = /^# TYPE (\S+) (\w+)/.exec(line);
     if (type) {
       names.add(type[1]!);
-      if (type[2] === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${type[1]}${suffix}`);
+      if (type[2] === 'histogram')
+        for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${type[1]}${suffix}`);
     } else if (line && !line.startsWith('#')) {
       names.add(/^[a-zA-Z_:][\w:]*/.exec(line)![0]);
     }
@@ -70,9 +87,19 @@ function exportedNames(text: string): Set<string> {
 
 describe('reading metric names out of PromQL', () => {
   it('finds the metrics and skips functions, keywords, labels, ranges and strings', () => {
-    expect(metricNamesIn('histogram_quantile(0.99, sum by (le, operation) (rate(wallet_x_bucket{outcome!="OK"}[5m]))) > 0.5').sort()).toEqual(['wallet_x_bucket']);
-    expect(metricNamesIn('sum(rate(a_total{o="b c"}[$__rate_interval])) / sum(rate(b_total[5m])) > 512 * 1024 and on (instance) c').sort()).toEqual(['a_total', 'b_total', 'c']);
-    expect(metricNamesIn('max_over_time(nodejs_eventloop_lag_p99_seconds[5m]) > 1e6')).toEqual(['nodejs_eventloop_lag_p99_seconds']);
+    expect(
+      metricNamesIn(
+        'histogram_quantile(0.99, sum by (le, operation) (rate(wallet_x_bucket{outcome!="OK"}[5m]))) > 0.5',
+      ).sort(),
+    ).toEqual(['wallet_x_bucket']);
+    expect(
+      metricNamesIn(
+        'sum(rate(a_total{o="b c"}[$__rate_interval])) / sum(rate(b_total[5m])) > 512 * 1024 and on (instance) c',
+      ).sort(),
+    ).toEqual(['a_total', 'b_total', 'c']);
+    expect(metricNamesIn('max_over_time(nodejs_eventloop_lag_p99_seconds[5m]) > 1e6')).toEqual([
+      'nodejs_eventloop_lag_p99_seconds',
+    ]);
   });
 });
 
@@ -87,8 +114,16 @@ describe('docs/ops files against a real /metrics', () => {
     const c = openWsClient(t.wsUrl, t.tokens.server);
     const sub = collect(c.client, { userId: 'ops-1', asset: 'GOLD_COINS' });
     await waitForStreams(t.gateway.services.subscriptions, 1);
-    expect((await t.gql(topup, { input: { userId: 'ops-1', asset: 'GOLD_COINS', amount: '10', idempotencyKey: 'ops-k1' } })).errors).toBeUndefined();
-    const refused = await t.gql(spend, { input: { userId: 'ops-1', asset: 'GOLD_COINS', amount: '1000', idempotencyKey: 'ops-k2' } });
+    expect(
+      (
+        await t.gql(topup, {
+          input: { userId: 'ops-1', asset: 'GOLD_COINS', amount: '10', idempotencyKey: 'ops-k1' },
+        })
+      ).errors,
+    ).toBeUndefined();
+    const refused = await t.gql(spend, {
+      input: { userId: 'ops-1', asset: 'GOLD_COINS', amount: '1000', idempotencyKey: 'ops-k2' },
+    });
     expect(refused.errors?.[0]?.extensions?.code).toBe('INSUFFICIENT_FUNDS');
     await sub.waitForCount(1, 30_000);
 
@@ -97,15 +132,27 @@ describe('docs/ops files against a real /metrics', () => {
     const exported = exportedNames(text);
 
     const named = new Map<string, string>();
-    for (const [file, expressions] of [['alerts.yml', alertExpressions()], ['grafana-dashboard.json', dashboardExpressions()]] as const) {
+    for (const [file, expressions] of [
+      ['alerts.yml', alertExpressions()],
+      ['grafana-dashboard.json', dashboardExpressions()],
+    ] as const) {
       expect(expressions.length).toBeGreaterThan(5);
       for (const expr of expressions) for (const name of metricNamesIn(expr)) named.set(name, file);
     }
-    const unknown = [...named].filter(([name]) => !exported.has(name) && !prometheusOwnSeries.has(name)).map(([name, file]) => `${file}: ${name}`);
+    const unknown = [...named]
+      .filter(([name]) => !exported.has(name) && !prometheusOwnSeries.has(name))
+      .map(([name, file]) => `${file}: ${name}`);
     expect(unknown).toEqual([]);
 
     // The files cover what an operator must see; a rename in the code fails above, a dropped panel here.
-    for (const name of ['wallet_graphql_operations_total', 'wallet_graphql_operation_duration_seconds_bucket', 'wallet_db_pool_waiting', 'wallet_notification_lag_seconds_bucket', 'wallet_money_moved_total', 'nodejs_eventloop_lag_p99_seconds']) {
+    for (const name of [
+      'wallet_graphql_operations_total',
+      'wallet_graphql_operation_duration_seconds_bucket',
+      'wallet_db_pool_waiting',
+      'wallet_notification_lag_seconds_bucket',
+      'wallet_money_moved_total',
+      'nodejs_eventloop_lag_p99_seconds',
+    ]) {
       expect([...named.keys()]).toContain(name);
     }
   });

@@ -9,22 +9,29 @@ const fx = useChildGatewayFixture('readiness_seed');
 it('answers the first 200 only once alice and bob have all their demo balances', async () => {
   // startChildGateway polls /readyz every 40 ms and returns on the first 200; the seed (six
   // transactions) takes longer than that, so a gateway that listened before seeding is caught.
-  fx.gateway = await startChildGateway({ databaseUrl: fx.testDb.connectionString, env: { SEED_DEMO: 'true' } }, 120_000);
+  fx.gateway = await startChildGateway(
+    { databaseUrl: fx.testDb.connectionString, env: { SEED_DEMO: 'true' } },
+    120_000,
+  );
   const token = (await mintTokens(['readiness-probe'])).get('readiness-probe')!;
   const response = await fetch(fx.gateway.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({
-      query: '{ alice: balances(userId: "alice") { balance asset { code } } bob: balances(userId: "bob") { balance asset { code } } }',
+      query:
+        '{ alice: balances(userId: "alice") { balance asset { code } } bob: balances(userId: "bob") { balance asset { code } } }',
     }),
   });
-  const body = (await response.json()) as { data: Record<'alice' | 'bob', { balance: string; asset: { code: string } }[]> };
+  const body = (await response.json()) as {
+    data: Record<'alice' | 'bob', { balance: string; asset: { code: string } }[]>;
+  };
   const expected = [
     { asset: { code: 'DIAMONDS' }, balance: '500' },
     { asset: { code: 'GOLD_COINS' }, balance: '1000' },
     { asset: { code: 'LOYALTY_POINTS' }, balance: '5000' },
   ];
-  const sorted = (wallets: { balance: string; asset: { code: string } }[]) => [...wallets].sort((a, b) => a.asset.code.localeCompare(b.asset.code));
+  const sorted = (wallets: { balance: string; asset: { code: string } }[]) =>
+    [...wallets].sort((a, b) => a.asset.code.localeCompare(b.asset.code));
   expect(sorted(body.data.alice)).toEqual(expected);
   expect(sorted(body.data.bob)).toEqual(expected);
 }, 180_000);
@@ -41,7 +48,10 @@ describe('a crowd of /readyz probes', () => {
   /** Sessions ever opened to the test's database, as PostgreSQL counts them. */
   const sessionsOpened = (database: string) =>
     withClient(testAdminUrl(), async (client) => {
-      const { rows } = await client.query<{ sessions: string }>('SELECT sessions FROM pg_stat_database WHERE datname = $1', [database]);
+      const { rows } = await client.query<{ sessions: string }>(
+        'SELECT sessions FROM pg_stat_database WHERE datname = $1',
+        [database],
+      );
       return Number(rows[0]!.sessions);
     });
 
@@ -50,7 +60,10 @@ describe('a crowd of /readyz probes', () => {
     const readyz = new URL('/readyz', gw.url).toString();
     const probe = async () => {
       const response = await fetch(readyz);
-      return { status: response.status, body: (await response.json()) as { ready: boolean; database: string } };
+      return {
+        status: response.status,
+        body: (await response.json()) as { ready: boolean; database: string },
+      };
     };
     // Warm: the pool holds an idle connection, as it does on any gateway that has served.
     expect((await probe()).status).toBe(200);
@@ -65,7 +78,9 @@ describe('a crowd of /readyz probes', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const opened = (await sessionsOpened(database)) - before;
     expect(answers).toHaveLength(180);
-    expect(answers.every((a) => a.status === 200 && a.body.ready && a.body.database === 'ok')).toBe(true);
+    expect(answers.every((a) => a.status === 200 && a.body.ready && a.body.database === 'ok')).toBe(
+      true,
+    );
     // Each probe of the old /readyz opened its own connection (180 here). The pool may replace one
     // idle connection it closed meanwhile; nothing more.
     expect(opened).toBeLessThanOrEqual(1);

@@ -23,7 +23,14 @@ const t = useTestGateway('reversals', { env: { HOLD_SWEEP_INTERVAL_MS: '0' } });
 
 let keyCounter = 0;
 async function move(mutation: string, name: string, userId: string, amount: string): Promise<any> {
-  const res = await t.gql(mutation, { input: { userId, asset: 'GOLD_COINS', amount, idempotencyKey: `${name}-${userId}-${++keyCounter}` } });
+  const res = await t.gql(mutation, {
+    input: {
+      userId,
+      asset: 'GOLD_COINS',
+      amount,
+      idempotencyKey: `${name}-${userId}-${++keyCounter}`,
+    },
+  });
   expect(res.errors).toBeUndefined();
   return res.data[name];
 }
@@ -56,9 +63,27 @@ describe('reverse each kind', () => {
     const { transaction, wallet, replayed } = res.data.reverse;
     expect(replayed).toBe(false);
     expect(wallet).toEqual({ userId: 'rv-topup', balance: '0', available: '0', lastSequence: '2' });
-    expect(transaction).toMatchObject({ kind: 'REVERSAL', userId: 'rv-topup', amount: '100', reference: 'chargeback', reverses: { id: topup.transaction.id, kind: 'TOPUP' }, reversedBy: null });
-    expect(userEntry(transaction)).toEqual({ account: 'USER', direction: 'DEBIT', amount: '100', sequence: '2', balanceAfter: '0', kind: 'REVERSAL' });
-    expect(systemEntry(transaction)).toMatchObject({ account: 'TREASURY', direction: 'CREDIT', amount: '100' });
+    expect(transaction).toMatchObject({
+      kind: 'REVERSAL',
+      userId: 'rv-topup',
+      amount: '100',
+      reference: 'chargeback',
+      reverses: { id: topup.transaction.id, kind: 'TOPUP' },
+      reversedBy: null,
+    });
+    expect(userEntry(transaction)).toEqual({
+      account: 'USER',
+      direction: 'DEBIT',
+      amount: '100',
+      sequence: '2',
+      balanceAfter: '0',
+      kind: 'REVERSAL',
+    });
+    expect(systemEntry(transaction)).toMatchObject({
+      account: 'TREASURY',
+      direction: 'CREDIT',
+      amount: '100',
+    });
     expect(await systemBalance('TREASURY')).toBe(treasuryBefore + 100n);
     // The original now links to its reversal.
     const original = await t.gql(TRANSACTION, { id: topup.transaction.id });
@@ -72,9 +97,18 @@ describe('reverse each kind', () => {
     expect(res.errors).toBeUndefined();
     const { transaction, wallet } = res.data.reverse;
     expect(wallet).toMatchObject({ balance: '0', available: '0' });
-    expect(transaction).toMatchObject({ kind: 'REVERSAL', amount: '70', reference: null, reverses: { id: bonus.transaction.id, kind: 'BONUS' } });
+    expect(transaction).toMatchObject({
+      kind: 'REVERSAL',
+      amount: '70',
+      reference: null,
+      reverses: { id: bonus.transaction.id, kind: 'BONUS' },
+    });
     expect(userEntry(transaction)).toMatchObject({ direction: 'DEBIT', amount: '70' });
-    expect(systemEntry(transaction)).toMatchObject({ account: 'BONUS_POOL', direction: 'CREDIT', amount: '70' });
+    expect(systemEntry(transaction)).toMatchObject({
+      account: 'BONUS_POOL',
+      direction: 'CREDIT',
+      amount: '70',
+    });
     expect(await systemBalance('BONUS_POOL')).toBe(poolBefore + 70n);
   });
 
@@ -86,30 +120,66 @@ describe('reverse each kind', () => {
     expect(res.errors).toBeUndefined();
     const { transaction, wallet } = res.data.reverse;
     expect(wallet).toMatchObject({ balance: '100', available: '100', lastSequence: '3' });
-    expect(transaction).toMatchObject({ kind: 'REVERSAL', amount: '80', reverses: { id: spend.transaction.id, kind: 'SPEND' } });
-    expect(userEntry(transaction)).toMatchObject({ direction: 'CREDIT', amount: '80', balanceAfter: '100' });
-    expect(systemEntry(transaction)).toMatchObject({ account: 'REVENUE', direction: 'DEBIT', amount: '80' });
+    expect(transaction).toMatchObject({
+      kind: 'REVERSAL',
+      amount: '80',
+      reverses: { id: spend.transaction.id, kind: 'SPEND' },
+    });
+    expect(userEntry(transaction)).toMatchObject({
+      direction: 'CREDIT',
+      amount: '80',
+      balanceAfter: '100',
+    });
+    expect(systemEntry(transaction)).toMatchObject({
+      account: 'REVENUE',
+      direction: 'DEBIT',
+      amount: '80',
+    });
     expect(await systemBalance('REVENUE')).toBe(revenueBefore - 80n);
   });
 
   it('a CAPTURE reversal credits the user back from revenue', async () => {
     await move(TOPUP, 'topup', 'rv-capture', '100');
-    const hold = await t.gql(HOLD, { input: { userId: 'rv-capture', asset: 'GOLD_COINS', amount: '60', idempotencyKey: 'rv-capture-hold' } });
-    const capture = await t.gql(CAPTURE, { input: { holdId: hold.data.hold.hold.id, amount: '45', idempotencyKey: 'rv-capture-cap' } });
+    const hold = await t.gql(HOLD, {
+      input: {
+        userId: 'rv-capture',
+        asset: 'GOLD_COINS',
+        amount: '60',
+        idempotencyKey: 'rv-capture-hold',
+      },
+    });
+    const capture = await t.gql(CAPTURE, {
+      input: { holdId: hold.data.hold.hold.id, amount: '45', idempotencyKey: 'rv-capture-cap' },
+    });
     expect(capture.errors).toBeUndefined();
     expect(await balanceOf('rv-capture')).toEqual({ balance: '55', available: '55' });
     const res = await reverse(capture.data.captureHold.transaction.id, 'rv-capture-1');
     expect(res.errors).toBeUndefined();
     const { transaction, wallet } = res.data.reverse;
     expect(wallet).toMatchObject({ balance: '100', available: '100' });
-    expect(transaction).toMatchObject({ kind: 'REVERSAL', amount: '45', reverses: { kind: 'CAPTURE' } });
-    expect(systemEntry(transaction)).toMatchObject({ account: 'REVENUE', direction: 'DEBIT', amount: '45' });
+    expect(transaction).toMatchObject({
+      kind: 'REVERSAL',
+      amount: '45',
+      reverses: { kind: 'CAPTURE' },
+    });
+    expect(systemEntry(transaction)).toMatchObject({
+      account: 'REVENUE',
+      direction: 'DEBIT',
+      amount: '45',
+    });
   });
 
   it('reversing a debit always succeeds, even on a wallet whose funds are all held', async () => {
     await move(TOPUP, 'topup', 'rv-debit-held', '50');
     const spend = await move(SPEND, 'spend', 'rv-debit-held', '20');
-    await t.gql(HOLD, { input: { userId: 'rv-debit-held', asset: 'GOLD_COINS', amount: '30', idempotencyKey: 'rv-debit-held-hold' } });
+    await t.gql(HOLD, {
+      input: {
+        userId: 'rv-debit-held',
+        asset: 'GOLD_COINS',
+        amount: '30',
+        idempotencyKey: 'rv-debit-held-hold',
+      },
+    });
     const res = await reverse(spend.transaction.id, 'rv-debit-held-1');
     expect(res.errors).toBeUndefined();
     expect(res.data.reverse.wallet).toMatchObject({ balance: '50', available: '20' });
@@ -123,7 +193,14 @@ describe('refusals', () => {
     expect(errorCode(await reverse(topup.transaction.id, 'rv-poor-1'))).toBe('INSUFFICIENT_FUNDS');
     // Funds held count as unavailable too.
     await move(TOPUP, 'topup', 'rv-poor', '30');
-    await t.gql(HOLD, { input: { userId: 'rv-poor', asset: 'GOLD_COINS', amount: '1', idempotencyKey: 'rv-poor-hold' } });
+    await t.gql(HOLD, {
+      input: {
+        userId: 'rv-poor',
+        asset: 'GOLD_COINS',
+        amount: '1',
+        idempotencyKey: 'rv-poor-hold',
+      },
+    });
     expect(errorCode(await reverse(topup.transaction.id, 'rv-poor-2'))).toBe('INSUFFICIENT_FUNDS');
     expect(await balanceOf('rv-poor')).toEqual({ balance: '100', available: '99' });
     // The first key keeps its refusal even once funds would suffice.
@@ -149,11 +226,15 @@ describe('refusals', () => {
   it('concurrent reversals of one transaction with different keys: exactly one succeeds', async () => {
     await move(TOPUP, 'topup', 'rv-race', '1000');
     const spend = await move(SPEND, 'spend', 'rv-race', '100');
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => reverse(spend.transaction.id, `rv-race-${i}`)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => reverse(spend.transaction.id, `rv-race-${i}`)),
+    );
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
     expect(results.filter((r) => errorCode(r) === 'ALREADY_REVERSED')).toHaveLength(19);
     expect(await balanceOf('rv-race')).toEqual({ balance: '1000', available: '1000' });
-    const reversals = await t.database.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM transactions WHERE reverses_id = ${BigInt(spend.transaction.id)}`;
+    const reversals = await t.database.prisma.$queryRaw<
+      { n: bigint }[]
+    >`SELECT count(*) AS n FROM transactions WHERE reverses_id = ${BigInt(spend.transaction.id)}`;
     expect(reversals[0]!.n).toBe(1n);
   });
 
@@ -163,7 +244,9 @@ describe('refusals', () => {
     const res = await reverse(reversal.data.reverse.transaction.id, 'rv-rr-2');
     expect(errorCode(res)).toBe('BAD_USER_INPUT');
     expect(res.errors![0]!.message).toMatch(/reversal cannot be reversed/);
-    const rows = await t.database.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM idempotency_keys WHERE key = 'rv-rr-2'`;
+    const rows = await t.database.prisma.$queryRaw<
+      { n: bigint }[]
+    >`SELECT count(*) AS n FROM idempotency_keys WHERE key = 'rv-rr-2'`;
     expect(rows[0]!.n).toBe(0n);
   });
 
@@ -171,7 +254,9 @@ describe('refusals', () => {
     expect(errorCode(await reverse('999999999', 'rv-nf'))).toBe('NOT_FOUND');
     expect(errorCode(await reverse('x1', 'rv-nf'))).toBe('BAD_USER_INPUT');
     const topup = await move(TOPUP, 'topup', 'rv-nf', '10');
-    expect(errorCode(await reverse(topup.transaction.id, 'rv-nf', 'r'.repeat(513)))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await reverse(topup.transaction.id, 'rv-nf', 'r'.repeat(513)))).toBe(
+      'BAD_USER_INPUT',
+    );
     expect(errorCode(await reverse(topup.transaction.id, ''))).toBe('BAD_USER_INPUT');
     // None of these used the key.
     const ok = await reverse(topup.transaction.id, 'rv-nf');
@@ -182,7 +267,11 @@ describe('refusals', () => {
   it('players may not reverse', async () => {
     const topup = await move(TOPUP, 'topup', 'rv-player', '10');
     const token = await t.tokens.player('rv-player');
-    const res = await t.gql(REVERSE, { input: { transactionId: topup.transaction.id, idempotencyKey: 'rv-player' } }, { authorization: `Bearer ${token}` });
+    const res = await t.gql(
+      REVERSE,
+      { input: { transactionId: topup.transaction.id, idempotencyKey: 'rv-player' } },
+      { authorization: `Bearer ${token}` },
+    );
     expect(errorCode(res)).toBe('FORBIDDEN');
   });
 });
@@ -194,16 +283,26 @@ describe('idempotency', () => {
     const first = await reverse(spend.transaction.id, 'rv-idem-1', 'refund');
     const again = await reverse(spend.transaction.id, 'rv-idem-1', 'refund');
     expect(again.errors).toBeUndefined();
-    expect(again.data.reverse).toMatchObject({ replayed: true, transaction: { id: first.data.reverse.transaction.id }, wallet: { balance: '100' } });
-    expect(errorCode(await reverse(spend.transaction.id, 'rv-idem-1', 'other reason'))).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(again.data.reverse).toMatchObject({
+      replayed: true,
+      transaction: { id: first.data.reverse.transaction.id },
+      wallet: { balance: '100' },
+    });
+    expect(errorCode(await reverse(spend.transaction.id, 'rv-idem-1', 'other reason'))).toBe(
+      'IDEMPOTENCY_KEY_REUSED',
+    );
     const other = await move(SPEND, 'spend', 'rv-idem', '1');
-    expect(errorCode(await reverse(other.transaction.id, 'rv-idem-1', 'refund'))).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(errorCode(await reverse(other.transaction.id, 'rv-idem-1', 'refund'))).toBe(
+      'IDEMPOTENCY_KEY_REUSED',
+    );
     expect(await balanceOf('rv-idem')).toEqual({ balance: '99', available: '99' });
   });
 
   it('20 concurrent requests with one key give one reversal and 19 replays', async () => {
     const topup = await move(TOPUP, 'topup', 'rv-dup', '50');
-    const results = await Promise.all(Array.from({ length: 20 }, () => reverse(topup.transaction.id, 'rv-dup')));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => reverse(topup.transaction.id, 'rv-dup')),
+    );
     expect(results.filter((r) => r.errors)).toEqual([]);
     expect(new Set(results.map((r) => r.data.reverse.transaction.id)).size).toBe(1);
     expect(results.filter((r) => !r.data.reverse.replayed)).toHaveLength(1);
@@ -213,28 +312,63 @@ describe('idempotency', () => {
 
 describe('live updates', () => {
   it('captures and reversals reach balanceChanged subscribers in sequence; holds post no entry', async () => {
-    const client = createClient({ url: t.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${t.tokens.server}` }, retryAttempts: 0 });
+    const client = createClient({
+      url: t.wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${t.tokens.server}` },
+      retryAttempts: 0,
+    });
     const events: { sequence: string; kind: string; direction: string; balance: string }[] = [];
     const unsubscribe = client.subscribe<any>(
-      { query: 'subscription { balanceChanged(userId: "rv-live", asset: "GOLD_COINS", afterSequence: "0") { wallet { balance } entry { sequence kind direction } } }' },
+      {
+        query:
+          'subscription { balanceChanged(userId: "rv-live", asset: "GOLD_COINS", afterSequence: "0") { wallet { balance } entry { sequence kind direction } } }',
+      },
       {
         next: ({ data }) => {
-          events.push({ sequence: data.balanceChanged.entry.sequence, kind: data.balanceChanged.entry.kind, direction: data.balanceChanged.entry.direction, balance: data.balanceChanged.wallet.balance });
+          events.push({
+            sequence: data.balanceChanged.entry.sequence,
+            kind: data.balanceChanged.entry.kind,
+            direction: data.balanceChanged.entry.direction,
+            balance: data.balanceChanged.wallet.balance,
+          });
         },
-        error: (error) => { throw error; },
+        error: (error) => {
+          throw error;
+        },
         complete: () => undefined,
       },
     );
     try {
       await move(TOPUP, 'topup', 'rv-live', '100');
       // The replay from afterSequence 0 delivers the topup: from then on the subscription is live.
-      for (let i = 0; i < 100 && events.length < 1; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
-      const hold = await t.gql(HOLD, { input: { userId: 'rv-live', asset: 'GOLD_COINS', amount: '40', idempotencyKey: 'rv-live-hold' } });
-      const capture = await t.gql(CAPTURE, { input: { holdId: hold.data.hold.hold.id, idempotencyKey: 'rv-live-cap' } });
+      for (let i = 0; i < 100 && events.length < 1; i += 1)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      const hold = await t.gql(HOLD, {
+        input: {
+          userId: 'rv-live',
+          asset: 'GOLD_COINS',
+          amount: '40',
+          idempotencyKey: 'rv-live-hold',
+        },
+      });
+      const capture = await t.gql(CAPTURE, {
+        input: { holdId: hold.data.hold.hold.id, idempotencyKey: 'rv-live-cap' },
+      });
       expect(capture.errors).toBeUndefined();
-      await t.gql(HOLD, { input: { userId: 'rv-live', asset: 'GOLD_COINS', amount: '10', idempotencyKey: 'rv-live-hold-2' } });
-      expect((await reverse(capture.data.captureHold.transaction.id, 'rv-live-rev')).errors).toBeUndefined();
-      for (let i = 0; i < 100 && events.length < 3; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      await t.gql(HOLD, {
+        input: {
+          userId: 'rv-live',
+          asset: 'GOLD_COINS',
+          amount: '10',
+          idempotencyKey: 'rv-live-hold-2',
+        },
+      });
+      expect(
+        (await reverse(capture.data.captureHold.transaction.id, 'rv-live-rev')).errors,
+      ).toBeUndefined();
+      for (let i = 0; i < 100 && events.length < 3; i += 1)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       expect(events).toEqual([
         { sequence: '1', kind: 'TOPUP', direction: 'CREDIT', balance: '100' },
         { sequence: '2', kind: 'CAPTURE', direction: 'DEBIT', balance: '60' },

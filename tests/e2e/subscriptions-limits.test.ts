@@ -1,6 +1,12 @@
 // Proves the bounds on live subscriptions: sockets per process, operations per socket, the slow-consumer buffer, keepalive pings, and that 1,000 subscribe/close cycles leave no stream, listener, buffer or socket behind.
 import WebSocket from 'ws';
-import { collect, waitForStreams, waitUntil, wsClient, type WsClient } from '../support/subscriptions';
+import {
+  collect,
+  waitForStreams,
+  waitUntil,
+  wsClient,
+  type WsClient,
+} from '../support/subscriptions';
 import { useTestGateway } from '../support/use-test-gateway';
 import { inputMutation } from '../support/documents';
 
@@ -20,7 +26,14 @@ function client(): WsClient {
 }
 
 async function topup(userId: string, amount = 1): Promise<void> {
-  const res = await t.gql(TOPUP, { input: { userId, asset: 'GOLD_COINS', amount: String(amount), idempotencyKey: `lim-${++keyCounter}` } });
+  const res = await t.gql(TOPUP, {
+    input: {
+      userId,
+      asset: 'GOLD_COINS',
+      amount: String(amount),
+      idempotencyKey: `lim-${++keyCounter}`,
+    },
+  });
   if (res.errors) throw new Error(JSON.stringify(res.errors));
 }
 
@@ -28,8 +41,19 @@ async function topup(userId: string, amount = 1): Promise<void> {
 async function rawSocket(options: WebSocket.ClientOptions = {}): Promise<WebSocket> {
   const socket = new WebSocket(t.wsUrl, 'graphql-transport-ws', options);
   await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${t.tokens.server}` } })));
-    socket.once('message', (data) => (JSON.parse(String(data)).type === 'connection_ack' ? resolve() : reject(new Error(String(data)))));
+    socket.once('open', () =>
+      socket.send(
+        JSON.stringify({
+          type: 'connection_init',
+          payload: { authorization: `Bearer ${t.tokens.server}` },
+        }),
+      ),
+    );
+    socket.once('message', (data) =>
+      JSON.parse(String(data)).type === 'connection_ack'
+        ? resolve()
+        : reject(new Error(String(data))),
+    );
     socket.once('error', reject);
   });
   return socket;
@@ -48,7 +72,11 @@ const t = useTestGateway('subscription_limits', {
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.dispose()));
-  await waitUntil(() => counters().streams === 0 && t.gateway.subscriptionServer.sockets() === 0, 5000, 'streams and sockets to end');
+  await waitUntil(
+    () => counters().streams === 0 && t.gateway.subscriptionServer.sockets() === 0,
+    5000,
+    'streams and sockets to end',
+  );
   await t.assertInvariants();
 });
 
@@ -62,7 +90,11 @@ it('refuses the upgrade with 503 past the per-process socket limit, and accepts 
   });
   expect(status).toBe(503);
   sockets[0]!.close();
-  await waitUntil(() => t.gateway.subscriptionServer.sockets() === SOCKETS_MAX - 1, 5000, 'the close');
+  await waitUntil(
+    () => t.gateway.subscriptionServer.sockets() === SOCKETS_MAX - 1,
+    5000,
+    'the close',
+  );
   const again = await rawSocket();
   again.close();
   for (const socket of sockets.slice(1)) socket.close();
@@ -70,15 +102,25 @@ it('refuses the upgrade with 503 past the per-process socket limit, and accepts 
 
 it('refuses an operation past the per-socket limit with RATE_LIMITED; the others keep delivering', async () => {
   const c = client();
-  const subs = Array.from({ length: PER_SOCKET_MAX }, () => collect(c.client, { userId: 'lim-per-socket' }));
+  const subs = Array.from({ length: PER_SOCKET_MAX }, () =>
+    collect(c.client, { userId: 'lim-per-socket' }),
+  );
   await waitForStreams(t.gateway.services.subscriptions, PER_SOCKET_MAX);
   const extra = collect(c.client, { userId: 'lim-per-socket' });
-  expect((await extra.waitForError())[0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'TOO_MANY_SUBSCRIPTIONS', limit: PER_SOCKET_MAX });
+  expect((await extra.waitForError())[0]!.extensions).toMatchObject({
+    code: 'RATE_LIMITED',
+    reason: 'TOO_MANY_SUBSCRIPTIONS',
+    limit: PER_SOCKET_MAX,
+  });
   await topup('lim-per-socket');
   for (const sub of subs) expect((await sub.waitForCount(1))[0].entry.sequence).toBe('1');
   // Completing one frees its slot.
   subs[0]!.unsubscribe();
-  await waitUntil(() => counters().streams === PER_SOCKET_MAX - 1, 5000, 'the completed stream to end');
+  await waitUntil(
+    () => counters().streams === PER_SOCKET_MAX - 1,
+    5000,
+    'the completed stream to end',
+  );
   const replacement = collect(c.client, { userId: 'lim-per-socket' });
   await waitForStreams(t.gateway.services.subscriptions, PER_SOCKET_MAX);
   await topup('lim-per-socket');
@@ -89,24 +131,33 @@ it('ends a consumer that falls more than the buffer behind with RATE_LIMITED, re
   const userId = 'lim-slow';
   await topup(userId);
   // The service's own iterator, never read: a consumer that has stopped taking changes.
-  const stalled = await t.gateway.services.subscriptions.balanceChanged({ subject: 'test', role: 'server' }, { userId, asset: 'GOLD_COINS' });
+  const stalled = await t.gateway.services.subscriptions.balanceChanged(
+    { subject: 'test', role: 'server' },
+    { userId, asset: 'GOLD_COINS' },
+  );
   expect(counters().streams).toBe(1);
   for (let i = 0; i < BUFFER_MAX; i++) await topup(userId);
   await waitUntil(() => counters().bufferedChanges === BUFFER_MAX, 5000, 'the buffer to fill');
   await topup(userId);
   await waitUntil(() => counters().streams === 0, 5000, 'the stalled stream to be ended');
   expect(counters()).toMatchObject({ bufferedChanges: 0, bus: { listeners: 0 } });
-  await expect(stalled.next()).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED', reason: 'SUBSCRIPTION_BUFFER_FULL', limit: BUFFER_MAX } });
+  await expect(stalled.next()).rejects.toMatchObject({
+    extensions: { code: 'RATE_LIMITED', reason: 'SUBSCRIPTION_BUFFER_FULL', limit: BUFFER_MAX },
+  });
   await expect(stalled.next()).resolves.toEqual({ value: undefined, done: true });
 
   // Resuming replays the backlog page by page at the consumer's pace: more than the buffer holds, no overflow.
   const resumed = collect(client().client, { userId, asset: 'GOLD_COINS', after: '1' });
   const events = await resumed.waitForCount(BUFFER_MAX + 1);
-  expect(events.map((e) => e.entry.sequence)).toEqual(Array.from({ length: BUFFER_MAX + 1 }, (_, i) => String(i + 2)));
+  expect(events.map((e) => e.entry.sequence)).toEqual(
+    Array.from({ length: BUFFER_MAX + 1 }, (_, i) => String(i + 2)),
+  );
   for (let i = 0; i < 3 * BUFFER_MAX; i++) await topup(userId, 2);
   await resumed.waitForCount(4 * BUFFER_MAX + 1);
   const full = collect(client().client, { userId, asset: 'GOLD_COINS', after: 0 });
-  expect((await full.waitForCount(4 * BUFFER_MAX + 2)).map((e) => Number(e.entry.sequence))).toEqual(Array.from({ length: 4 * BUFFER_MAX + 2 }, (_, i) => i + 1));
+  expect(
+    (await full.waitForCount(4 * BUFFER_MAX + 2)).map((e) => Number(e.entry.sequence)),
+  ).toEqual(Array.from({ length: 4 * BUFFER_MAX + 2 }, (_, i) => i + 1));
 });
 
 it('pings every socket and drops one that stops answering; answering sockets stay', async () => {
@@ -145,7 +196,11 @@ it('1,000 subscribe/close cycles leave no stream, bus listener, buffer, read or 
       await waitUntil(() => counters().streams === 0, 5000, 'the stream to end');
     }
     await c.dispose();
-    await waitUntil(() => counters().streams === 0 && t.gateway.subscriptionServer.sockets() === 0, 5000, 'the socket to close');
+    await waitUntil(
+      () => counters().streams === 0 && t.gateway.subscriptionServer.sockets() === 0,
+      5000,
+      'the socket to close',
+    );
   }
   expect(counters()).toEqual({
     streams: 0,

@@ -1,7 +1,13 @@
 // Proves delivery across replicas: two gateways (each with its own pool and LISTEN connection) on one database, mutations on one reaching subscribers on the other, and a replica's shutdown closing its sockets with 1001.
 import { startGateway, type Gateway } from '../../src/server';
 import { createDatabase, type Database } from '../../src/shared/db/prisma';
-import { collect, waitForStreams, waitUntil, wsClient, type WsClient } from '../support/subscriptions';
+import {
+  collect,
+  waitForStreams,
+  waitUntil,
+  wsClient,
+  type WsClient,
+} from '../support/subscriptions';
 import { useTestGateway } from '../support/use-test-gateway';
 import { inputMutation } from '../support/documents';
 
@@ -16,7 +22,17 @@ async function post(url: string, mutation: string, userId: string, amount: numbe
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${a.tokens.server}` },
-    body: JSON.stringify({ query: mutation, variables: { input: { userId, asset: 'GOLD_COINS', amount: String(amount), idempotencyKey: `rep-${++keyCounter}` } } }),
+    body: JSON.stringify({
+      query: mutation,
+      variables: {
+        input: {
+          userId,
+          asset: 'GOLD_COINS',
+          amount: String(amount),
+          idempotencyKey: `rep-${++keyCounter}`,
+        },
+      },
+    }),
   });
   const body = (await response.json()) as { errors?: unknown };
   if (body.errors) throw new Error(JSON.stringify(body.errors));
@@ -36,7 +52,11 @@ async function startReplica(): Promise<typeof b> {
     connectTimeoutMs: a.config.DB_CONNECT_TIMEOUT_MS,
     statementTimeoutMs: a.config.DB_STATEMENT_TIMEOUT_MS,
   });
-  const gateway = await startGateway({ config: a.config, database, connectionString: a.connectionString });
+  const gateway = await startGateway({
+    config: a.config,
+    database,
+    connectionString: a.connectionString,
+  });
   return { gateway, database, url: gateway.url, wsUrl: gateway.url.replace(/^http/, 'ws') };
 }
 
@@ -76,8 +96,14 @@ it('a mutation on one replica reaches subscribers on both, in the same order', a
   await post(b.url, SPEND, userId, 2);
   const fromA = await onA.waitForCount(4);
   const fromB = await onB.waitForCount(4);
-  const view = (events: any[]) => events.map((e) => [e.entry.sequence, e.entry.kind, e.entry.amount, e.wallet.balance]);
-  expect(view(fromB)).toEqual([['1', 'TOPUP', '10', '10'], ['2', 'TOPUP', '5', '15'], ['3', 'SPEND', '3', '12'], ['4', 'SPEND', '2', '10']]);
+  const view = (events: any[]) =>
+    events.map((e) => [e.entry.sequence, e.entry.kind, e.entry.amount, e.wallet.balance]);
+  expect(view(fromB)).toEqual([
+    ['1', 'TOPUP', '10', '10'],
+    ['2', 'TOPUP', '5', '15'],
+    ['3', 'SPEND', '3', '12'],
+    ['4', 'SPEND', '2', '10'],
+  ]);
   expect(view(fromA)).toEqual(view(fromB));
 });
 
@@ -87,9 +113,11 @@ it('concurrent writers on both replicas: each subscriber sees every entry once, 
   const onB = collect(client(b.wsUrl).client, { userId, asset: 'GOLD_COINS' });
   await waitForStreams(a.gateway.services.subscriptions, 1);
   await waitForStreams(b.gateway.services.subscriptions, 1);
-  await Promise.all(Array.from({ length: 10 }, async (_, writer) => {
-    for (let i = 0; i < 10; i++) await post(writer % 2 === 0 ? a.url : b.url, TOPUP, userId, 1);
-  }));
+  await Promise.all(
+    Array.from({ length: 10 }, async (_, writer) => {
+      for (let i = 0; i < 10; i++) await post(writer % 2 === 0 ? a.url : b.url, TOPUP, userId, 1);
+    }),
+  );
   const expected = Array.from({ length: 100 }, (_, i) => String(i + 1));
   expect((await onA.waitForCount(100)).map((e) => e.entry.sequence)).toEqual(expected);
   expect((await onB.waitForCount(100)).map((e) => e.entry.sequence)).toEqual(expected);
@@ -105,7 +133,11 @@ it('a replica shutting down closes its sockets with 1001 and releases its stream
     await waitUntil(() => c.closes.length > 0, 5000, 'the close');
     expect(c.closes[0]!.code).toBe(1001);
     expect(sub.errors?.length ?? 0).toBeGreaterThan(0); // the client learns the socket went away
-    expect(replica.gateway.services.subscriptions.counters()).toMatchObject({ streams: 0, bufferedChanges: 0, bus: { state: 'stopped', listeners: 0 } });
+    expect(replica.gateway.services.subscriptions.counters()).toMatchObject({
+      streams: 0,
+      bufferedChanges: 0,
+      bus: { state: 'stopped', listeners: 0 },
+    });
     // The other replicas carry on.
     const onA = collect(client(a.wsUrl).client, { userId: 'rep-shutdown' });
     await waitForStreams(a.gateway.services.subscriptions, 1);

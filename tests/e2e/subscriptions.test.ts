@@ -5,9 +5,19 @@ import { ledgerStore } from '../../src/modules/ledger/ledger.store';
 import { LedgerBook } from '../../src/modules/money/book';
 import { moneyStore } from '../../src/modules/money/money.store';
 import { userSystemPosting } from '../../src/modules/wallet/wallet.service';
-import { AccountKind, EntryDirection, TransactionKind } from '../../src/modules/ledger/ledger.types';
+import {
+  AccountKind,
+  EntryDirection,
+  TransactionKind,
+} from '../../src/modules/ledger/ledger.types';
 import { errorCode } from '../support/gateway';
-import { collect, useWsClients, waitForStreams, waitUntil, type WsClient } from '../support/subscriptions';
+import {
+  collect,
+  useWsClients,
+  waitForStreams,
+  waitUntil,
+  type WsClient,
+} from '../support/subscriptions';
 import { useTestGateway } from '../support/use-test-gateway';
 import { inputMutation } from '../support/documents';
 
@@ -25,7 +35,9 @@ function client(token: string | null = t.tokens.server): WsClient {
 }
 
 async function move(mutation: string, userId: string, asset: string, amount: string | number) {
-  const res = await t.gql(mutation, { input: { userId, asset, amount: String(amount), idempotencyKey: key(userId) } });
+  const res = await t.gql(mutation, {
+    input: { userId, asset, amount: String(amount), idempotencyKey: key(userId) },
+  });
   return res;
 }
 
@@ -36,11 +48,19 @@ async function topup(userId: string, amount: number | string, asset = 'GOLD_COIN
 }
 
 /** The user's entries in one wallet straight from the ledger, oldest first. */
-async function ledgerEntries(userId: string, asset: string): Promise<{ id: string; sequence: string }[]> {
-  const rows = await ledgerStore.findEntriesAfterSequence(t.database.prisma, userId, asset, 0n, 100_000);
+async function ledgerEntries(
+  userId: string,
+  asset: string,
+): Promise<{ id: string; sequence: string }[]> {
+  const rows = await ledgerStore.findEntriesAfterSequence(
+    t.database.prisma,
+    userId,
+    asset,
+    0n,
+    100_000,
+  );
   return rows.map((row) => ({ id: row.id, sequence: row.sequence.toString() }));
 }
-
 
 const t = useTestGateway('subscriptions', { invariantsAfterEach: false });
 
@@ -54,17 +74,39 @@ describe('delivery', () => {
     expect((await move(BONUS, 's-basic', 'GOLD_COINS', 7)).errors).toBeUndefined();
     expect((await move(SPEND, 's-basic', 'GOLD_COINS', 20)).errors).toBeUndefined();
     const events = await sub.waitForCount(3);
-    expect(events.map((e) => [e.entry.kind, e.entry.direction, e.entry.amount, e.entry.sequence, e.wallet.balance, e.wallet.lastSequence])).toEqual([
+    expect(
+      events.map((e) => [
+        e.entry.kind,
+        e.entry.direction,
+        e.entry.amount,
+        e.entry.sequence,
+        e.wallet.balance,
+        e.wallet.lastSequence,
+      ]),
+    ).toEqual([
       ['TOPUP', 'CREDIT', '50', '2', '150', '2'],
       ['BONUS', 'CREDIT', '7', '3', '157', '3'],
       ['SPEND', 'DEBIT', '20', '4', '137', '4'],
     ]);
     const [first] = events;
-    expect(first.wallet).toMatchObject({ userId: 's-basic', available: '150', asset: { code: 'GOLD_COINS' } });
-    expect(first.entry).toMatchObject({ userId: 's-basic', balanceAfter: '150', asset: { code: 'GOLD_COINS' }, transaction: { kind: 'TOPUP', amount: '50' } });
-    expect(new Date(first.wallet.updatedAt).getTime()).toBe(new Date(first.entry.createdAt).getTime());
+    expect(first.wallet).toMatchObject({
+      userId: 's-basic',
+      available: '150',
+      asset: { code: 'GOLD_COINS' },
+    });
+    expect(first.entry).toMatchObject({
+      userId: 's-basic',
+      balanceAfter: '150',
+      asset: { code: 'GOLD_COINS' },
+      transaction: { kind: 'TOPUP', amount: '50' },
+    });
+    expect(new Date(first.wallet.updatedAt).getTime()).toBe(
+      new Date(first.entry.createdAt).getTime(),
+    );
     // The entries are the ledger's own: same ids, same order.
-    expect(events.map((e) => e.entry.id)).toEqual((await ledgerEntries('s-basic', 'GOLD_COINS')).slice(1).map((e) => e.id));
+    expect(events.map((e) => e.entry.id)).toEqual(
+      (await ledgerEntries('s-basic', 'GOLD_COINS')).slice(1).map((e) => e.id),
+    );
   });
 
   it('sends nothing for a refused spend or a rolled-back posting; the next change follows without a gap', async () => {
@@ -78,19 +120,54 @@ describe('delivery', () => {
 
     // A real posting (the same CTE, pg_notify included) inside a transaction that then fails.
     const { accounts } = await t.gateway.services.assets.require('GOLD_COINS');
-    await expect(runTransaction(t.database.prisma, { maxWaitMs: 4000, timeoutMs: 10000 }, async (tx) => {
-      const scope = { clientId: 'test-client', key: 'rolled-back', operation: 'topup', requestHash: 'x' };
-      const wallet = { userId: 's-refused', assetCode: 'GOLD_COINS' };
-      const locked = await moneyStore.lock(tx, [wallet], [scope], 1);
-      const book = new LedgerBook(locked.wallets, locked.now, locked.limits, locked.frozenUsers, locked.ids);
-      book.post(userSystemPosting(TransactionKind.TOPUP, wallet, EntryDirection.CREDIT, AccountKind.TREASURY, 999n, { reference: null, metadata: null }, { kind: 'new', origin: 'PAID', expiresAt: null }));
-      const [drafted] = book.postings();
-      const batch = { postings: [{ drafted: drafted!, scope }], outcomes: [{ scope, firstPosting: 0, holdId: null }], refusals: [] };
-      await moneyStore.post(tx, batch, book.changes(), (_asset, account) => accounts[account as 'TREASURY']);
-      const posted = book.find(wallet)!.lastSequence === 2n ? { sequence: book.find(wallet)!.lastSequence } : undefined;
-      expect(posted?.sequence).toBe(2n);
-      throw new Error('roll back after posting');
-    })).rejects.toThrow('roll back after posting');
+    await expect(
+      runTransaction(t.database.prisma, { maxWaitMs: 4000, timeoutMs: 10000 }, async (tx) => {
+        const scope = {
+          clientId: 'test-client',
+          key: 'rolled-back',
+          operation: 'topup',
+          requestHash: 'x',
+        };
+        const wallet = { userId: 's-refused', assetCode: 'GOLD_COINS' };
+        const locked = await moneyStore.lock(tx, [wallet], [scope], 1);
+        const book = new LedgerBook(
+          locked.wallets,
+          locked.now,
+          locked.limits,
+          locked.frozenUsers,
+          locked.ids,
+        );
+        book.post(
+          userSystemPosting(
+            TransactionKind.TOPUP,
+            wallet,
+            EntryDirection.CREDIT,
+            AccountKind.TREASURY,
+            999n,
+            { reference: null, metadata: null },
+            { kind: 'new', origin: 'PAID', expiresAt: null },
+          ),
+        );
+        const [drafted] = book.postings();
+        const batch = {
+          postings: [{ drafted: drafted!, scope }],
+          outcomes: [{ scope, firstPosting: 0, holdId: null }],
+          refusals: [],
+        };
+        await moneyStore.post(
+          tx,
+          batch,
+          book.changes(),
+          (_asset, account) => accounts[account as 'TREASURY'],
+        );
+        const posted =
+          book.find(wallet)!.lastSequence === 2n
+            ? { sequence: book.find(wallet)!.lastSequence }
+            : undefined;
+        expect(posted?.sequence).toBe(2n);
+        throw new Error('roll back after posting');
+      }),
+    ).rejects.toThrow('roll back after posting');
 
     await topup('s-refused', 5);
     const [only] = await sub.waitForCount(1);
@@ -119,7 +196,9 @@ describe('delivery', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(sub.events).toHaveLength(2);
     // The hold (30) is active when the topup is read, and gone (captured) when the capture is.
-    expect(events.map((e) => [e.entry.kind, e.entry.sequence, e.wallet.balance, e.wallet.available])).toEqual([
+    expect(
+      events.map((e) => [e.entry.kind, e.entry.sequence, e.wallet.balance, e.wallet.available]),
+    ).toEqual([
       ['TOPUP', '2', '105', '75'],
       ['CAPTURE', '3', '95', '95'],
     ]);
@@ -137,7 +216,9 @@ describe('delivery', () => {
     const allEvents = await all.waitForCount(3);
     const goldEvents = await gold.waitForCount(1);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(goldEvents.map((e) => [e.entry.asset.code, e.entry.amount])).toEqual([['GOLD_COINS', '3']]);
+    expect(goldEvents.map((e) => [e.entry.asset.code, e.entry.amount])).toEqual([
+      ['GOLD_COINS', '3'],
+    ]);
     expect(allEvents.map((e) => [e.entry.asset.code, e.entry.amount, e.entry.sequence])).toEqual([
       ['DIAMONDS', '2', '1'],
       ['GOLD_COINS', '3', '2'],
@@ -158,13 +239,24 @@ describe('delivery', () => {
     expect(events.map((e) => e.wallet.balance)).toEqual(['6', '10', '15', '21', '28']);
     // afterSequence 0 is the whole history.
     const whole = collect(client().client, { userId: 's-replay', asset: 'GOLD_COINS', after: 0 });
-    expect((await whole.waitForCount(7)).map((e) => e.entry.sequence)).toEqual(['1', '2', '3', '4', '5', '6', '7']);
+    expect((await whole.waitForCount(7)).map((e) => e.entry.sequence)).toEqual([
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+    ]);
   });
 
-  it('refuses bad arguments and other players\' wallets with contract codes', async () => {
+  it("refuses bad arguments and other players' wallets with contract codes", async () => {
     const c = client();
     const noAsset = collect(c.client, { userId: 's-args', after: '1' });
-    expect((await noAsset.waitForError())[0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'afterSequence' });
+    expect((await noAsset.waitForError())[0]!.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'afterSequence',
+    });
     const unknownAsset = collect(c.client, { userId: 's-args', asset: 'NOPE' });
     expect((await unknownAsset.waitForError())[0]!.extensions?.code).toBe('NOT_FOUND');
     const beyond = collect(c.client, { userId: 's-args', asset: 'GOLD_COINS', after: '5' });
@@ -182,7 +274,11 @@ describe('delivery', () => {
   });
 
   it('closes the socket with 4403 for a missing or invalid credential; serves only subscriptions', async () => {
-    for (const token of [null, 'not-a-jwt', await t.mintToken({ sub: 'x', role: 'server', expiresInSeconds: -60 })]) {
+    for (const token of [
+      null,
+      'not-a-jwt',
+      await t.mintToken({ sub: 'x', role: 'server', expiresInSeconds: -60 }),
+    ]) {
       const c = client(token);
       const sub = collect(c.client, { userId: 's-auth' });
       await sub.waitForError();
@@ -198,17 +294,22 @@ describe('delivery', () => {
 describe('ordering and resume', () => {
   it('per-wallet order under 20 concurrent writers: every subscriber sees 1..n exactly once', async () => {
     const users = ['s-conc-a', 's-conc-b'];
-    const subs = users.flatMap((userId) => [collect(client().client, { userId }), collect(client().client, { userId, asset: 'GOLD_COINS' })]);
+    const subs = users.flatMap((userId) => [
+      collect(client().client, { userId }),
+      collect(client().client, { userId, asset: 'GOLD_COINS' }),
+    ]);
     await waitForStreams(t.gateway.services.subscriptions, subs.length);
     const perWriter = 10;
-    await Promise.all(Array.from({ length: 20 }, async (_, writer) => {
-      for (let i = 0; i < perWriter; i++) {
-        const userId = users[(writer + i) % 2]!;
-        const asset = i % 3 === 0 ? 'DIAMONDS' : 'GOLD_COINS';
-        const res = await move(TOPUP, userId, asset, 1 + writer);
-        if (res.errors) throw new Error(JSON.stringify(res.errors));
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, writer) => {
+        for (let i = 0; i < perWriter; i++) {
+          const userId = users[(writer + i) % 2]!;
+          const asset = i % 3 === 0 ? 'DIAMONDS' : 'GOLD_COINS';
+          const res = await move(TOPUP, userId, asset, 1 + writer);
+          if (res.errors) throw new Error(JSON.stringify(res.errors));
+        }
+      }),
+    );
     for (const [index, sub] of subs.entries()) {
       const userId = users[Math.floor(index / 2)]!;
       const filtered = index % 2 === 1;
@@ -218,7 +319,10 @@ describe('ordering and resume', () => {
       const events = await sub.waitForCount(expected, 20_000);
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(sub.events).toHaveLength(expected);
-      for (const [asset, entries] of [['GOLD_COINS', gold], ['DIAMONDS', diamonds]] as const) {
+      for (const [asset, entries] of [
+        ['GOLD_COINS', gold],
+        ['DIAMONDS', diamonds],
+      ] as const) {
         const seen = events.filter((e) => e.entry.asset.code === asset);
         if (filtered && asset === 'DIAMONDS') {
           expect(seen).toHaveLength(0);
@@ -230,7 +334,7 @@ describe('ordering and resume', () => {
     }
   });
 
-  it('500 mutations, a forced disconnect mid-stream, afterSequence resume: exactly the ledger\'s entries, in order, once each', async () => {
+  it("500 mutations, a forced disconnect mid-stream, afterSequence resume: exactly the ledger's entries, in order, once each", async () => {
     const userId = 's-resume';
     const total = 500;
     const first = client();
@@ -239,13 +343,15 @@ describe('ordering and resume', () => {
 
     // Four writers on one wallet: the row lock serialises them, the ledger decides the order.
     let posted = 0;
-    const writers = Promise.all(Array.from({ length: 4 }, async () => {
-      while (posted < total) {
-        posted += 1;
-        const res = await move(TOPUP, userId, 'GOLD_COINS', 1);
-        if (res.errors) throw new Error(JSON.stringify(res.errors));
-      }
-    }));
+    const writers = Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (posted < total) {
+          posted += 1;
+          const res = await move(TOPUP, userId, 'GOLD_COINS', 1);
+          if (res.errors) throw new Error(JSON.stringify(res.errors));
+        }
+      }),
+    );
     await before.waitForCount(150, 30_000);
     first.client.terminate(); // the socket is cut, as a dropped network would
     const received = [...before.events];
@@ -285,9 +391,17 @@ describe('ordering and resume', () => {
     }
     // Committed while nobody listens: its notification is lost; the resync finds it.
     await topup(userId, 2);
-    await waitUntil(() => bus.status().reconnects > reconnectsBefore && bus.status().state === 'listening', 10_000, 'the listener to reconnect');
+    await waitUntil(
+      () => bus.status().reconnects > reconnectsBefore && bus.status().state === 'listening',
+      10_000,
+      'the listener to reconnect',
+    );
     await topup(userId, 3);
     const events = await sub.waitForCount(3);
-    expect(events.map((e) => [e.entry.sequence, e.entry.amount])).toEqual([['1', '1'], ['2', '2'], ['3', '3']]);
+    expect(events.map((e) => [e.entry.sequence, e.entry.amount])).toEqual([
+      ['1', '1'],
+      ['2', '2'],
+      ['3', '3'],
+    ]);
   });
 });

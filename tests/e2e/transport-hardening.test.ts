@@ -9,7 +9,9 @@ jest.setTimeout(120_000);
 
 let t: TestGateway;
 beforeAll(async () => {
-  t = await startTestGateway('transport-hardening', { env: { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000' } });
+  t = await startTestGateway('transport-hardening', {
+    env: { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000' },
+  });
 });
 afterAll(async () => {
   await t?.stop();
@@ -18,7 +20,11 @@ afterAll(async () => {
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 function sign(claims: { exp: number; iat?: number }): Promise<string> {
-  const jwt = new SignJWT({ role: 'server', exp: claims.exp, ...(claims.iat === undefined ? {} : { iat: claims.iat }) })
+  const jwt = new SignJWT({
+    role: 'server',
+    exp: claims.exp,
+    ...(claims.iat === undefined ? {} : { iat: claims.iat }),
+  })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject('game-server-1');
   return jwt.sign(new TextEncoder().encode(TEST_JWT_SECRET));
@@ -30,14 +36,22 @@ async function assetsWith(token: string) {
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query: '{ assets { code } }' }),
   });
-  return { status: response.status, headers: response.headers, json: (await response.json()) as any };
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (await response.json()) as any,
+  };
 }
 
 /** Opens a websocket and sends connection_init; resolves with the first message type or the close code. */
 function wsInit(token: string): Promise<{ type?: string; closeCode?: number; socket: WebSocket }> {
   return new Promise((resolve) => {
     const socket = new WebSocket(t.wsUrl, 'graphql-transport-ws');
-    socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+    socket.once('open', () =>
+      socket.send(
+        JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }),
+      ),
+    );
     socket.once('message', (data) => resolve({ type: JSON.parse(String(data)).type, socket }));
     socket.once('close', (code) => resolve({ closeCode: code, socket }));
   });
@@ -47,7 +61,10 @@ describe('token lifetime', () => {
   it.each([
     ['exp 1e20 (an Invalid Date)', { exp: 1e20, iat: nowSeconds() }],
     ['exp 1e20 without iat', { exp: 1e20 }],
-    [`a lifetime over ${limits.tokenLifetimeMaxSeconds} s`, { exp: nowSeconds() + limits.tokenLifetimeMaxSeconds + 3600, iat: nowSeconds() }],
+    [
+      `a lifetime over ${limits.tokenLifetimeMaxSeconds} s`,
+      { exp: nowSeconds() + limits.tokenLifetimeMaxSeconds + 3600, iat: nowSeconds() },
+    ],
     ['iat an hour in the future', { exp: nowSeconds() + 7200, iat: nowSeconds() + 3600 }],
   ])('%s is UNAUTHENTICATED over HTTP and closes a websocket with 4403', async (_name, claims) => {
     const token = await sign(claims);
@@ -59,8 +76,19 @@ describe('token lifetime', () => {
   });
 
   it('a token of the longest lifetime, and one issued a few seconds ahead of our clock, are accepted', async () => {
-    expect((await assetsWith(await sign({ exp: nowSeconds() + limits.tokenLifetimeMaxSeconds - 60, iat: nowSeconds() }))).status).toBe(200);
-    expect((await assetsWith(await sign({ exp: nowSeconds() + 3600, iat: nowSeconds() + 10 }))).status).toBe(200);
+    expect(
+      (
+        await assetsWith(
+          await sign({
+            exp: nowSeconds() + limits.tokenLifetimeMaxSeconds - 60,
+            iat: nowSeconds(),
+          }),
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (await assetsWith(await sign({ exp: nowSeconds() + 3600, iat: nowSeconds() + 10 }))).status,
+    ).toBe(200);
   });
 });
 
@@ -69,10 +97,15 @@ describe('HTTP', () => {
     const response = await fetch(t.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${t.tokens.server}` },
-      body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } } }),
+      body: JSON.stringify({
+        extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } },
+      }),
     });
     const body = (await response.json()) as any;
-    expect(body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'PERSISTED_QUERY_NOT_SUPPORTED' });
+    expect(body.errors[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'PERSISTED_QUERY_NOT_SUPPORTED',
+    });
   });
 
   it('security headers on /graphql: nosniff, no framing, no referrer, no caching', async () => {
@@ -98,7 +131,10 @@ describe('HTTP', () => {
         resolve({ afterMs: Date.now() - started, answer });
       });
       socket.on('error', () => undefined);
-      setTimeout(() => reject(new Error('the slow connection was still open after 15 s')), 15_000).unref();
+      setTimeout(
+        () => reject(new Error('the slow connection was still open after 15 s')),
+        15_000,
+      ).unref();
     });
     expect(ended.answer).toMatch(/^HTTP\/1\.1 408/);
     // headers timeout 1 s, checked every limits.httpTimeoutCheckIntervalMs.
@@ -112,9 +148,18 @@ describe('websockets', () => {
     expect(type).toBe('connection_ack');
     const messages: any[] = [];
     socket.on('message', (data) => messages.push(JSON.parse(String(data))));
-    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { balanceChanged(userId: "someone-else") { wallet { balance } } }' } }));
+    socket.send(
+      JSON.stringify({
+        id: '1',
+        type: 'subscribe',
+        payload: {
+          query: 'subscription { balanceChanged(userId: "someone-else") { wallet { balance } } }',
+        },
+      }),
+    );
     const deadline = Date.now() + 10_000;
-    while (messages.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (messages.length === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     // Anything else the server would send follows at once; give it a moment.
     await new Promise((resolve) => setTimeout(resolve, 200));
     socket.close();

@@ -13,7 +13,12 @@ const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { transactio
 const FEED = `query($after: String) { events(after: $after, first: 500) { edges { node { id type } } pageInfo { endCursor } } }`;
 
 // Fast timing so that retries and give-ups happen within a test.
-const FAST = { WEBHOOK_POLL_INTERVAL_MS: '50', WEBHOOK_BACKOFF_BASE_MS: '100', WEBHOOK_BACKOFF_MAX_MS: '400', WEBHOOK_LEASE_MS: '15000' };
+const FAST = {
+  WEBHOOK_POLL_INTERVAL_MS: '50',
+  WEBHOOK_BACKOFF_BASE_MS: '100',
+  WEBHOOK_BACKOFF_MAX_MS: '400',
+  WEBHOOK_LEASE_MS: '15000',
+};
 
 let gw: TestGateway;
 let replica: { gateway: Gateway; database: Database };
@@ -26,7 +31,10 @@ async function receiver(): Promise<Receiver> {
   return r;
 }
 
-async function createWebhook(g: TestGateway, input: { url: string; secret?: string }): Promise<{ id: string; secret: string }> {
+async function createWebhook(
+  g: TestGateway,
+  input: { url: string; secret?: string },
+): Promise<{ id: string; secret: string }> {
   const response = await g.gql(CREATE, { input }, { authorization: `Bearer ${g.tokens.admin}` });
   if (response.errors) throw new Error(JSON.stringify(response.errors));
   return response.data.createWebhook;
@@ -38,10 +46,27 @@ async function deleteWebhook(g: TestGateway, id: string): Promise<boolean> {
   return response.data.deleteWebhook;
 }
 
-async function topup(g: TestGateway, userId: string, reference?: string, url?: string): Promise<string> {
-  const variables = { input: { userId, asset: 'GOLD_COINS', amount: '3', idempotencyKey: `wh-${++keyCounter}`, reference } };
+async function topup(
+  g: TestGateway,
+  userId: string,
+  reference?: string,
+  url?: string,
+): Promise<string> {
+  const variables = {
+    input: {
+      userId,
+      asset: 'GOLD_COINS',
+      amount: '3',
+      idempotencyKey: `wh-${++keyCounter}`,
+      reference,
+    },
+  };
   const response = url
-    ? await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${g.tokens.server}` }, body: JSON.stringify({ query: TOPUP, variables }) }).then((r) => r.json() as Promise<any>)
+    ? await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${g.tokens.server}` },
+        body: JSON.stringify({ query: TOPUP, variables }),
+      }).then((r) => r.json() as Promise<any>)
     : await g.gql(TOPUP, variables);
   if (response.errors) throw new Error(JSON.stringify(response.errors));
   return response.data.topup.transaction.id;
@@ -52,11 +77,18 @@ async function topup(g: TestGateway, userId: string, reference?: string, url?: s
  * `count`: the horizon is cluster-wide, so another test file's running transaction may hold
  * fresh events back for a moment.
  */
-async function feedIds(g: TestGateway, after: string | null, count = 0): Promise<{ ids: string[]; cursor: string | null }> {
+async function feedIds(
+  g: TestGateway,
+  after: string | null,
+  count = 0,
+): Promise<{ ids: string[]; cursor: string | null }> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const response = await g.gql(FEED, { after }, { authorization: `Bearer ${g.tokens.admin}` });
-    const page = { ids: response.data.events.edges.map((e: any) => e.node.id), cursor: response.data.events.pageInfo.endCursor };
+    const page = {
+      ids: response.data.events.edges.map((e: any) => e.node.id),
+      cursor: response.data.events.pageInfo.endCursor,
+    };
     if (page.ids.length >= count || Date.now() > deadline) return page;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -64,18 +96,34 @@ async function feedIds(g: TestGateway, after: string | null, count = 0): Promise
 
 /** A cursor after every event committed so far (waiting for the horizon to pass them). */
 async function settledCursor(g: TestGateway): Promise<string | null> {
-  const committed = await g.database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
+  const committed = await g.database.pool.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM events',
+  );
   return (await feedIds(g, null, committed.rows[0]!.n)).cursor;
 }
 
 beforeAll(async () => {
   gw = await startTestGateway('webhooks', { env: FAST });
-  const database = createDatabase({ connectionString: gw.connectionString, poolMax: 10, connectTimeoutMs: 20_000, statementTimeoutMs: 30_000 });
-  replica = { database, gateway: await startGateway({ config: gw.config, database, connectionString: gw.connectionString }) };
+  const database = createDatabase({
+    connectionString: gw.connectionString,
+    poolMax: 10,
+    connectTimeoutMs: 20_000,
+    statementTimeoutMs: 30_000,
+  });
+  replica = {
+    database,
+    gateway: await startGateway({
+      config: gw.config,
+      database,
+      connectionString: gw.connectionString,
+    }),
+  };
 }, 120_000);
 afterEach(async () => {
   // Each test's webhooks go, so that the next test's receivers see only their own.
-  for (const webhook of (await gw.gql(LIST, {}, { authorization: `Bearer ${gw.tokens.admin}` })).data.webhooks) await deleteWebhook(gw, webhook.id);
+  for (const webhook of (await gw.gql(LIST, {}, { authorization: `Bearer ${gw.tokens.admin}` }))
+    .data.webhooks)
+    await deleteWebhook(gw, webhook.id);
   await Promise.all(receivers.splice(0).map((r) => r.close()));
   await gw.assertInvariants();
 });
@@ -85,7 +133,7 @@ afterAll(async () => {
   await gw?.stop();
 });
 
-it('delivers the contract body signed with the webhook\'s secret: the receiver verifies it, a wrong secret does not', async () => {
+it("delivers the contract body signed with the webhook's secret: the receiver verifies it, a wrong secret does not", async () => {
   const r = await receiver();
   const secret = 'a-receiver-secret-of-at-least-32-characters!';
   const created = await createWebhook(gw, { url: r.url, secret });
@@ -95,23 +143,46 @@ it('delivers the contract body signed with the webhook\'s secret: the receiver v
   const delivery = r.deliveries[0]!;
   expect(delivery.body).toMatchObject({
     type: 'TRANSACTION',
-    transaction: { id: transactionId, kind: 'TOPUP', userId: 'wh-sig', asset: 'GOLD_COINS', amount: '3', reference: 'order-17' },
+    transaction: {
+      id: transactionId,
+      kind: 'TOPUP',
+      userId: 'wh-sig',
+      asset: 'GOLD_COINS',
+      amount: '3',
+      reference: 'order-17',
+    },
   });
   expect(delivery.body.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   expect(delivery.body.transaction.entries).toHaveLength(2);
   expect(delivery.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
   expect(verifyWalletSignature(secret, delivery.signature, delivery.rawBody)).toBe(true);
   expect(verifyWalletSignature(`${secret}x`, delivery.signature, delivery.rawBody)).toBe(false);
-  expect(verifyWalletSignature(secret, delivery.signature, delivery.rawBody.replace('"3"', '"4"'))).toBe(false);
+  expect(
+    verifyWalletSignature(secret, delivery.signature, delivery.rawBody.replace('"3"', '"4"')),
+  ).toBe(false);
   // An old signature is refused, so a captured request cannot be replayed tomorrow.
-  expect(verifyWalletSignature(secret, delivery.signature, delivery.rawBody, Math.floor(Date.now() / 1000) + 3600)).toBe(false);
+  expect(
+    verifyWalletSignature(
+      secret,
+      delivery.signature,
+      delivery.rawBody,
+      Math.floor(Date.now() / 1000) + 3600,
+    ),
+  ).toBe(false);
   // The body's id is the event's id in the feed.
-  const feed = await gw.gql(`query { events(first: 500) { edges { node { id transaction { id } } } } }`, {}, { authorization: `Bearer ${gw.tokens.admin}` });
-  expect(feed.data.events.edges.find((e: any) => e.node.transaction?.id === transactionId).node.id).toBe(delivery.body.id);
+  const feed = await gw.gql(
+    `query { events(first: 500) { edges { node { id transaction { id } } } } }`,
+    {},
+    { authorization: `Bearer ${gw.tokens.admin}` },
+  );
+  expect(
+    feed.data.events.edges.find((e: any) => e.node.transaction?.id === transactionId).node.id,
+  ).toBe(delivery.body.id);
   // The generated secret is shown once, and never in webhooks.
   const generated = await createWebhook(gw, { url: r.url });
   expect(generated.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-  const listed = (await gw.gql(LIST, {}, { authorization: `Bearer ${gw.tokens.admin}` })).data.webhooks;
+  const listed = (await gw.gql(LIST, {}, { authorization: `Bearer ${gw.tokens.admin}` })).data
+    .webhooks;
   expect(listed.map((w: any) => w.secret)).toEqual([null, null]);
 }, 60_000);
 
@@ -125,7 +196,8 @@ it('a receiver that is down for a while gets every event after it is back, retri
   await r.waitFor(() => r.deliveries.length >= 3, 30_000, 'failed attempts while down');
   // While down, only the head event is tried: later events wait behind it.
   expect(new Set(r.deliveries.map((d) => d.body.id)).size).toBe(1);
-  const failing = (await gw.gql(LIST, {}, { authorization: `Bearer ${gw.tokens.admin}` })).data.webhooks[0];
+  const failing = (await gw.gql(LIST, {}, { authorization: `Bearer ${gw.tokens.admin}` })).data
+    .webhooks[0];
   expect(failing.lastError).toMatch(/HTTP 503/);
   expect(failing.retryingSince).not.toBeNull();
   up = true;
@@ -134,17 +206,38 @@ it('a receiver that is down for a while gets every event after it is back, retri
   await r.waitFor(() => r.firstArrivals().length >= 6, 30_000, 'all six events');
   expect(r.firstArrivals()).toEqual(expected);
   // Successful deliveries after the first success arrive in order without repeats.
-  const delivered = r.deliveries.filter((d) => d.atMs >= r.deliveries.find((x) => x.body.id === expected[1])!.atMs).map((d) => d.body.id);
+  const delivered = r.deliveries
+    .filter((d) => d.atMs >= r.deliveries.find((x) => x.body.id === expected[1])!.atMs)
+    .map((d) => d.body.id);
   expect(delivered).toEqual(expected.slice(1));
   // Both gateways deliver: their counters add up. The worker counts a delivery just after the
   // receiver's answer, so the figures are polled until they settle.
   const webhookId = failing.id;
   const answered = r.deliveries.length;
   let figures = { delivered: 0, failed: 0, pending: -1 };
-  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
+  for (
+    const deadline = Date.now() + 10_000;
+    Date.now() < deadline;
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  ) {
     const scrapes = [await scrape(gw.url), await scrape(replica.gateway.url)];
-    const count = (outcome: string) => scrapes.reduce((sum, { samples }) => sum + (sampleValue(samples, 'wallet_webhook_delivery_attempts_total', { webhook: webhookId, outcome }) ?? 0), 0);
-    figures = { delivered: count('delivered'), failed: count('failed'), pending: sampleValue(scrapes[0]!.samples, 'wallet_webhook_pending_events', { webhook: webhookId }) ?? -1 };
+    const count = (outcome: string) =>
+      scrapes.reduce(
+        (sum, { samples }) =>
+          sum +
+          (sampleValue(samples, 'wallet_webhook_delivery_attempts_total', {
+            webhook: webhookId,
+            outcome,
+          }) ?? 0),
+        0,
+      );
+    figures = {
+      delivered: count('delivered'),
+      failed: count('failed'),
+      pending:
+        sampleValue(scrapes[0]!.samples, 'wallet_webhook_pending_events', { webhook: webhookId }) ??
+        -1,
+    };
     if (figures.delivered + figures.failed === answered && figures.pending === 0) break;
   }
   expect(figures.delivered).toBeGreaterThanOrEqual(6);
@@ -159,7 +252,11 @@ it('two gateways deliver each event to each webhook, none lost, each webhook in 
   const cursor = await settledCursor(gw);
   await createWebhook(gw, { url: r1.url });
   await createWebhook(gw, { url: r2.url });
-  await Promise.all(Array.from({ length: 30 }, (_, i) => topup(gw, `wh-two-${i % 5}`, undefined, i % 2 === 0 ? gw.url : replica.gateway.url)));
+  await Promise.all(
+    Array.from({ length: 30 }, (_, i) =>
+      topup(gw, `wh-two-${i % 5}`, undefined, i % 2 === 0 ? gw.url : replica.gateway.url),
+    ),
+  );
   const expected = (await feedIds(gw, cursor, 30)).ids;
   expect(expected).toHaveLength(30);
   await r1.waitFor(() => r1.firstArrivals().length >= 30, 60_000, 'thirty events at receiver 1');
@@ -200,36 +297,67 @@ it('bad URLs and secrets are refused with BAD_USER_INPUT and create nothing; onl
   ];
   for (const input of refused) {
     const response = await gw.gql(CREATE, { input }, admin);
-    expect({ input: input.url.slice(0, 60), code: errorCode(response) }).toEqual({ input: input.url.slice(0, 60), code: 'BAD_USER_INPUT' });
+    expect({ input: input.url.slice(0, 60), code: errorCode(response) }).toEqual({
+      input: input.url.slice(0, 60),
+      code: 'BAD_USER_INPUT',
+    });
   }
   expect((await gw.gql(LIST, {}, admin)).data.webhooks).toEqual([]);
-  expect(errorCode(await gw.gql(CREATE, { input: { url: 'http://127.0.0.1:9/hook' } }))).toBe('FORBIDDEN');
+  expect(errorCode(await gw.gql(CREATE, { input: { url: 'http://127.0.0.1:9/hook' } }))).toBe(
+    'FORBIDDEN',
+  );
   expect(errorCode(await gw.gql(LIST, {}))).toBe('FORBIDDEN');
-  expect(errorCode(await gw.gql(DELETE, { id: '1' }, { authorization: `Bearer ${await gw.tokens.player('alice')}` }))).toBe('FORBIDDEN');
+  expect(
+    errorCode(
+      await gw.gql(
+        DELETE,
+        { id: '1' },
+        { authorization: `Bearer ${await gw.tokens.player('alice')}` },
+      ),
+    ),
+  ).toBe('FORBIDDEN');
 });
 
 it('an event that fails for the whole retry window is marked failed and visible; later events then flow', async () => {
-  const g = await startTestGateway('webhooks_giveup', { env: { ...FAST, WEBHOOK_RETRY_WINDOW_MS: '1500' } });
+  const g = await startTestGateway('webhooks_giveup', {
+    env: { ...FAST, WEBHOOK_RETRY_WINDOW_MS: '1500' },
+  });
   const r = await receiver();
   try {
-    r.respond = (delivery) => ({ status: delivery.body.transaction?.reference === 'poison' ? 500 : 200 });
+    r.respond = (delivery) => ({
+      status: delivery.body.transaction?.reference === 'poison' ? 500 : 200,
+    });
     const webhook = await createWebhook(g, { url: r.url });
     await topup(g, 'wh-poison', 'poison');
     await topup(g, 'wh-poison', 'fine');
-    await r.waitFor(() => r.deliveries.some((d) => d.body.transaction.reference === 'fine'), 30_000, 'the event behind the poisoned one');
+    await r.waitFor(
+      () => r.deliveries.some((d) => d.body.transaction.reference === 'fine'),
+      30_000,
+      'the event behind the poisoned one',
+    );
     const poisoned = r.deliveries.filter((d) => d.body.transaction.reference === 'poison');
     const fine = r.deliveries.find((d) => d.body.transaction.reference === 'fine')!;
     // Retried for the whole window before giving up, and the later event waited for that.
     expect(poisoned.length).toBeGreaterThanOrEqual(3);
     expect(fine.atMs - poisoned[0]!.atMs).toBeGreaterThanOrEqual(1400);
     expect(Math.max(...poisoned.map((d) => d.atMs))).toBeLessThan(fine.atMs);
-    const listed = (await g.gql(LIST, {}, { authorization: `Bearer ${g.tokens.admin}` })).data.webhooks;
-    expect(listed[0].failedEvents).toEqual([{ id: poisoned[0]!.body.id, type: 'TRANSACTION', transaction: { reference: 'poison' } }]);
+    const listed = (await g.gql(LIST, {}, { authorization: `Bearer ${g.tokens.admin}` })).data
+      .webhooks;
+    expect(listed[0].failedEvents).toEqual([
+      { id: poisoned[0]!.body.id, type: 'TRANSACTION', transaction: { reference: 'poison' } },
+    ]);
     expect(listed[0].lastError).toBeNull();
     const { samples } = await scrape(g.url);
     expect(sampleValue(samples, 'wallet_webhook_failed_events', { webhook: webhook.id })).toBe(1);
-    expect(sampleValue(samples, 'wallet_webhook_delivery_failures_total', { webhook: webhook.id })).toBe(1);
-    expect(sampleValue(samples, 'wallet_webhook_delivery_attempts_total', { webhook: webhook.id, outcome: 'failed' })).toBe(poisoned.length);
+    expect(
+      sampleValue(samples, 'wallet_webhook_delivery_failures_total', { webhook: webhook.id }),
+    ).toBe(1);
+    expect(
+      sampleValue(samples, 'wallet_webhook_delivery_attempts_total', {
+        webhook: webhook.id,
+        outcome: 'failed',
+      }),
+    ).toBe(poisoned.length);
     await g.assertInvariants();
   } finally {
     await g.stop();
@@ -239,26 +367,45 @@ it('an event that fails for the whole retry window is marked failed and visible;
 describe('SSRF rules in production mode', () => {
   it('refuses loopback, private, link-local and metadata hosts unless allow-listed, and checks again at delivery', async () => {
     const r = await receiver();
-    const prod = await startTestGateway('webhooks_prod', { env: { ...FAST, NODE_ENV: 'production', WEBHOOK_ALLOWED_HOSTS: 'allowed.invalid' } });
-    const allowing = await startTestGateway('webhooks_prod_allow', { env: { ...FAST, NODE_ENV: 'production', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' } });
+    const prod = await startTestGateway('webhooks_prod', {
+      env: { ...FAST, NODE_ENV: 'production', WEBHOOK_ALLOWED_HOSTS: 'allowed.invalid' },
+    });
+    const allowing = await startTestGateway('webhooks_prod_allow', {
+      env: { ...FAST, NODE_ENV: 'production', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' },
+    });
     try {
       const admin = { authorization: `Bearer ${prod.tokens.admin}` };
       for (const url of [
-        r.url, `http://localhost:${r.port}/hook`, 'http://[::1]/hook', 'http://[::ffff:127.0.0.1]/hook', 'http://[::ffff:7f00:1]/hook',
-        'http://0.0.0.0/hook', 'http://10.0.0.1/hook', 'http://172.16.5.4/hook', 'http://192.168.1.1/hook', 'http://169.254.169.254/latest',
-        'http://100.100.100.200/hook', 'http://[fd00:ec2::254]/hook', 'http://[fe80::1]/hook', 'http://2130706433/hook',
+        r.url,
+        `http://localhost:${r.port}/hook`,
+        'http://[::1]/hook',
+        'http://[::ffff:127.0.0.1]/hook',
+        'http://[::ffff:7f00:1]/hook',
+        'http://0.0.0.0/hook',
+        'http://10.0.0.1/hook',
+        'http://172.16.5.4/hook',
+        'http://192.168.1.1/hook',
+        'http://169.254.169.254/latest',
+        'http://100.100.100.200/hook',
+        'http://[fd00:ec2::254]/hook',
+        'http://[fe80::1]/hook',
+        'http://2130706433/hook',
       ]) {
         const response = await prod.gql(CREATE, { input: { url } }, admin);
         expect({ url, code: errorCode(response) }).toEqual({ url, code: 'BAD_USER_INPUT' });
       }
       // A public address literal is accepted (nothing listens there; no delivery is attempted without events).
-      expect(errorCode(await prod.gql(CREATE, { input: { url: 'https://93.184.215.14/hook' } }, admin))).toBeUndefined();
+      expect(
+        errorCode(await prod.gql(CREATE, { input: { url: 'https://93.184.215.14/hook' } }, admin)),
+      ).toBeUndefined();
 
       // Allow-listed, the loopback receiver is accepted and gets its events.
       const allowed = await createWebhook(allowing, { url: r.url });
       await topup(allowing, 'wh-prod');
       await r.waitFor(() => r.deliveries.length >= 1, 30_000, 'the allow-listed delivery');
-      expect(verifyWalletSignature(allowed.secret, r.deliveries[0]!.signature, r.deliveries[0]!.rawBody)).toBe(true);
+      expect(
+        verifyWalletSignature(allowed.secret, r.deliveries[0]!.signature, r.deliveries[0]!.rawBody),
+      ).toBe(true);
 
       // At delivery time: a webhook whose host now resolves to loopback (here: written straight
       // into the table, as if DNS had changed since creation) is never called.
@@ -271,7 +418,9 @@ describe('SSRF rules in production mode', () => {
       const deadline = Date.now() + 20_000;
       let lastError: string | null = null;
       while (Date.now() < deadline) {
-        const row = await prod.database.pool.query(`SELECT last_error FROM webhooks WHERE url LIKE '%/rebound'`);
+        const row = await prod.database.pool.query(
+          `SELECT last_error FROM webhooks WHERE url LIKE '%/rebound'`,
+        );
         lastError = row.rows[0].last_error;
         if (lastError) break;
         await new Promise((resolve) => setTimeout(resolve, 50));

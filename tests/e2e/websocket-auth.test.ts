@@ -3,7 +3,13 @@ import WebSocket from 'ws';
 import { UnsecuredJWT } from 'jose';
 import { mintToken } from '../../src/shared/auth/tokens';
 import { limits } from '../../src/shared/limits';
-import { collect, useWsClients, waitForStreams, waitUntil, type WsClient } from '../support/subscriptions';
+import {
+  collect,
+  useWsClients,
+  waitForStreams,
+  waitUntil,
+  type WsClient,
+} from '../support/subscriptions';
 import type { TestGateway } from '../support/gateway';
 import { useTestGateway } from '../support/use-test-gateway';
 import { inputMutation } from '../support/documents';
@@ -14,24 +20,48 @@ let keyCounter = 0;
 function client(token: string | undefined, gateway: TestGateway = t): WsClient {
   return openWsClient(gateway.wsUrl, token);
 }
-const streams = (gateway: TestGateway = t) => gateway.gateway.services.subscriptions.counters().streams;
+const streams = (gateway: TestGateway = t) =>
+  gateway.gateway.services.subscriptions.counters().streams;
 
 async function topup(userId: string, amount: number) {
   const res = await t.gql(inputMutation('topup', `wallet { balance }`), {
-    input: { userId, asset: 'GOLD_COINS', amount: String(amount), idempotencyKey: `ws-auth-${++keyCounter}` },
+    input: {
+      userId,
+      asset: 'GOLD_COINS',
+      amount: String(amount),
+      idempotencyKey: `ws-auth-${++keyCounter}`,
+    },
   });
   if (res.errors) throw new Error(JSON.stringify(res.errors));
 }
 
-const t = useTestGateway('websocket-auth', { env: { WS_ALLOWED_ORIGINS: 'https://play.example.com, https://admin.example.com' }, invariantsAfterEach: false });
+const t = useTestGateway('websocket-auth', {
+  env: { WS_ALLOWED_ORIGINS: 'https://play.example.com, https://admin.example.com' },
+  invariantsAfterEach: false,
+});
 
 describe('credentials', () => {
   it.each([
     ['no connectionParams credential', async () => undefined],
     ['garbage', async () => 'garbage'],
-    ['a forged signature', async () => mintToken({ secret: 'some-other-secret-that-is-long-enough-42', sub: 'alice', role: 'player' })],
-    ['alg none', async () => new UnsecuredJWT({ role: 'admin' }).setSubject('admin-1').setExpirationTime('1h').encode()],
-    ['an expired token', async () => t.mintToken({ sub: 'alice', role: 'player', expiresInSeconds: -60 })],
+    [
+      'a forged signature',
+      async () =>
+        mintToken({
+          secret: 'some-other-secret-that-is-long-enough-42',
+          sub: 'alice',
+          role: 'player',
+        }),
+    ],
+    [
+      'alg none',
+      async () =>
+        new UnsecuredJWT({ role: 'admin' }).setSubject('admin-1').setExpirationTime('1h').encode(),
+    ],
+    [
+      'an expired token',
+      async () => t.mintToken({ sub: 'alice', role: 'player', expiresInSeconds: -60 }),
+    ],
   ])('%s: the socket closes with 4403 before any subscription runs', async (_name, token) => {
     const c = client(await token());
     const sub = collect(c.client, { userId: 'alice' });
@@ -41,7 +71,7 @@ describe('credentials', () => {
     expect(sub.events).toEqual([]);
   });
 
-  it('a player subscribes to their own wallet; another player\'s is FORBIDDEN and delivers nothing', async () => {
+  it("a player subscribes to their own wallet; another player's is FORBIDDEN and delivers nothing", async () => {
     const c = client(await t.tokens.player('ws-alice'));
     const foreign = collect(c.client, { userId: 'ws-bob' });
     expect((await foreign.waitForError())[0]!.extensions?.code).toBe('FORBIDDEN');
@@ -68,7 +98,11 @@ describe('credentials', () => {
   });
 
   it('the socket closes with 4403 "Token expired" when its token expires, ending the live subscription', async () => {
-    const shortLived = await t.mintToken({ sub: 'ws-expiring', role: 'player', expiresInSeconds: 2 });
+    const shortLived = await t.mintToken({
+      sub: 'ws-expiring',
+      role: 'player',
+      expiresInSeconds: 2,
+    });
     const c = client(shortLived);
     const sub = collect(c.client, { userId: 'ws-expiring' });
     await waitForStreams(t.gateway.services.subscriptions, 1);
@@ -100,7 +134,7 @@ describe('Origin allow-list at the upgrade', () => {
       });
     });
 
-  it('no Origin (a game server), an allowed origin and the gateway\'s own origin are accepted', async () => {
+  it("no Origin (a game server), an allowed origin and the gateway's own origin are accepted", async () => {
     expect(await upgrade({})).toBe(101);
     expect(await upgrade({ origin: 'https://play.example.com' })).toBe(101);
     expect(await upgrade({ origin: 'https://ADMIN.example.com' })).toBe(101);
@@ -108,14 +142,23 @@ describe('Origin allow-list at the upgrade', () => {
   });
 
   it('any other Origin is refused with 403 before the handshake', async () => {
-    for (const origin of ['https://evil.example.com', 'http://play.example.com', 'https://play.example.com.evil.net', 'null', 'file://']) {
+    for (const origin of [
+      'https://evil.example.com',
+      'http://play.example.com',
+      'https://play.example.com.evil.net',
+      'null',
+      'file://',
+    ]) {
       expect({ origin, status: await upgrade({ origin }) }).toEqual({ origin, status: 403 });
     }
   });
 });
 
 describe('limits, as over HTTP', () => {
-  async function refusal(query: string, variables: Record<string, unknown> = { userId: 'ws-limits' }) {
+  async function refusal(
+    query: string,
+    variables: Record<string, unknown> = { userId: 'ws-limits' },
+  ) {
     const c = client(t.tokens.server);
     const sub = collect(c.client, variables, query);
     return (await sub.waitForError())[0]!.extensions;
@@ -124,13 +167,24 @@ describe('limits, as over HTTP', () => {
   it('depth: one level past the limit is QUERY_TOO_DEEP', async () => {
     // balanceChanged(1) entry(2), then transaction/entries levels down to depth 11 with the leaf.
     const query = `subscription($userId: ID!) { balanceChanged(userId: $userId) { entry { transaction { entries { transaction { entries { transaction { entries { transaction { entries { id } } } } } } } } } } }`;
-    expect(await refusal(query)).toEqual({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_DEEP', limit: limits.queryDepthMax });
+    expect(await refusal(query)).toEqual({
+      code: 'BAD_USER_INPUT',
+      reason: 'QUERY_TOO_DEEP',
+      limit: limits.queryDepthMax,
+    });
   });
 
   it('aliases: one past the limit is TOO_MANY_ALIASES', async () => {
-    const fields = Array.from({ length: limits.queryAliasesMax + 1 }, (_, i) => `b${i}: balance`).join(' ');
+    const fields = Array.from(
+      { length: limits.queryAliasesMax + 1 },
+      (_, i) => `b${i}: balance`,
+    ).join(' ');
     const query = `subscription($userId: ID!) { balanceChanged(userId: $userId) { wallet { ${fields} } } }`;
-    expect(await refusal(query)).toEqual({ code: 'BAD_USER_INPUT', reason: 'TOO_MANY_ALIASES', limit: limits.queryAliasesMax });
+    expect(await refusal(query)).toEqual({
+      code: 'BAD_USER_INPUT',
+      reason: 'TOO_MANY_ALIASES',
+      limit: limits.queryAliasesMax,
+    });
   });
 
   it('cost: fragments repeated at each level multiply the estimate past the limit: QUERY_TOO_COMPLEX', async () => {
@@ -140,17 +194,28 @@ describe('limits, as over HTTP', () => {
       fragment E2 on LedgerEntry { transaction { ${ten('...T1')} } }
       fragment T1 on Transaction { entries { ${ten('...E0')} } }
       fragment E0 on LedgerEntry { id amount direction sequence }`;
-    expect(await refusal(query)).toEqual({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_COMPLEX', limit: limits.queryCostMax });
+    expect(await refusal(query)).toEqual({
+      code: 'BAD_USER_INPUT',
+      reason: 'QUERY_TOO_COMPLEX',
+      limit: limits.queryCostMax,
+    });
   });
 
   it('size: a document over the token limit is QUERY_TOO_LARGE', async () => {
     const query = `subscription($userId: ID!) { balanceChanged(userId: $userId) { wallet { ${'balance '.repeat(limits.queryTokensMax)} } } }`;
-    expect(await refusal(query)).toEqual({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_LARGE', limit: limits.queryTokensMax });
+    expect(await refusal(query)).toEqual({
+      code: 'BAD_USER_INPUT',
+      reason: 'QUERY_TOO_LARGE',
+      limit: limits.queryTokensMax,
+    });
   });
 });
 
 describe('rate limit', () => {
-  const limited = useTestGateway('websocket-ratelimit', { env: { RATE_LIMIT_PLAYER_POINTS: '2', RATE_LIMIT_DURATION_SECONDS: '600' }, invariantsAfterEach: false });
+  const limited = useTestGateway('websocket-ratelimit', {
+    env: { RATE_LIMIT_PLAYER_POINTS: '2', RATE_LIMIT_DURATION_SECONDS: '600' },
+    invariantsAfterEach: false,
+  });
 
   it('each subscribe costs a point: past the budget the subscribe is RATE_LIMITED and opens no stream', async () => {
     const c = client(await limited.tokens.player('ws-limited'), limited);

@@ -29,8 +29,17 @@ afterAll(async () => {
 });
 
 it('reports the pending migration, then ready once it is recorded, reading the files only once', async () => {
-  const check = await createReadinessCheck({ pool, connectionString: testDb.connectionString, cacheMs: 0, migrationsDir: dir });
-  expect(await check()).toEqual({ ready: false, database: 'ok', pendingMigrations: ['29991231000000_next'] });
+  const check = await createReadinessCheck({
+    pool,
+    connectionString: testDb.connectionString,
+    cacheMs: 0,
+    migrationsDir: dir,
+  });
+  expect(await check()).toEqual({
+    ready: false,
+    database: 'ok',
+    pendingMigrations: ['29991231000000_next'],
+  });
   // The files are gone: a check that reread them would fail or change its answer.
   await fs.rm(path.join(dir, '29991231000000_next'), { recursive: true });
   await pool.query(
@@ -43,7 +52,11 @@ it('reports the pending migration, then ready once it is recorded, reading the f
 it('shares one check among concurrent callers and keeps the answer for cacheMs', async () => {
   let queries = 0;
   const counting = { query: (sql: string) => (queries++, pool.query(sql)) } as unknown as pg.Pool;
-  const check = await createReadinessCheck({ pool: counting, connectionString: testDb.connectionString, cacheMs: 60_000 });
+  const check = await createReadinessCheck({
+    pool: counting,
+    connectionString: testDb.connectionString,
+    cacheMs: 60_000,
+  });
   const answers = await Promise.all(Array.from({ length: 50 }, () => check()));
   expect(answers.every((a) => a.ready)).toBe(true);
   await check();
@@ -55,7 +68,11 @@ it('says unreachable when the pool cannot reach its server', async () => {
   const nowhere = `postgresql://postgres@127.0.0.1:${await getPort({ host: '127.0.0.1' })}/postgres`;
   const unreachable = new pg.Pool({ connectionString: nowhere, connectionTimeoutMillis: 5_000 });
   try {
-    const check = await createReadinessCheck({ pool: unreachable, connectionString: nowhere, cacheMs: 0 });
+    const check = await createReadinessCheck({
+      pool: unreachable,
+      connectionString: nowhere,
+      cacheMs: 0,
+    });
     expect(await check()).toEqual({ ready: false, database: 'unreachable' });
   } finally {
     await unreachable.end();

@@ -2,7 +2,17 @@
 import { Client } from 'pg';
 import { useTestGateway } from '../support/use-test-gateway';
 import {
-  availableKinds, Bookkeeper, deriveSeed, describeSeed, findAllBreaches, httpSender, planWorkload, reliabilitySeed, resolveUndecided, runWorkload, sized,
+  availableKinds,
+  Bookkeeper,
+  deriveSeed,
+  describeSeed,
+  findAllBreaches,
+  httpSender,
+  planWorkload,
+  reliabilitySeed,
+  resolveUndecided,
+  runWorkload,
+  sized,
 } from '../support/workload';
 import { inputMutation } from '../support/documents';
 
@@ -13,7 +23,8 @@ const t = useTestGateway('rel_workload');
 it('keeps every invariant under a random concurrent workload with retries', async () => {
   const clients = ['rel-client-a', 'rel-client-b', 'rel-client-c'];
   const tokens = new Map<string, string>();
-  for (const client of clients) tokens.set(client, await t.mintToken({ sub: client, role: 'server' }));
+  for (const client of clients)
+    tokens.set(client, await t.mintToken({ sub: client, role: 'server' }));
   const plan = planWorkload({
     seed: deriveSeed(seed, 'concurrent-workload'),
     operations: sized('OPERATIONS', 800, 6000),
@@ -30,7 +41,9 @@ it('keeps every invariant under a random concurrent workload with retries', asyn
     await resolveUndecided({ book, send });
     const breaches = await findAllBreaches(t.database.prisma, book, { allDecided: true });
     const stats = book.stats();
-    console.log(`concurrent workload: ${JSON.stringify({ seed, ms: Date.now() - startedMs, kinds: availableKinds(), ...stats })}`);
+    console.log(
+      `concurrent workload: ${JSON.stringify({ seed, ms: Date.now() - startedMs, kinds: availableKinds(), ...stats })}`,
+    );
     expect(breaches).toEqual([]);
     // Nothing was lost on a healthy gateway, and the mix really exercised every path.
     expect(stats.unknownAnswers).toBe(0);
@@ -39,7 +52,9 @@ it('keeps every invariant under a random concurrent workload with retries', asyn
     expect(stats.refusals).toBeGreaterThan(10);
     expect(stats.reusedRefusals).toBeGreaterThan(10);
   } catch (error) {
-    throw new Error(`${describeSeed(seed, 'tests/reliability/concurrent-workload.test.ts')}\n${(error as Error).message}`);
+    throw new Error(
+      `${describeSeed(seed, 'tests/reliability/concurrent-workload.test.ts')}\n${(error as Error).message}`,
+    );
   }
 }, 900_000);
 
@@ -55,14 +70,23 @@ it('a spend that waits for the wallet lock sees the hold committed meanwhile', a
   await client.connect();
   try {
     await client.query('BEGIN');
-    const { rows } = await client.query(`SELECT id FROM wallets WHERE user_id = 'race-user' AND asset_code = 'GOLD_COINS' FOR UPDATE`);
+    const { rows } = await client.query(
+      `SELECT id FROM wallets WHERE user_id = 'race-user' AND asset_code = 'GOLD_COINS' FOR UPDATE`,
+    );
     const walletId = rows[0].id as string;
     const spend = t.gql(inputMutation('spend', `wallet { balance available }`), {
-      input: { userId: 'race-user', asset: 'GOLD_COINS', amount: '50', idempotencyKey: 'race-spend' },
+      input: {
+        userId: 'race-user',
+        asset: 'GOLD_COINS',
+        amount: '50',
+        idempotencyKey: 'race-spend',
+      },
     });
     // Wait until the spend is queued behind our lock.
     for (let i = 0; ; i += 1) {
-      const waiting = await client.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+      const waiting = await client.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
       if (waiting.rowCount) break;
       if (i > 200) throw new Error('the spend never waited for the wallet lock');
       await new Promise((resolve) => setTimeout(resolve, 20));

@@ -1,14 +1,37 @@
 // Proves that when the database goes away under load the gateway answers SERVICE_UNAVAILABLE within a bound, reports not ready, neither crashes nor leaks, serves again within 5 s of the database's return without a restart, and loses or doubles nothing.
 import { promises as fs } from 'node:fs';
 import { ensureDatabase, withDatabaseName } from '../../src/shared/db/database';
-import { findFreePort, makeTempDataDir, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/dev/embedded';
+import {
+  findFreePort,
+  makeTempDataDir,
+  startEmbeddedPostgres,
+  type EmbeddedPostgresHandle,
+} from '../../src/dev/embedded';
 import { applyMigrations } from '../../src/shared/db/migrate';
 import { createDatabase, type Database } from '../../src/shared/db/prisma';
 import { findInvariantBreaches } from '../../src/modules/ledger/ledger.invariants';
 import { collect, wsClient } from '../support/subscriptions';
-import { ensureBuilt, mintTokens, openFileDescriptors, seedAssets, startChildGateway, type ChildGateway } from '../support/child-gateway';
 import {
-  availableKinds, Bookkeeper, classify, deriveSeed, describeSeed, findAllBreaches, httpSender, planWorkload, reliabilitySeed, resolveUndecided, runWorkload, sized,
+  ensureBuilt,
+  mintTokens,
+  openFileDescriptors,
+  seedAssets,
+  startChildGateway,
+  type ChildGateway,
+} from '../support/child-gateway';
+import {
+  availableKinds,
+  Bookkeeper,
+  classify,
+  deriveSeed,
+  describeSeed,
+  findAllBreaches,
+  httpSender,
+  planWorkload,
+  reliabilitySeed,
+  resolveUndecided,
+  runWorkload,
+  sized,
   type Send,
 } from '../support/workload';
 import { inputMutation } from '../support/documents';
@@ -38,7 +61,12 @@ beforeAll(async () => {
   await ensureDatabase(pg.connectionString, 'wallet');
   databaseUrl = withDatabaseName(pg.connectionString, 'wallet');
   await applyMigrations(databaseUrl);
-  database = createDatabase({ connectionString: databaseUrl, poolMax: 4, connectTimeoutMs: 3000, statementTimeoutMs: 30_000 });
+  database = createDatabase({
+    connectionString: databaseUrl,
+    poolMax: 4,
+    connectTimeoutMs: 3000,
+    statementTimeoutMs: 30_000,
+  });
   await seedAssets(database.prisma);
 }, 180_000);
 
@@ -69,7 +97,11 @@ it(`survives ${outages} database outages under load`, async () => {
   const tokens = await mintTokens(clients);
   gateway = await startChildGateway({
     databaseUrl,
-    env: { DB_CONNECT_TIMEOUT_MS: String(connectTimeoutMs), TX_MAX_WAIT_MS: String(txMaxWaitMs), DB_POOL_MAX: '8' },
+    env: {
+      DB_CONNECT_TIMEOUT_MS: String(connectTimeoutMs),
+      TX_MAX_WAIT_MS: String(txMaxWaitMs),
+      DB_POOL_MAX: '8',
+    },
   });
   const base = `http://127.0.0.1:${gateway.port}`;
   const send: Send = httpSender(() => `${base}/graphql`, tokens, 20_000);
@@ -87,15 +119,38 @@ it(`survives ${outages} database outages under load`, async () => {
   /** A topup with a fresh key from the probe client, recorded like any other request. */
   const probe = async () => {
     const key = `probe-${seed}-${probeIndex++}`;
-    const variables = { input: { userId: 'o-probe', asset: 'GOLD_COINS', amount: '1', idempotencyKey: key } };
-    const record = book.open('outage-probe', key, 'topup', [{ variables, expectTransaction: { kind: 'TOPUP', user_id: 'o-probe', asset_code: 'GOLD_COINS', amount: '1' } }]);
-    const answer = classify('topup', await send('outage-probe', inputMutation('topup', `replayed transaction { id }`), variables));
+    const variables = {
+      input: { userId: 'o-probe', asset: 'GOLD_COINS', amount: '1', idempotencyKey: key },
+    };
+    const record = book.open('outage-probe', key, 'topup', [
+      {
+        variables,
+        expectTransaction: {
+          kind: 'TOPUP',
+          user_id: 'o-probe',
+          asset_code: 'GOLD_COINS',
+          amount: '1',
+        },
+      },
+    ]);
+    const answer = classify(
+      'topup',
+      await send('outage-probe', inputMutation('topup', `replayed transaction { id }`), variables),
+    );
     book.record(record, 0, answer);
     return answer;
   };
   const figures: Record<string, number[]> = { answerMs: [], readyzMs: [], recoveredMs: [] };
   try {
-    const load = runWorkload({ plan, book, send, concurrency: sized('OUTAGE_CLIENTS', 8, 24), lostRetries: 1000, lostRetryDelayMs: 100, stop: () => done });
+    const load = runWorkload({
+      plan,
+      book,
+      send,
+      concurrency: sized('OUTAGE_CLIENTS', 8, 24),
+      lostRetries: 1000,
+      lostRetryDelayMs: 100,
+      stop: () => done,
+    });
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const fdsBefore = openFileDescriptors(gateway.child.pid!);
 
@@ -107,9 +162,13 @@ it(`survives ${outages} database outages under load`, async () => {
         const mutation = await timed(probe);
         expect(mutation.value).toEqual({ kind: 'unknown', reason: 'SERVICE_UNAVAILABLE' });
         expect(mutation.ms).toBeLessThan(answerBoundMs);
-        const query = await timed(() => send('outage-probe', `{ balance(userId: "o-1", asset: "GOLD_COINS") { balance } }`, {}));
+        const query = await timed(() =>
+          send('outage-probe', `{ balance(userId: "o-1", asset: "GOLD_COINS") { balance } }`, {}),
+        );
         expect(query.ms).toBeLessThan(answerBoundMs);
-        expect((query.value as { body: any }).body?.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+        expect((query.value as { body: any }).body?.errors?.[0]?.extensions?.code).toBe(
+          'SERVICE_UNAVAILABLE',
+        );
         const readyz = await timed(() => httpStatus(`${base}/readyz`));
         expect(readyz.value).toBe(503);
         expect(readyz.ms).toBeLessThan(answerBoundMs);
@@ -143,20 +202,32 @@ it(`survives ${outages} database outages under load`, async () => {
     const fdsAfter = openFileDescriptors(gateway.child.pid!);
     const [connections] = await database.prisma.$queryRaw<{ count: bigint }[]>`
       SELECT COUNT(*) AS count FROM pg_stat_activity WHERE application_name = 'wallet-gateway' AND datname = current_database()`;
-    console.log(`database outage: ${JSON.stringify({
-      seed, outages, fdsBefore, fdsAfter, gatewayConnections: Number(connections!.count),
-      answerMsMax: Math.max(...figures.answerMs!), readyzMsMax: Math.max(...figures.readyzMs!), recoveredMs: figures.recoveredMs, ...stats,
-    })}`);
+    console.log(
+      `database outage: ${JSON.stringify({
+        seed,
+        outages,
+        fdsBefore,
+        fdsAfter,
+        gatewayConnections: Number(connections!.count),
+        answerMsMax: Math.max(...figures.answerMs!),
+        readyzMsMax: Math.max(...figures.readyzMs!),
+        recoveredMs: figures.recoveredMs,
+        ...stats,
+      })}`,
+    );
     expect(breaches).toEqual([]);
     expect(gateway.alive()).toBe(true);
     // No leaked connections or sockets: the pool is bounded (8 connections, plus the test's own
     // pool of 4 under the same application name), and the open descriptors are back near where
     // they were before the outages.
     expect(Number(connections!.count)).toBeLessThanOrEqual(8 + 4 + 2);
-    if (fdsBefore !== undefined && fdsAfter !== undefined) expect(fdsAfter).toBeLessThanOrEqual(fdsBefore + 12);
+    if (fdsBefore !== undefined && fdsAfter !== undefined)
+      expect(fdsAfter).toBeLessThanOrEqual(fdsBefore + 12);
   } catch (error) {
     done = true;
-    throw new Error(`${describeSeed(seed, 'tests/reliability/database-outage.test.ts')}\n${(error as Error).message}\n--- gateway output ---\n${gateway?.output()}`);
+    throw new Error(
+      `${describeSeed(seed, 'tests/reliability/database-outage.test.ts')}\n${(error as Error).message}\n--- gateway output ---\n${gateway?.output()}`,
+    );
   }
 }, 600_000);
 
@@ -164,10 +235,21 @@ it('a dropped LISTEN connection loses no live event', async () => {
   const tokens = await mintTokens(['listen-client']);
   const listenGateway = await startChildGateway({ databaseUrl });
   const send = httpSender(() => listenGateway.url, tokens);
-  const ws = wsClient(listenGateway.url.replace(/^http/, 'ws'), tokens.get('listen-client'), { lazy: false });
+  const ws = wsClient(listenGateway.url.replace(/^http/, 'ws'), tokens.get('listen-client'), {
+    lazy: false,
+  });
   const topup = async (i: number) => {
-    const answer = classify('topup', await send('listen-client', inputMutation('topup', `replayed transaction { id }`),
-      { input: { userId: 'listen-user', asset: 'GOLD_COINS', amount: '5', idempotencyKey: `listen-${seed}-${i}` } }));
+    const answer = classify(
+      'topup',
+      await send('listen-client', inputMutation('topup', `replayed transaction { id }`), {
+        input: {
+          userId: 'listen-user',
+          asset: 'GOLD_COINS',
+          amount: '5',
+          idempotencyKey: `listen-${seed}-${i}`,
+        },
+      }),
+    );
     expect(answer).toMatchObject({ kind: 'success' });
   };
   try {
@@ -182,7 +264,14 @@ it('a dropped LISTEN connection loses no live event', async () => {
     expect(terminated.length).toBeGreaterThan(0);
     for (let i = 1; i <= 5; i += 1) await topup(i);
     const events = await stream.waitForCount(6, 10_000);
-    expect(events.map((event: any) => event.entry.sequence)).toEqual(['1', '2', '3', '4', '5', '6']);
+    expect(events.map((event: any) => event.entry.sequence)).toEqual([
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+    ]);
     expect(await httpStatus(`http://127.0.0.1:${listenGateway.port}/readyz`)).toBe(200);
     await assertLedgerInvariants();
   } finally {

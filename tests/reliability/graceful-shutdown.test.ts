@@ -1,7 +1,13 @@
 // Proves that SIGTERM under load lets every in-flight mutation finish, commit and answer, refuses new work, closes websockets with 1001 and exits 0 within a bound.
 import { mintTokens, startChildGateway, useChildGatewayFixture } from '../support/child-gateway';
 import { collect, wsClient } from '../support/subscriptions';
-import { Bookkeeper, classify, findAllBreaches, httpSender, type Answer } from '../support/workload';
+import {
+  Bookkeeper,
+  classify,
+  findAllBreaches,
+  httpSender,
+  type Answer,
+} from '../support/workload';
 import { inputMutation } from '../support/documents';
 
 /** SIGTERM to exit: in-flight work is a few transactions, the websocket close is immediate. */
@@ -11,12 +17,17 @@ const fx = useChildGatewayFixture('rel_shutdown');
 
 it('SIGTERM under load: in-flight mutations commit and answer, new ones are refused, websockets close with 1001, exit 0', async () => {
   const tokens = await mintTokens(['shutdown-client']);
-  fx.gateway = await startChildGateway({ databaseUrl: fx.testDb.connectionString, env: { DB_POOL_MAX: '8' } });
+  fx.gateway = await startChildGateway({
+    databaseUrl: fx.testDb.connectionString,
+    env: { DB_POOL_MAX: '8' },
+  });
   const send = httpSender(() => fx.gateway!.url, tokens, 20_000);
   const book = new Bookkeeper();
 
   // A live subscriber, to see how websockets are closed.
-  const ws = wsClient(fx.gateway.url.replace(/^http/, 'ws'), tokens.get('shutdown-client'), { lazy: false });
+  const ws = wsClient(fx.gateway.url.replace(/^http/, 'ws'), tokens.get('shutdown-client'), {
+    lazy: false,
+  });
   const stream = collect(ws.client, { userId: 'sd-0', asset: 'GOLD_COINS' });
 
   let sigtermAtMs = Number.POSITIVE_INFINITY;
@@ -26,22 +37,40 @@ it('SIGTERM under load: in-flight mutations commit and answer, new ones are refu
   const worker = async (w: number) => {
     while (!stop) {
       const key = `sd-${w}-${n++}`;
-      const variables = { input: { userId: `sd-${w % 4}`, asset: 'GOLD_COINS', amount: '3', idempotencyKey: key } };
-      const record = book.open('shutdown-client', key, 'topup', [{ variables, expectTransaction: { kind: 'TOPUP', user_id: `sd-${w % 4}`, asset_code: 'GOLD_COINS', amount: '3' } }]);
+      const variables = {
+        input: { userId: `sd-${w % 4}`, asset: 'GOLD_COINS', amount: '3', idempotencyKey: key },
+      };
+      const record = book.open('shutdown-client', key, 'topup', [
+        {
+          variables,
+          expectTransaction: {
+            kind: 'TOPUP',
+            user_id: `sd-${w % 4}`,
+            asset_code: 'GOLD_COINS',
+            amount: '3',
+          },
+        },
+      ]);
       const sentMs = Date.now();
-      const raw = await send('shutdown-client', inputMutation('topup', `replayed transaction { id }`), variables);
+      const raw = await send(
+        'shutdown-client',
+        inputMutation('topup', `replayed transaction { id }`),
+        variables,
+      );
       const answer = classify('topup', raw);
       book.record(record, 0, answer);
       requests.push({ sentMs, answeredMs: Date.now(), answer, raw });
       // After the gateway went away there is nothing more to learn.
-      if (answer.kind === 'unknown' && Date.now() > sigtermAtMs) await new Promise((resolve) => setTimeout(resolve, 20));
+      if (answer.kind === 'unknown' && Date.now() > sigtermAtMs)
+        await new Promise((resolve) => setTimeout(resolve, 20));
     }
   };
   const load = Promise.all(Array.from({ length: 16 }, (_, w) => worker(w)));
   // Let the load run until the subscriber has seen live changes (bounded; slow on a loaded machine).
   const warmUntilMs = Date.now() + 30_000;
   await new Promise((resolve) => setTimeout(resolve, 1500));
-  while (stream.events.length === 0 && Date.now() < warmUntilMs) await new Promise((resolve) => setTimeout(resolve, 100));
+  while (stream.events.length === 0 && Date.now() < warmUntilMs)
+    await new Promise((resolve) => setTimeout(resolve, 100));
   expect(stream.events.length).toBeGreaterThan(0);
 
   // graphql-ws reports the server's close of the stream on console.error; it is expected here.
@@ -77,9 +106,13 @@ it('SIGTERM under load: in-flight mutations commit and answer, new ones are refu
     expect(breaches).toEqual([]);
     const lostKeys = new Set(book.undecided().map((record) => record.key));
     const [applied] = await fx.database.prisma.$queryRawUnsafe<{ count: bigint }[]>(
-      `SELECT COUNT(*) AS count FROM transactions WHERE client_id = 'shutdown-client' AND idempotency_key = ANY($1::text[])`, [...lostKeys]);
+      `SELECT COUNT(*) AS count FROM transactions WHERE client_id = 'shutdown-client' AND idempotency_key = ANY($1::text[])`,
+      [...lostKeys],
+    );
     expect(Number(applied!.count)).toBe(0);
-    console.log(`graceful shutdown: ${JSON.stringify({ exitMs, sent: requests.length, inFlight: inFlight.length, lost: lost.length, late: late.length, ...book.stats(), wsCloses: ws.closes })}`);
+    console.log(
+      `graceful shutdown: ${JSON.stringify({ exitMs, sent: requests.length, inFlight: inFlight.length, lost: lost.length, late: late.length, ...book.stats(), wsCloses: ws.closes })}`,
+    );
   } catch (error) {
     throw new Error(`${(error as Error).message}\n--- gateway output ---\n${fx.gateway.output()}`);
   } finally {

@@ -3,7 +3,18 @@ import { findFreePort } from '../../src/dev/embedded';
 import { findEventInvariantBreaches } from '../../src/modules/events/events.invariants';
 import { mintTokens, startChildGateway, useChildGatewayFixture } from '../support/child-gateway';
 import {
-  availableKinds, Bookkeeper, deriveSeed, describeSeed, findAllBreaches, httpSender, planWorkload, Random, reliabilitySeed, resolveUndecided, runWorkload, sized,
+  availableKinds,
+  Bookkeeper,
+  deriveSeed,
+  describeSeed,
+  findAllBreaches,
+  httpSender,
+  planWorkload,
+  Random,
+  reliabilitySeed,
+  resolveUndecided,
+  runWorkload,
+  sized,
 } from '../support/workload';
 
 const seed = reliabilitySeed();
@@ -15,7 +26,11 @@ it(`survives ${kills} SIGKILLs under load with every promise kept`, async () => 
   const clients = ['kill-client-a', 'kill-client-b'];
   const tokens = await mintTokens(clients);
   const port = await findFreePort();
-  fx.gateway = await startChildGateway({ databaseUrl: fx.testDb.connectionString, port, env: { DB_POOL_MAX: '8' } });
+  fx.gateway = await startChildGateway({
+    databaseUrl: fx.testDb.connectionString,
+    port,
+    env: { DB_POOL_MAX: '8' },
+  });
   const plan = planWorkload({
     seed: deriveSeed(seed, 'process-kill'),
     operations: 1_000_000,
@@ -31,21 +46,35 @@ it(`survives ${kills} SIGKILLs under load with every promise kept`, async () => 
   const startedMs = Date.now();
   try {
     // Lost answers are retried with the same key while the gateway restarts.
-    const load = runWorkload({ plan, book, send, concurrency: sized('KILL_CLIENTS', 8, 24), lostRetries: 200, lostRetryDelayMs: 100, stop: () => done });
-    for (killed = 0; killed < kills; ) {
+    const load = runWorkload({
+      plan,
+      book,
+      send,
+      concurrency: sized('KILL_CLIENTS', 8, 24),
+      lostRetries: 200,
+      lostRetryDelayMs: 100,
+      stop: () => done,
+    });
+    for (killed = 0; killed < kills;) {
       await new Promise((resolve) => setTimeout(resolve, random.int(150, 700)));
       fx.gateway.kill('SIGKILL');
       const exit = await fx.gateway.exited;
       expect(exit.signal).toBe('SIGKILL');
       killed += 1;
-      fx.gateway = await startChildGateway({ databaseUrl: fx.testDb.connectionString, port, env: { DB_POOL_MAX: '8' } });
+      fx.gateway = await startChildGateway({
+        databaseUrl: fx.testDb.connectionString,
+        port,
+        env: { DB_POOL_MAX: '8' },
+      });
     }
     done = true;
     await load;
     await resolveUndecided({ book, send });
     const breaches = await findAllBreaches(fx.database.prisma, book, { allDecided: true });
     const stats = book.stats();
-    console.log(`process kill: ${JSON.stringify({ seed, ms: Date.now() - startedMs, kills: killed, ...stats })}`);
+    console.log(
+      `process kill: ${JSON.stringify({ seed, ms: Date.now() - startedMs, kills: killed, ...stats })}`,
+    );
     expect(breaches).toEqual([]);
     // The outbox agrees with the ledger: one TRANSACTION event per committed transaction.
     expect(await findEventInvariantBreaches(fx.database.prisma)).toEqual([]);
@@ -55,6 +84,8 @@ it(`survives ${kills} SIGKILLs under load with every promise kept`, async () => 
     expect(stats.successes).toBeGreaterThan(kills);
   } catch (error) {
     done = true;
-    throw new Error(`${describeSeed(seed, 'tests/reliability/process-kill.test.ts')}\n${(error as Error).message}\n--- gateway output ---\n${fx.gateway?.output()}`);
+    throw new Error(
+      `${describeSeed(seed, 'tests/reliability/process-kill.test.ts')}\n${(error as Error).message}\n--- gateway output ---\n${fx.gateway?.output()}`,
+    );
   }
 }, 600_000);

@@ -9,8 +9,12 @@ const fx = useChildGatewayFixture('rel_webhook_kill');
 const KILLS = 3;
 // Short lease and poll so that the restarted gateway resumes within a second or two.
 const env = {
-  DB_POOL_MAX: '6', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_POLL_INTERVAL_MS: '50', WEBHOOK_LEASE_MS: '1500',
-  WEBHOOK_BACKOFF_BASE_MS: '100', WEBHOOK_BACKOFF_MAX_MS: '500',
+  DB_POOL_MAX: '6',
+  WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+  WEBHOOK_POLL_INTERVAL_MS: '50',
+  WEBHOOK_LEASE_MS: '1500',
+  WEBHOOK_BACKOFF_BASE_MS: '100',
+  WEBHOOK_BACKOFF_MAX_MS: '500',
 };
 
 let receiver: Receiver | undefined;
@@ -18,7 +22,12 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-async function gql(port: number, token: string, query: string, variables: Record<string, unknown>): Promise<any> {
+async function gql(
+  port: number,
+  token: string,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<any> {
   const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -38,16 +47,37 @@ it(`delivers every event in feed order through ${KILLS} SIGKILLs mid-delivery; d
   receiver.respond = () => ({ status: 200, delayMs: 80 });
   const port = await findFreePort();
   fx.gateway = await startChildGateway({ databaseUrl: fx.testDb.connectionString, port, env });
-  const created = await gql(port, admin, `mutation($input: WebhookInput!) { createWebhook(input: $input) { id secret } }`, { input: { url: receiver.url } });
+  const created = await gql(
+    port,
+    admin,
+    `mutation($input: WebhookInput!) { createWebhook(input: $input) { id secret } }`,
+    { input: { url: receiver.url } },
+  );
   expect(created.createWebhook.secret).toBeTruthy();
   const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { transaction { id } } }`;
   let key = 0;
-  const burst = (n: number) => Promise.all(Array.from({ length: n }, () => gql(port, server, TOPUP, { input: { userId: `whk-${key % 4}`, asset: 'GOLD_COINS', amount: '2', idempotencyKey: `whk-${++key}` } })));
+  const burst = (n: number) =>
+    Promise.all(
+      Array.from({ length: n }, () =>
+        gql(port, server, TOPUP, {
+          input: {
+            userId: `whk-${key % 4}`,
+            asset: 'GOLD_COINS',
+            amount: '2',
+            idempotencyKey: `whk-${++key}`,
+          },
+        }),
+      ),
+    );
   await burst(40);
   let inFlightAtKill = 0;
   for (let kill = 0; kill < KILLS; kill += 1) {
     const delivered = receiver.deliveries.length;
-    await receiver.waitFor(() => receiver!.deliveries.length >= delivered + 3, 30_000, 'deliveries before the kill');
+    await receiver.waitFor(
+      () => receiver!.deliveries.length >= delivered + 3,
+      30_000,
+      'deliveries before the kill',
+    );
     // Kill halfway through an 80 ms answer.
     await new Promise((resolve) => setTimeout(resolve, 40));
     if (Date.now() - receiver.deliveries.at(-1)!.atMs < 80) inFlightAtKill += 1;
@@ -56,10 +86,16 @@ it(`delivers every event in feed order through ${KILLS} SIGKILLs mid-delivery; d
     fx.gateway = await startChildGateway({ databaseUrl: fx.testDb.connectionString, port, env });
     await burst(10);
   }
-  const expected = await fx.database.pool.query<{ id: string }>(`SELECT id::text FROM events ORDER BY xact, id`);
+  const expected = await fx.database.pool.query<{ id: string }>(
+    `SELECT id::text FROM events ORDER BY xact, id`,
+  );
   const ids = expected.rows.map((row) => row.id);
   expect(ids).toHaveLength(40 + KILLS * 10);
-  await receiver.waitFor(() => receiver!.firstArrivals().length >= ids.length, 90_000, 'every event at the receiver');
+  await receiver.waitFor(
+    () => receiver!.firstArrivals().length >= ids.length,
+    90_000,
+    'every event at the receiver',
+  );
   expect(receiver.firstArrivals()).toEqual(ids);
   const firstBody = new Map<string, string>();
   let duplicates = 0;
@@ -71,7 +107,9 @@ it(`delivers every event in feed order through ${KILLS} SIGKILLs mid-delivery; d
       expect(delivery.rawBody).toBe(first);
     }
   }
-  console.log(`webhook kill: ${JSON.stringify({ events: ids.length, deliveries: receiver.deliveries.length, duplicates, inFlightAtKill })}`);
+  console.log(
+    `webhook kill: ${JSON.stringify({ events: ids.length, deliveries: receiver.deliveries.length, duplicates, inFlightAtKill })}`,
+  );
   // The kills cut deliveries off (each lands within an 80 ms answer), and those were sent again.
   expect(duplicates).toBeGreaterThanOrEqual(1);
   expect(await findEventInvariantBreaches(fx.database.prisma)).toEqual([]);

@@ -23,7 +23,10 @@ const OUTPUT_TAIL_LINES = 80;
  */
 export function ensureBuilt(): void {
   const root = projectRoot();
-  const lock = path.join(os.tmpdir(), `wallet-gateway-build-${Buffer.from(root).toString('hex').slice(-32)}.lock`);
+  const lock = path.join(
+    os.tmpdir(),
+    `wallet-gateway-build-${Buffer.from(root).toString('hex').slice(-32)}.lock`,
+  );
   const deadline = Date.now() + 180_000;
   for (;;) {
     try {
@@ -32,7 +35,8 @@ export function ensureBuilt(): void {
     } catch {
       // A lock older than the deadline was left by a killed run.
       try {
-        if (Date.now() - statSync(lock).mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
+        if (Date.now() - statSync(lock).mtimeMs > 180_000)
+          rmSync(lock, { recursive: true, force: true });
       } catch {
         // Released meanwhile.
       }
@@ -42,15 +46,21 @@ export function ensureBuilt(): void {
   }
   try {
     const startedMs = Date.now();
-    const result = spawnSync(process.execPath, [path.join(root, 'scripts', 'ensure-built.js')], { cwd: root, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [path.join(root, 'scripts', 'ensure-built.js')], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     if (result.status !== 0) {
       // tsc emits despite type errors. `npm test` has already failed on those before jest runs;
       // a direct jest run may go on with what was emitted, so that a colleague's half-finished
       // file elsewhere in the tree does not block these tests.
       const main = path.join(root, 'dist', 'src', 'main.js');
       const emitted = existsSync(main) && statSync(main).mtimeMs >= startedMs - 1000;
-      if (!emitted) throw new Error(`building the gateway failed:\n${result.stdout}\n${result.stderr}`);
-      process.stderr.write(`warning: the build reported errors; testing what tsc emitted:\n${result.stdout.slice(-2000)}\n`);
+      if (!emitted)
+        throw new Error(`building the gateway failed:\n${result.stdout}\n${result.stderr}`);
+      process.stderr.write(
+        `warning: the build reported errors; testing what tsc emitted:\n${result.stdout.slice(-2000)}\n`,
+      );
     }
   } finally {
     rmSync(lock, { recursive: true, force: true });
@@ -84,7 +94,10 @@ process.once('exit', () => {
 });
 
 /** Starts `node dist/src/main.js` and resolves once /readyz answers 200. */
-export async function startChildGateway(options: ChildGatewayOptions, readyTimeoutMs = 20_000): Promise<ChildGateway> {
+export async function startChildGateway(
+  options: ChildGatewayOptions,
+  readyTimeoutMs = 20_000,
+): Promise<ChildGateway> {
   const root = projectRoot();
   const main = path.join(root, 'dist', 'src', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: call ensureBuilt() first`);
@@ -102,7 +115,11 @@ export async function startChildGateway(options: ChildGatewayOptions, readyTimeo
     LOG_LEVEL: process.env.RELIABILITY_GATEWAY_LOG_LEVEL ?? 'error',
     ...options.env,
   };
-  const child = spawn(process.execPath, [main], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   const tail: string[] = [];
   const keep = (chunk: Buffer) => {
@@ -136,25 +153,39 @@ export async function startChildGateway(options: ChildGatewayOptions, readyTimeo
 
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
-    if (exitInfo) throw new Error(`the gateway exited during start (${JSON.stringify(exitInfo)}):\n${gateway.output()}`);
+    if (exitInfo)
+      throw new Error(
+        `the gateway exited during start (${JSON.stringify(exitInfo)}):\n${gateway.output()}`,
+      );
     try {
-      const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
+      const response = await fetch(`http://127.0.0.1:${port}/readyz`, {
+        signal: AbortSignal.timeout(2000),
+      });
       if (response.status === 200) return gateway;
     } catch {
       // Not listening yet.
     }
     if (Date.now() > deadline) {
       gateway.kill('SIGKILL');
-      throw new Error(`the gateway was not ready within ${readyTimeoutMs} ms:\n${gateway.output()}`);
+      throw new Error(
+        `the gateway was not ready within ${readyTimeoutMs} ms:\n${gateway.output()}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 40));
   }
 }
 
 /** Bearer tokens for the test's clients, signed with the secret child gateways get. */
-export async function mintTokens(subjects: string[], role: Role = 'server'): Promise<Map<string, string>> {
+export async function mintTokens(
+  subjects: string[],
+  role: Role = 'server',
+): Promise<Map<string, string>> {
   const tokens = new Map<string, string>();
-  for (const sub of subjects) tokens.set(sub, await mintToken({ secret: TEST_JWT_SECRET, sub, role, expiresInSeconds: 3600 }));
+  for (const sub of subjects)
+    tokens.set(
+      sub,
+      await mintToken({ secret: TEST_JWT_SECRET, sub, role, expiresInSeconds: 3600 }),
+    );
   return tokens;
 }
 
@@ -191,7 +222,12 @@ export function useChildGatewayFixture(label: string): ChildGatewayFixture {
   beforeAll(async () => {
     ensureBuilt();
     fixture.testDb = await createTestDatabase(label);
-    fixture.database = createDatabase({ connectionString: fixture.testDb.connectionString, poolMax: 4, connectTimeoutMs: 3000, statementTimeoutMs: 30_000 });
+    fixture.database = createDatabase({
+      connectionString: fixture.testDb.connectionString,
+      poolMax: 4,
+      connectTimeoutMs: 3000,
+      statementTimeoutMs: 30_000,
+    });
     await seedAssets(fixture.database.prisma);
   }, 180_000);
   afterAll(async () => {

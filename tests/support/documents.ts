@@ -1,8 +1,19 @@
 // The GraphQL documents the tests send, in one place: the typed client's generated operations where a test needs no narrower selection, and builders for the ones whose exact selection a test asserts on.
 import { print } from 'graphql';
 import {
-  AssetsDocument, BalanceDocument, BalancesDocument, BonusDocument, CaptureHoldDocument, HoldDocument, LedgerDocument, PlaceHoldDocument,
-  ReleaseHoldDocument, ReverseDocument, SpendDocument, TopupDocument, TransactionDocument,
+  AssetsDocument,
+  BalanceDocument,
+  BalancesDocument,
+  BonusDocument,
+  CaptureHoldDocument,
+  HoldDocument,
+  LedgerDocument,
+  PlaceHoldDocument,
+  ReleaseHoldDocument,
+  ReverseDocument,
+  SpendDocument,
+  TopupDocument,
+  TransactionDocument,
 } from '../../src/client/generated/graphql';
 
 /**

@@ -16,7 +16,11 @@ export const TEST_JWT_SECRET = 'test-secret-for-the-wallet-gateway-0123456789';
 export interface GraphQLResponse<T = any> {
   status: number;
   data?: T;
-  errors?: { message: string; extensions?: { code?: string; [key: string]: unknown }; path?: unknown[] }[];
+  errors?: {
+    message: string;
+    extensions?: { code?: string; [key: string]: unknown };
+    path?: unknown[];
+  }[];
   headers: Headers;
 }
 
@@ -32,22 +36,37 @@ export interface TestGateway {
   tokens: { server: string; admin: string; player(userId: string): Promise<string> };
   mintToken(options: { sub: string; role: Role; expiresInSeconds?: number }): Promise<string>;
   /** Sends one GraphQL request over real HTTP as the game server (`tokens.server`) unless headers say otherwise. */
-  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  gql<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T>>;
   /** Throws if any ledger invariant is broken. */
   assertInvariants(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startTestGateway(label: string, options: { seed?: boolean; env?: Record<string, string | undefined>; logger?: Logger } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  label: string,
+  options: { seed?: boolean; env?: Record<string, string | undefined>; logger?: Logger } = {},
+): Promise<TestGateway> {
   const testDb = await createTestDatabase(label);
   // Pool waits are generous here: the suite queues hundreds of requests on one hot wallet while
   // other test files load the same two cores, and a request waiting its turn is not an outage.
   // The outage tests set their own, short, limits.
   const config = loadConfig({
-    NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DB_POOL_MAX: '20', JWT_SECRET: TEST_JWT_SECRET,
-    DB_CONNECT_TIMEOUT_MS: '20000', TX_MAX_WAIT_MS: '20000', TX_TIMEOUT_MS: '30000', ...options.env,
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DB_POOL_MAX: '20',
+    JWT_SECRET: TEST_JWT_SECRET,
+    DB_CONNECT_TIMEOUT_MS: '20000',
+    TX_MAX_WAIT_MS: '20000',
+    TX_TIMEOUT_MS: '30000',
+    ...options.env,
   });
-  const mint = (claims: { sub: string; role: Role; expiresInSeconds?: number }) => mintToken({ secret: TEST_JWT_SECRET, ...claims });
+  const mint = (claims: { sub: string; role: Role; expiresInSeconds?: number }) =>
+    mintToken({ secret: TEST_JWT_SECRET, ...claims });
   const tokens = {
     server: await mint({ sub: 'game-server-1', role: 'server' }),
     admin: await mint({ sub: 'admin-1', role: 'admin' }),
@@ -60,18 +79,36 @@ export async function startTestGateway(label: string, options: { seed?: boolean;
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     emitQueryEvents: true,
   });
-  const gateway = await startGateway({ config, database, connectionString: testDb.connectionString, logger: options.logger });
+  const gateway = await startGateway({
+    config,
+    database,
+    connectionString: testDb.connectionString,
+    logger: options.logger,
+  });
   if (options.seed) await seedDemo(gateway.services);
   else for (const asset of demoAssets) await gateway.services.assets.ensure({ ...asset });
 
-  const gql = async <T>(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> => {
+  const gql = async <T>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ): Promise<GraphQLResponse<T>> => {
     const response = await fetch(gateway.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.server}`, ...headers },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${tokens.server}`,
+        ...headers,
+      },
       body: JSON.stringify({ query, variables }),
     });
     const body = (await response.json()) as { data?: T; errors?: GraphQLResponse['errors'] };
-    return { status: response.status, data: body.data ?? undefined, errors: body.errors, headers: response.headers };
+    return {
+      status: response.status,
+      data: body.data ?? undefined,
+      errors: body.errors,
+      headers: response.headers,
+    };
   };
 
   return {
@@ -85,7 +122,10 @@ export async function startTestGateway(label: string, options: { seed?: boolean;
     mintToken: mint,
     gql,
     async assertInvariants() {
-      const breaches = [...(await findInvariantBreaches(database.prisma)), ...(await findEventInvariantBreaches(database.prisma))];
+      const breaches = [
+        ...(await findInvariantBreaches(database.prisma)),
+        ...(await findEventInvariantBreaches(database.prisma)),
+      ];
       if (breaches.length > 0) throw new Error(`ledger invariants broken:\n${breaches.join('\n')}`);
     },
     async stop() {

@@ -1,7 +1,14 @@
 // Jest globalSetup: provides one PostgreSQL server for the whole run and a migrated template
 // database that every test file clones, so each file gets an isolated, ready database in
 // milliseconds instead of re-running the migrations.
-import { quoteIdentifier, redactConnectionString, resolveDatabase, withClient as withAdmin, withDatabaseName, type ResolvedDatabase } from '../../src/shared/db/database';
+import {
+  quoteIdentifier,
+  redactConnectionString,
+  resolveDatabase,
+  withClient as withAdmin,
+  withDatabaseName,
+  type ResolvedDatabase,
+} from '../../src/shared/db/database';
 import { applyMigrations } from '../../src/shared/db/migrate';
 import { TEMPLATE_DATABASE, TEST_ADMIN_URL_ENV, TEST_DATABASE_PREFIX } from './test-database';
 
@@ -33,7 +40,9 @@ export default async function globalSetup(): Promise<void> {
         }
       }
       // Rebuilt on every run so that it always matches the migrations in the working tree.
-      await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(TEMPLATE_DATABASE)} WITH (FORCE)`);
+      await client.query(
+        `DROP DATABASE IF EXISTS ${quoteIdentifier(TEMPLATE_DATABASE)} WITH (FORCE)`,
+      );
       await client.query(`CREATE DATABASE ${quoteIdentifier(TEMPLATE_DATABASE)}`);
     });
 
@@ -43,12 +52,16 @@ export default async function globalSetup(): Promise<void> {
     // Forbidding connections guarantees that no test (or stray tool) can hold one open; cloning
     // a database that does not allow connections works, as template0 shows.
     await withAdmin(adminUrl, (client) =>
-      client.query(`ALTER DATABASE ${quoteIdentifier(TEMPLATE_DATABASE)} WITH ALLOW_CONNECTIONS false`),
+      client.query(
+        `ALTER DATABASE ${quoteIdentifier(TEMPLATE_DATABASE)} WITH ALLOW_CONNECTIONS false`,
+      ),
     );
 
     // Jest starts its workers after globalSetup and they inherit this process's environment.
     process.env[TEST_ADMIN_URL_ENV] = adminUrl;
-    log(`ready in ${Date.now() - startedMs} ms on ${redactConnectionString(adminUrl)}${database.embedded ? ' (embedded)' : ''}`);
+    log(
+      `ready in ${Date.now() - startedMs} ms on ${redactConnectionString(adminUrl)}${database.embedded ? ' (embedded)' : ''}`,
+    );
   } catch (error) {
     // Jest does not run globalTeardown when globalSetup fails: stop the server here.
     await database.stop();

@@ -16,7 +16,11 @@ export interface WsClient {
 }
 
 /** A graphql-ws client that does not retry, so that a test sees every close as it happens. */
-export function wsClient(url: string, token: string | undefined, options: { lazy?: boolean } = {}): WsClient {
+export function wsClient(
+  url: string,
+  token: string | undefined,
+  options: { lazy?: boolean } = {},
+): WsClient {
   const closes: { code: number; reason: string }[] = [];
   const client = createClient({
     url,
@@ -46,7 +50,11 @@ export interface Collected<T = any> {
 }
 
 /** Subscribes and collects every `data.balanceChanged` the server sends. */
-export function collect(client: Client, variables: Record<string, unknown>, query: string = BALANCE_CHANGED): Collected {
+export function collect(
+  client: Client,
+  variables: Record<string, unknown>,
+  query: string = BALANCE_CHANGED,
+): Collected {
   const waiters = new Set<() => void>();
   const notify = () => {
     for (const waiter of [...waiters]) waiter();
@@ -56,18 +64,32 @@ export function collect(client: Client, variables: Record<string, unknown>, quer
     errors: undefined,
     completed: false,
     waitForCount: (count, timeoutMs = 15_000) =>
-      until(() => {
-        if (collected.events.length >= count) return true;
-        if (collected.errors) throw new Error(`subscription failed after ${collected.events.length} events: ${JSON.stringify(collected.errors)}`);
-        if (collected.completed) throw new Error(`subscription ended after ${collected.events.length} of ${count} events`);
-        return false;
-      }, timeoutMs, () => `${collected.events.length} of ${count} events`).then(() => collected.events),
+      until(
+        () => {
+          if (collected.events.length >= count) return true;
+          if (collected.errors)
+            throw new Error(
+              `subscription failed after ${collected.events.length} events: ${JSON.stringify(collected.errors)}`,
+            );
+          if (collected.completed)
+            throw new Error(
+              `subscription ended after ${collected.events.length} of ${count} events`,
+            );
+          return false;
+        },
+        timeoutMs,
+        () => `${collected.events.length} of ${count} events`,
+      ).then(() => collected.events),
     waitForError: (timeoutMs = 15_000) =>
-      until(() => {
-        if (collected.errors) return true;
-        if (collected.completed) throw new Error('subscription completed without an error');
-        return false;
-      }, timeoutMs, () => 'an error').then(() => collected.errors!),
+      until(
+        () => {
+          if (collected.errors) return true;
+          if (collected.completed) throw new Error('subscription completed without an error');
+          return false;
+        },
+        timeoutMs,
+        () => 'an error',
+      ).then(() => collected.errors!),
     unsubscribe: () => unsubscribe(),
   };
   const until = (check: () => boolean, timeoutMs: number, what: () => string) =>
@@ -103,7 +125,9 @@ export function collect(client: Client, variables: Record<string, unknown>, quer
         notify();
       },
       error: (error) => {
-        collected.errors = Array.isArray(error) ? error : [{ message: String((error as { reason?: string }).reason ?? error) }];
+        collected.errors = Array.isArray(error)
+          ? error
+          : [{ message: String((error as { reason?: string }).reason ?? error) }];
         notify();
       },
       complete: () => {
@@ -116,7 +140,11 @@ export function collect(client: Client, variables: Record<string, unknown>, quer
 }
 
 /** Polls until the check passes (or throws after the timeout). */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'a condition'): Promise<void> {
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'a condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
@@ -129,19 +157,33 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
  * graphql-ws sends no acknowledgement when a subscription starts, so tests wait until the
  * service has this many streams listening (their snapshot is taken) before moving money.
  */
-export function waitForStreams(service: SubscriptionService, count: number, timeoutMs = 10_000): Promise<void> {
-  return waitUntil(() => service.counters().streams >= count, timeoutMs, `${count} live streams (have ${service.counters().streams})`);
+export function waitForStreams(
+  service: SubscriptionService,
+  count: number,
+  timeoutMs = 10_000,
+): Promise<void> {
+  return waitUntil(
+    () => service.counters().streams >= count,
+    timeoutMs,
+    `${count} live streams (have ${service.counters().streams})`,
+  );
 }
 
 /**
  * The websocket clients a test file opens, closed after each test; then no subscription stream
  * may be left open on the gateway, and the ledger invariants must hold.
  */
-export function useWsClients(gateway: () => TestGateway): (url: string, token: string | undefined) => WsClient {
+export function useWsClients(
+  gateway: () => TestGateway,
+): (url: string, token: string | undefined) => WsClient {
   const clients: WsClient[] = [];
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.dispose()));
-    await waitUntil(() => gateway().gateway.services.subscriptions.counters().streams === 0, 5000, 'streams to end');
+    await waitUntil(
+      () => gateway().gateway.services.subscriptions.counters().streams === 0,
+      5000,
+      'streams to end',
+    );
     await gateway().assertInvariants();
   });
   return (url, token) => {

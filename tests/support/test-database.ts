@@ -18,13 +18,19 @@ let counter = 0;
 export function testAdminUrl(): string {
   const url = process.env[TEST_ADMIN_URL_ENV];
   if (!url) {
-    throw new Error(`${TEST_ADMIN_URL_ENV} is not set: run tests through jest, whose globalSetup (tests/support/global-setup.ts) sets it`);
+    throw new Error(
+      `${TEST_ADMIN_URL_ENV} is not set: run tests through jest, whose globalSetup (tests/support/global-setup.ts) sets it`,
+    );
   }
   return url;
 }
 
 /** `wt_<label>_<pid>_<counter>`, lowercase [a-z0-9_], cut to PostgreSQL's 63-byte identifier limit. */
-export function testDatabaseName(label: string, pid: number = process.pid, n: number = ++counter): string {
+export function testDatabaseName(
+  label: string,
+  pid: number = process.pid,
+  n: number = ++counter,
+): string {
   const suffix = `_${pid}_${n}`;
   const room = MAX_IDENTIFIER_LENGTH - TEST_DATABASE_PREFIX.length - suffix.length;
   const cleaned =
@@ -59,18 +65,24 @@ export interface CreateTestDatabaseOptions {
  * but PostgreSQL also counts a concurrent clone's own short-lived session), or briefly while a
  * concurrent jest run on a shared server rebuilds it; both are retried with a short backoff.
  */
-export async function createTestDatabase(label: string, options: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  label: string,
+  options: CreateTestDatabaseOptions = {},
+): Promise<TestDatabase> {
   const adminUrl = testAdminUrl();
   const source = options.empty ? 'template0' : TEMPLATE_DATABASE;
   let name = testDatabaseName(label);
   await withClient(testAdminUrl(), async (client) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        await client.query(`CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE ${quoteIdentifier(source)}`);
+        await client.query(
+          `CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE ${quoteIdentifier(source)}`,
+        );
         return;
       } catch (error) {
         const { code, message } = error as { code?: string; message: string };
-        if (attempt >= CLONE_ATTEMPTS) throw new Error(`Cannot create test database ${name} from ${source}: ${message}`);
+        if (attempt >= CLONE_ATTEMPTS)
+          throw new Error(`Cannot create test database ${name} from ${source}: ${message}`);
         // 42P04: a database of that name is left from an earlier process with the same pid.
         if (code === '42P04') {
           name = testDatabaseName(label);
@@ -78,8 +90,10 @@ export async function createTestDatabase(label: string, options: CreateTestDatab
         }
         // 55006: "source database is being accessed by other users"; 3D000: template missing
         // while another run rebuilds it.
-        const retryable = code === '55006' || code === '3D000' || /being accessed by other users/.test(message);
-        if (!retryable) throw new Error(`Cannot create test database ${name} from ${source}: ${message}`);
+        const retryable =
+          code === '55006' || code === '3D000' || /being accessed by other users/.test(message);
+        if (!retryable)
+          throw new Error(`Cannot create test database ${name} from ${source}: ${message}`);
         await sleep(100 * attempt + Math.floor(Math.random() * 100));
       }
     }

@@ -40,7 +40,10 @@ export function useTestGateway(label: string, options: UseTestGatewayOptions = {
   });
 
   function current(): TestGateway {
-    if (!started) throw new Error(`the test gateway '${label}' is not running: use it inside hooks and tests, after it started`);
+    if (!started)
+      throw new Error(
+        `the test gateway '${label}' is not running: use it inside hooks and tests, after it started`,
+      );
     return started;
   }
   return new Proxy({} as TestGateway, {

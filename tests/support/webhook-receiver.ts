@@ -32,7 +32,12 @@ export async function startReceiver(port = 0): Promise<Receiver> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const rawBody = Buffer.concat(chunks).toString('utf8');
-      const delivery: Delivery = { atMs: Date.now(), signature: req.headers['wallet-signature'] as string | undefined, rawBody, body: JSON.parse(rawBody) };
+      const delivery: Delivery = {
+        atMs: Date.now(),
+        signature: req.headers['wallet-signature'] as string | undefined,
+        rawBody,
+        body: JSON.parse(rawBody),
+      };
       deliveries.push(delivery);
       const answer = receiver.respond(delivery);
       const send = () => {
@@ -67,7 +72,10 @@ export async function startReceiver(port = 0): Promise<Receiver> {
     async waitFor(predicate: () => boolean, timeoutMs: number, what: string) {
       const deadline = Date.now() + timeoutMs;
       while (!predicate()) {
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${deliveries.length} deliveries so far)`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what} (${deliveries.length} deliveries so far)`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },

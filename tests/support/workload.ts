@@ -62,7 +62,8 @@ export function reliabilitySeed(): number {
   const raw = process.env.RELIABILITY_SEED;
   if (raw !== undefined && raw.trim() !== '') {
     const seed = Number(raw);
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`RELIABILITY_SEED must be an integer in 0..4294967295 (got "${raw}")`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+      throw new Error(`RELIABILITY_SEED must be an integer in 0..4294967295 (got "${raw}")`);
     return seed;
   }
   return Math.floor(Math.random() * 0x100000000) >>> 0;
@@ -71,7 +72,8 @@ export function reliabilitySeed(): number {
 /** A per-purpose seed derived from the run's seed, so that adding a stream elsewhere does not shift this one. */
 export function deriveSeed(seed: number, label: string): number {
   let hash = seed ^ 0x9e3779b9;
-  for (let i = 0; i < label.length; i += 1) hash = Math.imul(hash ^ label.charCodeAt(i), 0x01000193);
+  for (let i = 0; i < label.length; i += 1)
+    hash = Math.imul(hash ^ label.charCodeAt(i), 0x01000193);
   return hash >>> 0;
 }
 
@@ -80,7 +82,8 @@ export function sized(name: string, ci: number, soak: number): number {
   const raw = process.env[`RELIABILITY_${name}`];
   if (raw !== undefined && raw.trim() !== '') {
     const value = Number(raw);
-    if (!Number.isFinite(value) || value < 0) throw new Error(`RELIABILITY_${name} must be a non-negative number (got "${raw}")`);
+    if (!Number.isFinite(value) || value < 0)
+      throw new Error(`RELIABILITY_${name} must be a non-negative number (got "${raw}")`);
     return value;
   }
   return isSoak ? soak : ci;
@@ -97,7 +100,13 @@ export function describeSeed(seed: number, file: string): string {
 
 /** What one request came back with, as the client can tell. */
 export type Answer =
-  | { kind: 'success'; transactionId?: string; holdId?: string; changesetId?: string; replayed: boolean }
+  | {
+      kind: 'success';
+      transactionId?: string;
+      holdId?: string;
+      changesetId?: string;
+      replayed: boolean;
+    }
   | { kind: 'refused'; code: string }
   | { kind: 'reused' }
   /** No answer, or SERVICE_UNAVAILABLE: the client cannot know whether the request was applied. */
@@ -108,7 +117,10 @@ export type Answer =
 const refusalCodes = new Set(['INSUFFICIENT_FUNDS', 'HOLD_NOT_ACTIVE', 'ALREADY_REVERSED']);
 
 /** Response fields of each mutation, and where its result ids are. */
-const resultPaths: Record<OperationKind, { field: string; transaction: boolean; hold: boolean; changeset?: boolean }> = {
+const resultPaths: Record<
+  OperationKind,
+  { field: string; transaction: boolean; hold: boolean; changeset?: boolean }
+> = {
   topup: { field: 'topup', transaction: true, hold: false },
   bonus: { field: 'bonus', transaction: true, hold: false },
   spend: { field: 'spend', transaction: true, hold: false },
@@ -121,7 +133,10 @@ const resultPaths: Record<OperationKind, { field: string; transaction: boolean; 
 };
 
 /** Classifies a GraphQL response (or a transport failure) of a mutation into an Answer. */
-export function classify(kind: OperationKind, response: { status: number; body: any } | { error: string }): Answer {
+export function classify(
+  kind: OperationKind,
+  response: { status: number; body: any } | { error: string },
+): Answer {
   if ('error' in response) return { kind: 'unknown', reason: response.error };
   const { status, body } = response;
   const paths = resultPaths[kind];
@@ -146,12 +161,24 @@ export function classify(kind: OperationKind, response: { status: number; body: 
 // Operations
 // ---------------------------------------------------------------------------------------------
 
-export type OperationKind = 'topup' | 'bonus' | 'spend' | 'hold' | 'captureHold' | 'releaseHold' | 'reverse' | 'transfer' | 'changeset';
+export type OperationKind =
+  | 'topup'
+  | 'bonus'
+  | 'spend'
+  | 'hold'
+  | 'captureHold'
+  | 'releaseHold'
+  | 'reverse'
+  | 'transfer'
+  | 'changeset';
 
 export const transferKinds: OperationKind[] = ['topup', 'bonus', 'spend'];
 export const holdKinds: OperationKind[] = ['hold', 'captureHold', 'releaseHold', 'reverse'];
 /** The v2 multi-wallet operations, named by their mutation field. */
-const multiWalletKinds: [OperationKind, string][] = [['transfer', 'transfer'], ['changeset', 'applyChangeset']];
+const multiWalletKinds: [OperationKind, string][] = [
+  ['transfer', 'transfer'],
+  ['changeset', 'applyChangeset'],
+];
 
 /** Holds, captures, releases, reversals, transfers and changesets join the mix once the schema has them. */
 export function availableKinds(): OperationKind[] {
@@ -224,7 +251,17 @@ export interface WorkloadShape {
   concurrentShare?: number;
 }
 
-const kindWeights: Record<OperationKind, number> = { topup: 25, bonus: 10, spend: 40, hold: 12, captureHold: 6, releaseHold: 4, reverse: 6, transfer: 12, changeset: 6 };
+const kindWeights: Record<OperationKind, number> = {
+  topup: 25,
+  bonus: 10,
+  spend: 40,
+  hold: 12,
+  captureHold: 6,
+  releaseHold: 4,
+  reverse: 6,
+  transfer: 12,
+  changeset: 6,
+};
 
 /** The operations of a run, a pure function of the shape: the same seed gives the same list. */
 export function planWorkload(shape: WorkloadShape): PlannedOperation[] {
@@ -238,7 +275,10 @@ export function planWorkload(shape: WorkloadShape): PlannedOperation[] {
     if (random.chance(shape.retryShare ?? 0.3)) {
       const extra = random.int(1, 4);
       for (let r = 0; r < extra; r += 1) {
-        retries.push({ changed: random.chance(shape.changedShare ?? 0.25), concurrent: random.chance(shape.concurrentShare ?? 0.5) });
+        retries.push({
+          changed: random.chance(shape.changedShare ?? 0.25),
+          concurrent: random.chance(shape.concurrentShare ?? 0.5),
+        });
       }
     }
     // Keys are drawn from a space shared by all clients, so that two clients sometimes use the
@@ -250,7 +290,12 @@ export function planWorkload(shape: WorkloadShape): PlannedOperation[] {
     const legs: PlannedOperation['legs'] = [];
     if (kind === 'changeset') {
       for (let leg = random.int(1, 4); leg > 0; leg -= 1) {
-        legs.push({ userId: random.pick(shape.users), asset: random.pick(shape.assets), kind: random.pick(['TOPUP', 'BONUS', 'SPEND'] as const), amount: random.int(1, 200) });
+        legs.push({
+          userId: random.pick(shape.users),
+          asset: random.pick(shape.assets),
+          kind: random.pick(['TOPUP', 'BONUS', 'SPEND'] as const),
+          amount: random.int(1, 200),
+        });
       }
     }
     plan.push({
@@ -261,7 +306,10 @@ export function planWorkload(shape: WorkloadShape): PlannedOperation[] {
       retries,
       userId,
       asset: random.pick(shape.assets),
-      amount: kind === 'spend' || kind === 'hold' || kind === 'transfer' ? random.int(2, 400) : random.int(1, 300),
+      amount:
+        kind === 'spend' || kind === 'hold' || kind === 'transfer'
+          ? random.int(2, 400)
+          : random.int(1, 300),
       targetRoll: random.float(),
       partialCapture: random.chance(0.5),
       toUserId,
@@ -301,7 +349,14 @@ export interface BookStats {
 /** Acknowledged transactions and holds of the run, for captures, releases and reversals to act on. */
 export interface RunResults {
   /** Each with the client that made it: holds and transactions belong to their client (captures, releases, reversals). */
-  transactions: { id: string; kind: OperationKind; amount: bigint; userId: string; asset: string; client: string }[];
+  transactions: {
+    id: string;
+    kind: OperationKind;
+    amount: bigint;
+    userId: string;
+    asset: string;
+    client: string;
+  }[];
   holds: { id: string; amount: bigint; userId: string; asset: string; client: string }[];
 }
 
@@ -327,15 +382,25 @@ export class Bookkeeper {
 
   stats(): BookStats {
     const stats: BookStats = {
-      keys: this.records.size, requests: 0, retries: 0, ...this.counters,
-      successes: 0, replays: 0, refusals: 0, reusedRefusals: 0, unknownAnswers: 0, unexpected: 0,
+      keys: this.records.size,
+      requests: 0,
+      retries: 0,
+      ...this.counters,
+      successes: 0,
+      replays: 0,
+      refusals: 0,
+      reusedRefusals: 0,
+      unknownAnswers: 0,
+      unexpected: 0,
     };
     for (const record of this.records.values()) {
       stats.requests += record.attempts.length;
       stats.retries += Math.max(0, record.attempts.length - 1);
       for (const { answer } of record.attempts) {
-        if (answer.kind === 'success') answer.replayed ? (stats.replays += 1) : (stats.successes += 1);
-        else if (answer.kind === 'refused') stats.refusals += 1;
+        if (answer.kind === 'success') {
+          if (answer.replayed) stats.replays += 1;
+          else stats.successes += 1;
+        } else if (answer.kind === 'refused') stats.refusals += 1;
         else if (answer.kind === 'reused') stats.reusedRefusals += 1;
         else if (answer.kind === 'unknown') stats.unknownAnswers += 1;
         else stats.unexpected += 1;
@@ -346,7 +411,9 @@ export class Bookkeeper {
 
   /** Keys whose outcome no answer has revealed yet (every answer lost): the ones to retry. */
   undecided(): KeyRecord[] {
-    return [...this.records.values()].filter((r) => !r.attempts.some((a) => a.answer.kind === 'success' || a.answer.kind === 'refused'));
+    return [...this.records.values()].filter(
+      (r) => !r.attempts.some((a) => a.answer.kind === 'success' || a.answer.kind === 'refused'),
+    );
   }
 
   /**
@@ -359,17 +426,36 @@ export class Bookkeeper {
   async check(prisma: PrismaClient, options: { allDecided?: boolean } = {}): Promise<string[]> {
     const breaches: string[] = [];
     const clients = [...new Set([...this.records.values()].map((r) => r.client))];
-    const keys = await prisma.$queryRawUnsafe<{ client_id: string; key: string; operation: string; outcome: string; error_code: string | null; transaction_id: string | null; hold_id: string | null; changeset_id: string | null }[]>(
+    const keys = await prisma.$queryRawUnsafe<
+      {
+        client_id: string;
+        key: string;
+        operation: string;
+        outcome: string;
+        error_code: string | null;
+        transaction_id: string | null;
+        hold_id: string | null;
+        changeset_id: string | null;
+      }[]
+    >(
       `/* bookkeepingKeys */ SELECT client_id, key, operation, outcome::text AS outcome, error_code, transaction_id::text AS transaction_id, hold_id::text AS hold_id,
          changeset_id::text AS changeset_id
-       FROM idempotency_keys WHERE client_id = ANY($1::text[])`, clients);
+       FROM idempotency_keys WHERE client_id = ANY($1::text[])`,
+      clients,
+    );
     const transactions = await prisma.$queryRawUnsafe<Record<string, string | null>[]>(
       `/* bookkeepingTransactions */ SELECT id::text AS id, client_id, idempotency_key, kind::text AS kind, user_id, asset_code, amount::text AS amount,
          reverses_id::text AS reverses_id, hold_id::text AS hold_id, counterparty_user_id, changeset_id::text AS changeset_id, leg_index::text AS leg_index
-       FROM transactions WHERE client_id = ANY($1::text[]) ORDER BY id`, clients);
-    const holds = await prisma.$queryRawUnsafe<Record<string, string | null>[]>(
-      `/* bookkeepingHolds */ SELECT id::text AS id, client_id, idempotency_key, user_id, asset_code, amount::text AS amount
-       FROM holds WHERE client_id = ANY($1::text[])`, clients).catch(() => [] as Record<string, string | null>[]);
+       FROM transactions WHERE client_id = ANY($1::text[]) ORDER BY id`,
+      clients,
+    );
+    const holds = await prisma
+      .$queryRawUnsafe<Record<string, string | null>[]>(
+        `/* bookkeepingHolds */ SELECT id::text AS id, client_id, idempotency_key, user_id, asset_code, amount::text AS amount
+       FROM holds WHERE client_id = ANY($1::text[])`,
+        clients,
+      )
+      .catch(() => [] as Record<string, string | null>[]);
 
     const keyOf = (client: string | null, key: string | null) => this.id(client ?? '', key ?? '');
     const keyRows = new Map(keys.map((row) => [keyOf(row.client_id, row.key), row]));
@@ -378,89 +464,168 @@ export class Bookkeeper {
       const id = keyOf(row.client_id!, row.idempotency_key!);
       txByKey.set(id, [...(txByKey.get(id) ?? []), row]);
     }
-    const holdByKey = new Map(holds.map((row) => [keyOf(row.client_id!, row.idempotency_key!), row]));
+    const holdByKey = new Map(
+      holds.map((row) => [keyOf(row.client_id!, row.idempotency_key!), row]),
+    );
     const breach = (record: KeyRecord, message: string) =>
-      breaches.push(`${record.kind} ${JSON.stringify(record.key)} of ${record.client}: ${message}; answers ${JSON.stringify(record.attempts)}`);
+      breaches.push(
+        `${record.kind} ${JSON.stringify(record.key)} of ${record.client}: ${message}; answers ${JSON.stringify(record.attempts)}`,
+      );
 
     for (const [id, record] of this.records) {
       const answers = record.attempts.map((a) => a.answer);
       const row = keyRows.get(id);
       const txRows = txByKey.get(id) ?? [];
       const holdRow = holdByKey.get(id);
-      if (txRows.length > 1 && record.kind !== 'changeset') breach(record, `${txRows.length} transactions for one key`);
-      for (const answer of answers) if (answer.kind === 'unexpected') breach(record, `unexpected answer ${answer.detail}`);
+      if (txRows.length > 1 && record.kind !== 'changeset')
+        breach(record, `${txRows.length} transactions for one key`);
+      for (const answer of answers)
+        if (answer.kind === 'unexpected') breach(record, `unexpected answer ${answer.detail}`);
 
       // Every success answer names the same result, and at most one of them is not a replay.
-      const successes = answers.filter((a): a is Extract<Answer, { kind: 'success' }> => a.kind === 'success');
-      const resultIds = new Set(successes.map((a) => `${a.transactionId ?? ''}/${a.holdId ?? ''}/${a.changesetId ?? ''}`));
+      const successes = answers.filter(
+        (a): a is Extract<Answer, { kind: 'success' }> => a.kind === 'success',
+      );
+      const resultIds = new Set(
+        successes.map((a) => `${a.transactionId ?? ''}/${a.holdId ?? ''}/${a.changesetId ?? ''}`),
+      );
       if (resultIds.size > 1) breach(record, 'replays returned different results');
-      if (successes.filter((a) => !a.replayed).length > 1) breach(record, 'more than one answer says it was applied (replayed: false)');
+      if (successes.filter((a) => !a.replayed).length > 1)
+        breach(record, 'more than one answer says it was applied (replayed: false)');
 
       // The deciding input: the only variant with decisive answers, all of them the same.
-      const decisive = record.attempts.filter((a) => a.answer.kind === 'success' || a.answer.kind === 'refused');
+      const decisive = record.attempts.filter(
+        (a) => a.answer.kind === 'success' || a.answer.kind === 'refused',
+      );
       const decidingVariants = new Set(decisive.map((a) => a.variant));
-      if (decidingVariants.size > 1) breach(record, 'more than one input of one key got a result or refusal (a changed input was not IDEMPOTENCY_KEY_REUSED)');
-      const kinds = new Set(decisive.map((a) => (a.answer.kind === 'refused' ? `refused:${a.answer.code}` : 'success')));
-      if (kinds.size > 1) breach(record, 'one key got both a result and a refusal, or different refusals');
+      if (decidingVariants.size > 1)
+        breach(
+          record,
+          'more than one input of one key got a result or refusal (a changed input was not IDEMPOTENCY_KEY_REUSED)',
+        );
+      const kinds = new Set(
+        decisive.map((a) => (a.answer.kind === 'refused' ? `refused:${a.answer.code}` : 'success')),
+      );
+      if (kinds.size > 1)
+        breach(record, 'one key got both a result and a refusal, or different refusals');
       const decidedVariant = decisive[0]?.variant;
       for (const attempt of record.attempts) {
-        if (attempt.answer.kind === 'reused' && attempt.variant === decidedVariant) breach(record, 'the deciding input itself got IDEMPOTENCY_KEY_REUSED');
+        if (attempt.answer.kind === 'reused' && attempt.variant === decidedVariant)
+          breach(record, 'the deciding input itself got IDEMPOTENCY_KEY_REUSED');
       }
 
       const decided = decisive[0]?.answer;
       if (decided?.kind === 'success') {
-        if (!row || row.outcome !== 'SUCCEEDED') breach(record, `acknowledged success but the key's recorded outcome is ${row ? row.outcome : 'missing'}`);
+        if (!row || row.outcome !== 'SUCCEEDED')
+          breach(
+            record,
+            `acknowledged success but the key's recorded outcome is ${row ? row.outcome : 'missing'}`,
+          );
         if (decided.transactionId !== undefined) {
           const tx = txRows[0];
-          if (!tx || tx.id !== decided.transactionId) breach(record, `acknowledged transaction ${decided.transactionId} is not in the ledger under its key (found ${tx?.id ?? 'none'})`);
-          else if (!matches(tx, record.variants[decidedVariant!]!.expectTransaction)) breach(record, `ledger transaction ${JSON.stringify(tx)} does not match the acknowledged input`);
-          if (row && row.transaction_id !== decided.transactionId) breach(record, `the key records transaction ${row.transaction_id}, the client was told ${decided.transactionId}`);
+          if (!tx || tx.id !== decided.transactionId)
+            breach(
+              record,
+              `acknowledged transaction ${decided.transactionId} is not in the ledger under its key (found ${tx?.id ?? 'none'})`,
+            );
+          else if (!matches(tx, record.variants[decidedVariant!]!.expectTransaction))
+            breach(
+              record,
+              `ledger transaction ${JSON.stringify(tx)} does not match the acknowledged input`,
+            );
+          if (row && row.transaction_id !== decided.transactionId)
+            breach(
+              record,
+              `the key records transaction ${row.transaction_id}, the client was told ${decided.transactionId}`,
+            );
         }
         if (decided.holdId !== undefined && record.kind === 'hold') {
-          if (!holdRow || holdRow.id !== decided.holdId) breach(record, `acknowledged hold ${decided.holdId} is not stored under its key`);
-          else if (!matches(holdRow, record.variants[decidedVariant!]!.expectHold)) breach(record, `hold ${JSON.stringify(holdRow)} does not match the acknowledged input`);
+          if (!holdRow || holdRow.id !== decided.holdId)
+            breach(record, `acknowledged hold ${decided.holdId} is not stored under its key`);
+          else if (!matches(holdRow, record.variants[decidedVariant!]!.expectHold))
+            breach(record, `hold ${JSON.stringify(holdRow)} does not match the acknowledged input`);
         }
-        if (decided.holdId !== undefined && row && row.hold_id !== decided.holdId) breach(record, `the key records hold ${row.hold_id}, the client was told ${decided.holdId}`);
+        if (decided.holdId !== undefined && row && row.hold_id !== decided.holdId)
+          breach(
+            record,
+            `the key records hold ${row.hold_id}, the client was told ${decided.holdId}`,
+          );
         if (record.kind === 'changeset') {
           const expected = record.variants[decidedVariant!]!.expectLegs ?? [];
           const legs = [...txRows].sort((a, b) => Number(a.leg_index) - Number(b.leg_index));
-          if (!row || row.changeset_id !== decided.changesetId) breach(record, `the key records changeset ${row?.changeset_id}, the client was told ${decided.changesetId}`);
-          if (legs.length !== expected.length) breach(record, `changeset has ${legs.length} transactions, ${expected.length} legs were sent`);
+          if (!row || row.changeset_id !== decided.changesetId)
+            breach(
+              record,
+              `the key records changeset ${row?.changeset_id}, the client was told ${decided.changesetId}`,
+            );
+          if (legs.length !== expected.length)
+            breach(
+              record,
+              `changeset has ${legs.length} transactions, ${expected.length} legs were sent`,
+            );
           legs.forEach((leg, i) => {
-            if (leg.changeset_id !== decided.changesetId || !matches(leg, expected[i])) breach(record, `changeset leg ${JSON.stringify(leg)} does not match leg ${i} sent`);
+            if (leg.changeset_id !== decided.changesetId || !matches(leg, expected[i]))
+              breach(record, `changeset leg ${JSON.stringify(leg)} does not match leg ${i} sent`);
           });
         }
       } else if (decided?.kind === 'refused') {
-        if (!row || row.outcome !== 'REFUSED' || row.error_code !== decided.code) breach(record, `refusal ${decided.code} is not the key's recorded outcome (${JSON.stringify(row)})`);
+        if (!row || row.outcome !== 'REFUSED' || row.error_code !== decided.code)
+          breach(
+            record,
+            `refusal ${decided.code} is not the key's recorded outcome (${JSON.stringify(row)})`,
+          );
         if (txRows.length > 0) breach(record, `a refused key has transaction ${txRows[0]!.id}`);
         if (holdRow) breach(record, `a refused key created hold ${holdRow.id}`);
       } else {
         // No decisive answer. A reuse answer proves an outcome exists; otherwise there may be none.
-        if (answers.some((a) => a.kind === 'reused') && !row) breach(record, 'IDEMPOTENCY_KEY_REUSED for a key with no recorded outcome');
+        if (answers.some((a) => a.kind === 'reused') && !row)
+          breach(record, 'IDEMPOTENCY_KEY_REUSED for a key with no recorded outcome');
         if (options.allDecided) breach(record, 'the outcome of this key was never learned');
         // Whatever was applied must be one of the inputs actually sent.
         const tx = txRows[0];
-        if (tx && !record.variants.some((v, i) => record.attempts.some((a) => a.variant === i) && matches(tx, v.expectTransaction))) {
-          breach(record, `ledger transaction ${JSON.stringify(tx)} matches no input sent with this key`);
+        if (
+          tx &&
+          !record.variants.some(
+            (v, i) =>
+              record.attempts.some((a) => a.variant === i) && matches(tx, v.expectTransaction),
+          )
+        ) {
+          breach(
+            record,
+            `ledger transaction ${JSON.stringify(tx)} matches no input sent with this key`,
+          );
         }
       }
     }
 
     // Nothing in the database that no client asked for.
-    for (const row of keys) if (!this.records.has(keyOf(row.client_id, row.key))) breaches.push(`idempotency key ${JSON.stringify(row)} was never sent`);
-    for (const row of transactions) if (!this.records.has(keyOf(row.client_id!, row.idempotency_key!))) breaches.push(`transaction ${JSON.stringify(row)} was never requested`);
-    for (const row of holds) if (!this.records.has(keyOf(row.client_id!, row.idempotency_key!))) breaches.push(`hold ${JSON.stringify(row)} was never requested`);
+    for (const row of keys)
+      if (!this.records.has(keyOf(row.client_id, row.key)))
+        breaches.push(`idempotency key ${JSON.stringify(row)} was never sent`);
+    for (const row of transactions)
+      if (!this.records.has(keyOf(row.client_id!, row.idempotency_key!)))
+        breaches.push(`transaction ${JSON.stringify(row)} was never requested`);
+    for (const row of holds)
+      if (!this.records.has(keyOf(row.client_id!, row.idempotency_key!)))
+        breaches.push(`hold ${JSON.stringify(row)} was never requested`);
     return breaches;
   }
 }
 
-function matches(row: Record<string, string | null>, expected: Record<string, string | null> | undefined): boolean {
+function matches(
+  row: Record<string, string | null>,
+  expected: Record<string, string | null> | undefined,
+): boolean {
   if (!expected) return true;
   return Object.entries(expected).every(([column, value]) => row[column] === value);
 }
 
 /** The ledger's SQL invariants plus this bookkeeping; an empty list means the run kept every promise. */
-export async function findAllBreaches(prisma: PrismaClient, book: Bookkeeper, options: { allDecided?: boolean } = {}): Promise<string[]> {
+export async function findAllBreaches(
+  prisma: PrismaClient,
+  book: Bookkeeper,
+  options: { allDecided?: boolean } = {},
+): Promise<string[]> {
   return [...(await findInvariantBreaches(prisma)), ...(await book.check(prisma, options))];
 }
 
@@ -469,15 +634,26 @@ export async function findAllBreaches(prisma: PrismaClient, book: Bookkeeper, op
 // ---------------------------------------------------------------------------------------------
 
 /** Sends one GraphQL request as `client`; resolves to the HTTP answer, or to `{ error }` when none came. */
-export type Send = (client: string, query: string, variables: Record<string, unknown>) => Promise<{ status: number; body: any } | { error: string }>;
+export type Send = (
+  client: string,
+  query: string,
+  variables: Record<string, unknown>,
+) => Promise<{ status: number; body: any } | { error: string }>;
 
 /** A Send over HTTP with one bearer token per client and a bound on how long an answer may take. */
-export function httpSender(url: () => string, tokens: Map<string, string>, timeoutMs = 15_000): Send {
+export function httpSender(
+  url: () => string,
+  tokens: Map<string, string>,
+  timeoutMs = 15_000,
+): Send {
   return async (client, query, variables) => {
     try {
       const response = await fetch(url(), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.get(client)}` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${tokens.get(client)}`,
+        },
         body: JSON.stringify({ query, variables }),
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -510,11 +686,27 @@ export interface RunOptions {
 /** Turns a planned operation into its inputs, picking targets among the run's acknowledged results. */
 function resolveVariants(op: PlannedOperation, all: RunResults): Variant[] | undefined {
   // A client acts only on its own holds and transactions (another client's answer FORBIDDEN).
-  const results: RunResults = { transactions: all.transactions.filter((t) => t.client === op.client), holds: all.holds.filter((h) => h.client === op.client) };
+  const results: RunResults = {
+    transactions: all.transactions.filter((t) => t.client === op.client),
+    holds: all.holds.filter((h) => h.client === op.client),
+  };
   const changedAmount = (amount: number) => amount + 1;
   const transfer = (amount: number): Variant => ({
-    variables: { input: { userId: op.userId, asset: op.asset, amount: String(amount), idempotencyKey: op.key, reference: `op-${op.index}` } },
-    expectTransaction: { kind: op.kind.toUpperCase(), user_id: op.userId, asset_code: op.asset, amount: String(amount) },
+    variables: {
+      input: {
+        userId: op.userId,
+        asset: op.asset,
+        amount: String(amount),
+        idempotencyKey: op.key,
+        reference: `op-${op.index}`,
+      },
+    },
+    expectTransaction: {
+      kind: op.kind.toUpperCase(),
+      user_id: op.userId,
+      asset_code: op.asset,
+      amount: String(amount),
+    },
   });
   switch (op.kind) {
     case 'topup':
@@ -523,7 +715,15 @@ function resolveVariants(op: PlannedOperation, all: RunResults): Variant[] | und
       return [transfer(op.amount), transfer(changedAmount(op.amount))];
     case 'hold': {
       const hold = (amount: number): Variant => ({
-        variables: { input: { userId: op.userId, asset: op.asset, amount: String(amount), idempotencyKey: op.key, reference: `op-${op.index}` } },
+        variables: {
+          input: {
+            userId: op.userId,
+            asset: op.asset,
+            amount: String(amount),
+            idempotencyKey: op.key,
+            reference: `op-${op.index}`,
+          },
+        },
         expectHold: { user_id: op.userId, asset_code: op.asset, amount: String(amount) },
       });
       return [hold(op.amount), hold(changedAmount(op.amount))];
@@ -532,8 +732,20 @@ function resolveVariants(op: PlannedOperation, all: RunResults): Variant[] | und
       if (results.holds.length === 0) return undefined;
       const target = results.holds[Math.floor(op.targetRoll * results.holds.length)]!;
       const capture = (amount: bigint | undefined): Variant => ({
-        variables: { input: { holdId: target.id, idempotencyKey: op.key, ...(amount === undefined ? {} : { amount: amount.toString() }) } },
-        expectTransaction: { kind: 'CAPTURE', user_id: target.userId, asset_code: target.asset, amount: (amount ?? target.amount).toString(), hold_id: target.id },
+        variables: {
+          input: {
+            holdId: target.id,
+            idempotencyKey: op.key,
+            ...(amount === undefined ? {} : { amount: amount.toString() }),
+          },
+        },
+        expectTransaction: {
+          kind: 'CAPTURE',
+          user_id: target.userId,
+          asset_code: target.asset,
+          amount: (amount ?? target.amount).toString(),
+          hold_id: target.id,
+        },
       });
       const partial = op.partialCapture && target.amount > 2n ? target.amount - 1n : undefined;
       return [capture(partial), capture(partial === undefined ? target.amount - 1n : undefined)];
@@ -543,22 +755,49 @@ function resolveVariants(op: PlannedOperation, all: RunResults): Variant[] | und
       const index = Math.floor(op.targetRoll * results.holds.length);
       const target = results.holds[index]!;
       const other = results.holds[(index + 1) % results.holds.length]!;
-      return [{ variables: { holdId: target.id, key: op.key } }, { variables: { holdId: other.id, key: op.key } }];
+      return [
+        { variables: { holdId: target.id, key: op.key } },
+        { variables: { holdId: other.id, key: op.key } },
+      ];
     }
     case 'transfer': {
       const transfer = (amount: number): Variant => ({
-        variables: { input: { fromUserId: op.userId, toUserId: op.toUserId, asset: op.asset, amount: String(amount), idempotencyKey: op.key, reference: `op-${op.index}` } },
-        expectTransaction: { kind: 'TRANSFER', user_id: op.userId, counterparty_user_id: op.toUserId, asset_code: op.asset, amount: String(amount) },
+        variables: {
+          input: {
+            fromUserId: op.userId,
+            toUserId: op.toUserId,
+            asset: op.asset,
+            amount: String(amount),
+            idempotencyKey: op.key,
+            reference: `op-${op.index}`,
+          },
+        },
+        expectTransaction: {
+          kind: 'TRANSFER',
+          user_id: op.userId,
+          counterparty_user_id: op.toUserId,
+          asset_code: op.asset,
+          amount: String(amount),
+        },
       });
       if (op.toUserId === op.userId) return undefined;
       return [transfer(op.amount), transfer(changedAmount(op.amount))];
     }
     case 'changeset': {
       const changeset = (bump: number): Variant => {
-        const legs = op.legs.map((leg, i) => ({ ...leg, amount: String(i === 0 ? leg.amount + bump : leg.amount) }));
+        const legs = op.legs.map((leg, i) => ({
+          ...leg,
+          amount: String(i === 0 ? leg.amount + bump : leg.amount),
+        }));
         return {
           variables: { input: { legs, idempotencyKey: op.key, reference: `op-${op.index}` } },
-          expectLegs: legs.map((leg, i) => ({ kind: leg.kind, user_id: leg.userId, asset_code: leg.asset, amount: leg.amount, leg_index: String(i) })),
+          expectLegs: legs.map((leg, i) => ({
+            kind: leg.kind,
+            user_id: leg.userId,
+            asset_code: leg.asset,
+            amount: leg.amount,
+            leg_index: String(i),
+          })),
         };
       };
       return [changeset(0), changeset(1)];
@@ -568,33 +807,75 @@ function resolveVariants(op: PlannedOperation, all: RunResults): Variant[] | und
       if (reversible.length < 2) return undefined;
       const index = Math.floor(op.targetRoll * reversible.length);
       const reverse = (target: RunResults['transactions'][number]): Variant => ({
-        variables: { input: { transactionId: target.id, idempotencyKey: op.key, reason: `op-${op.index}` } },
-        expectTransaction: { kind: 'REVERSAL', reverses_id: target.id, amount: target.amount.toString(), user_id: target.userId },
+        variables: {
+          input: { transactionId: target.id, idempotencyKey: op.key, reason: `op-${op.index}` },
+        },
+        expectTransaction: {
+          kind: 'REVERSAL',
+          reverses_id: target.id,
+          amount: target.amount.toString(),
+          user_id: target.userId,
+        },
       });
       return [reverse(reversible[index]!), reverse(reversible[(index + 1) % reversible.length]!)];
     }
   }
 }
 
-function noteResult(op: PlannedOperation, variant: Variant, answer: Answer, results: RunResults): void {
+function noteResult(
+  op: PlannedOperation,
+  variant: Variant,
+  answer: Answer,
+  results: RunResults,
+): void {
   if (answer.kind !== 'success' || answer.replayed) return;
   const input = (variant.variables.input ?? {}) as Record<string, string>;
   if (op.kind === 'hold' && answer.holdId) {
-    results.holds.push({ id: answer.holdId, amount: BigInt(input.amount!), userId: input.userId!, asset: input.asset!, client: op.client });
-  } else if ((op.kind === 'topup' || op.kind === 'bonus' || op.kind === 'spend') && answer.transactionId) {
-    results.transactions.push({ id: answer.transactionId, kind: op.kind, amount: BigInt(input.amount!), userId: input.userId!, asset: input.asset!, client: op.client });
+    results.holds.push({
+      id: answer.holdId,
+      amount: BigInt(input.amount!),
+      userId: input.userId!,
+      asset: input.asset!,
+      client: op.client,
+    });
+  } else if (
+    (op.kind === 'topup' || op.kind === 'bonus' || op.kind === 'spend') &&
+    answer.transactionId
+  ) {
+    results.transactions.push({
+      id: answer.transactionId,
+      kind: op.kind,
+      amount: BigInt(input.amount!),
+      userId: input.userId!,
+      asset: input.asset!,
+      client: op.client,
+    });
   } else if (op.kind === 'captureHold' && answer.transactionId) {
     const expected = variant.expectTransaction!;
-    results.transactions.push({ id: answer.transactionId, kind: op.kind, amount: BigInt(expected.amount!), userId: expected.user_id!, asset: expected.asset_code!, client: op.client });
+    results.transactions.push({
+      id: answer.transactionId,
+      kind: op.kind,
+      amount: BigInt(expected.amount!),
+      userId: expected.user_id!,
+      asset: expected.asset_code!,
+      client: op.client,
+    });
   }
 }
 
-
 /** Sends one attempt and records it; lost answers are retried with the same key and input a few times. */
-async function attempt(options: RunOptions, op: PlannedOperation, record: KeyRecord, variant: number): Promise<Answer> {
+async function attempt(
+  options: RunOptions,
+  op: PlannedOperation,
+  record: KeyRecord,
+  variant: number,
+): Promise<Answer> {
   const retriesMax = options.lostRetries ?? 0;
   for (let lost = 0; ; lost += 1) {
-    const answer = classify(op.kind, await options.send(op.client, mutations[op.kind], record.variants[variant]!.variables));
+    const answer = classify(
+      op.kind,
+      await options.send(op.client, mutations[op.kind], record.variants[variant]!.variables),
+    );
     options.book.record(record, variant, answer);
     noteResult(op, record.variants[variant]!, answer, options.book.results);
     if (answer.kind !== 'unknown' || lost >= retriesMax || options.stop?.()) return answer;
@@ -612,7 +893,10 @@ async function runOperation(options: RunOptions, op: PlannedOperation): Promise<
   const sequential = op.retries.filter((r) => !r.concurrent);
   options.book.counters.concurrentRetries += concurrent.length;
   options.book.counters.changedInputRetries += op.retries.filter((r) => r.changed).length;
-  await Promise.all([attempt(options, op, record, 0), ...concurrent.map((r) => attempt(options, op, record, variantOf(r)))]);
+  await Promise.all([
+    attempt(options, op, record, 0),
+    ...concurrent.map((r) => attempt(options, op, record, variantOf(r))),
+  ]);
   for (const retry of sequential) await attempt(options, op, record, variantOf(retry));
 }
 
@@ -632,7 +916,10 @@ export async function runWorkload(options: RunOptions): Promise<void> {
  * Retries every key whose outcome no answer revealed, with the same key and each input it was
  * sent with, until each has a decisive answer or the deadline passes.
  */
-export async function resolveUndecided(options: Pick<RunOptions, 'book' | 'send'>, deadlineMs = 30_000): Promise<void> {
+export async function resolveUndecided(
+  options: Pick<RunOptions, 'book' | 'send'>,
+  deadlineMs = 30_000,
+): Promise<void> {
   const until = Date.now() + deadlineMs;
   let pending = options.book.undecided();
   while (pending.length > 0 && Date.now() < until) {
@@ -641,7 +928,14 @@ export async function resolveUndecided(options: Pick<RunOptions, 'book' | 'send'
       for (let record = queue.shift(); record; record = queue.shift()) {
         const sent = [...new Set(record.attempts.map((a) => a.variant))];
         for (const variant of sent) {
-          const answer = classify(record.kind, await options.send(record.client, mutations[record.kind], record.variants[variant]!.variables));
+          const answer = classify(
+            record.kind,
+            await options.send(
+              record.client,
+              mutations[record.kind],
+              record.variants[variant]!.variables,
+            ),
+          );
           options.book.record(record, variant, answer);
           options.book.counters.lostAnswerRetries += 1;
           if (answer.kind === 'success' || answer.kind === 'refused') break;

@@ -28,7 +28,9 @@ describe('.env.example', () => {
 
   it('holds only values the schema accepts (its uncommented lines form a valid configuration)', () => {
     const text = fs.readFileSync(path.join(root, '.env.example'), 'utf8');
-    const set = Object.fromEntries([...text.matchAll(/^([A-Z][A-Z0-9_]*)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+    const set = Object.fromEntries(
+      [...text.matchAll(/^([A-Z][A-Z0-9_]*)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]),
+    );
     expect(() => loadConfig(set)).not.toThrow();
     // Each commented example, set alone, is accepted too.
     for (const match of text.matchAll(/^#\s*([A-Z][A-Z0-9_]*)=(.*)$/gm)) {
@@ -47,8 +49,18 @@ describe('loadConfig', () => {
   });
 
   it('reads the observability settings', () => {
-    const config = loadConfig({ METRICS_TOKEN: 'scrape-token-0123456789', LIVE_PAGE: 'false', LOG_PRETTY: '1', MIGRATE_ON_START: 'true' });
-    expect(config).toMatchObject({ METRICS_TOKEN: 'scrape-token-0123456789', LIVE_PAGE: false, LOG_PRETTY: true, MIGRATE_ON_START: true });
+    const config = loadConfig({
+      METRICS_TOKEN: 'scrape-token-0123456789',
+      LIVE_PAGE: 'false',
+      LOG_PRETTY: '1',
+      MIGRATE_ON_START: 'true',
+    });
+    expect(config).toMatchObject({
+      METRICS_TOKEN: 'scrape-token-0123456789',
+      LIVE_PAGE: false,
+      LOG_PRETTY: true,
+      MIGRATE_ON_START: true,
+    });
     expect(loadConfig({}).LIVE_PAGE).toBeUndefined();
   });
 });
@@ -84,7 +96,10 @@ describe('.env file loading', () => {
 describe('the built gateway process', () => {
   beforeAll(() => {
     // npm test builds first; a lone jest run builds here when dist/ is older than the sources.
-    const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'ensure-built.js')], { cwd: root, encoding: 'utf8' });
+    const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'ensure-built.js')], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     if (built.status !== 0) throw new Error(`build failed:\n${built.stdout}\n${built.stderr}`);
   }, 180_000);
 

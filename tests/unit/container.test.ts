@@ -7,7 +7,11 @@ import { useTestGateway } from '../support/use-test-gateway';
 
 const root = path.join(__dirname, '..', '..');
 const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
-const packageJson = JSON.parse(read('package.json')) as { scripts: Record<string, string>; dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const packageJson = JSON.parse(read('package.json')) as {
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 const configNames = new Set(Object.keys(configSchema.shape));
 
 interface Instruction {
@@ -33,7 +37,9 @@ function dockerfileInstructions(text: string): Instruction[] {
 }
 
 /** The instructions of each stage, by stage name. */
-function stages(instructions: Instruction[]): { name: string; from: string; body: Instruction[] }[] {
+function stages(
+  instructions: Instruction[],
+): { name: string; from: string; body: Instruction[] }[] {
   const result: { name: string; from: string; body: Instruction[] }[] = [];
   for (const instruction of instructions) {
     if (instruction.keyword === 'FROM') {
@@ -52,23 +58,29 @@ function envPairs(args: string): [string, string][] {
     const [name, ...value] = args.split(/\s+/);
     return [[name!, value.join(' ')]];
   }
-  return [...args.matchAll(/(\w+)=("[^"]*"|\S+)/g)].map((m) => [m[1]!, m[2]!.replace(/^"|"$/g, '')]);
+  return [...args.matchAll(/(\w+)=("[^"]*"|\S+)/g)].map((m) => [
+    m[1]!,
+    m[2]!.replace(/^"|"$/g, ''),
+  ]);
 }
 
 const instructions = dockerfileInstructions(read('Dockerfile'));
 const allStages = stages(instructions);
 const runtime = allStages[allStages.length - 1]!;
 const compose = parseYaml(read('docker-compose.yml'), { merge: true }) as {
-  services: Record<string, {
-    image?: string;
-    build?: unknown;
-    command?: string[];
-    environment?: Record<string, string>;
-    ports?: string[];
-    depends_on?: Record<string, { condition: string }>;
-    healthcheck?: { test: string[] };
-    volumes?: string[];
-  }>;
+  services: Record<
+    string,
+    {
+      image?: string;
+      build?: unknown;
+      command?: string[];
+      environment?: Record<string, string>;
+      ports?: string[];
+      depends_on?: Record<string, { condition: string }>;
+      healthcheck?: { test: string[] };
+      volumes?: string[];
+    }
+  >;
   volumes?: Record<string, unknown>;
 };
 const gateways = Object.entries(compose.services).filter(([name]) => name.startsWith('gateway-'));
@@ -80,12 +92,24 @@ describe('Dockerfile', () => {
     expect(nodeImage).toMatch(/^node:24[\w.-]*-slim$/);
     expect(allStages.map((stage) => stage.from)).toEqual(allStages.map(() => '${NODE_IMAGE}'));
     const build = allStages[0]!;
-    expect(build.body.some((i) => i.keyword === 'RUN' && /npm ci\b/.test(i.args) && !/--omit=dev/.test(i.args))).toBe(true);
-    expect(build.body.some((i) => i.keyword === 'RUN' && /npm run build\b/.test(i.args))).toBe(true);
+    expect(
+      build.body.some(
+        (i) => i.keyword === 'RUN' && /npm ci\b/.test(i.args) && !/--omit=dev/.test(i.args),
+      ),
+    ).toBe(true);
+    expect(build.body.some((i) => i.keyword === 'RUN' && /npm run build\b/.test(i.args))).toBe(
+      true,
+    );
     expect(packageJson.scripts.build).toBeDefined();
     // The runtime stage installs production dependencies only and copies the build output.
-    expect(runtime.body.some((i) => i.keyword === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args))).toBe(true);
-    expect(runtime.body.some((i) => i.keyword === 'COPY' && i.args.startsWith(`--from=${build.name} /app/dist`))).toBe(true);
+    expect(
+      runtime.body.some((i) => i.keyword === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args)),
+    ).toBe(true);
+    expect(
+      runtime.body.some(
+        (i) => i.keyword === 'COPY' && i.args.startsWith(`--from=${build.name} /app/dist`),
+      ),
+    ).toBe(true);
   });
 
   it('runs as a non-root user', () => {
@@ -95,17 +119,29 @@ describe('Dockerfile', () => {
   });
 
   it('copies only paths that exist and that .dockerignore lets into the build context', () => {
-    const ignored = new Set(read('.dockerignore').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#') && !line.startsWith('!')));
-    for (const secret of ['node_modules', '.env', '.data', 'dist']) expect(ignored).toContain(secret);
+    const ignored = new Set(
+      read('.dockerignore')
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line && !line.startsWith('#') && !line.startsWith('!')),
+    );
+    for (const secret of ['node_modules', '.env', '.data', 'dist'])
+      expect(ignored).toContain(secret);
     for (const stage of allStages) {
-      for (const copy of stage.body.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from'))) {
-        for (const source of copy.args.split(/\s+/).slice(0, -1)) expect([source, ignored.has(source)]).toEqual([source, false]);
+      for (const copy of stage.body.filter(
+        (i) => i.keyword === 'COPY' && !i.args.startsWith('--from'),
+      )) {
+        for (const source of copy.args.split(/\s+/).slice(0, -1))
+          expect([source, ignored.has(source)]).toEqual([source, false]);
       }
     }
     for (const stage of allStages) {
-      for (const copy of stage.body.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from'))) {
+      for (const copy of stage.body.filter(
+        (i) => i.keyword === 'COPY' && !i.args.startsWith('--from'),
+      )) {
         const sources = copy.args.split(/\s+/).slice(0, -1);
-        for (const source of sources) expect([source, fs.existsSync(path.join(root, source))]).toEqual([source, true]);
+        for (const source of sources)
+          expect([source, fs.existsSync(path.join(root, source))]).toEqual([source, true]);
       }
     }
   });
@@ -118,23 +154,45 @@ describe('Dockerfile', () => {
     // The production entry of package.json is the same command, and it is the build of src/main.ts.
     expect(packageJson.scripts['start:prod']).toBe('node dist/src/main.js');
     expect(fs.existsSync(path.join(root, 'src', 'main.ts'))).toBe(true);
-    const tsconfig = JSON.parse(read('tsconfig.json')) as { compilerOptions: { rootDir: string; outDir: string } };
-    expect(path.join(tsconfig.compilerOptions.outDir, path.relative(tsconfig.compilerOptions.rootDir, 'src/main.ts')).replace(/\.ts$/, '.js')).toBe('dist/src/main.js');
+    const tsconfig = JSON.parse(read('tsconfig.json')) as {
+      compilerOptions: { rootDir: string; outDir: string };
+    };
+    expect(
+      path
+        .join(
+          tsconfig.compilerOptions.outDir,
+          path.relative(tsconfig.compilerOptions.rootDir, 'src/main.ts'),
+        )
+        .replace(/\.ts$/, '.js'),
+    ).toBe('dist/src/main.js');
     // The Prisma CLI must survive `npm ci --omit=dev`.
     expect(packageJson.dependencies.prisma).toMatch(/^\d+\.\d+\.\d+$/);
     expect(packageJson.devDependencies.prisma).toBeUndefined();
-    const entrypoint = JSON.parse(runtime.body.find((i) => i.keyword === 'ENTRYPOINT')!.args) as string[];
+    const entrypoint = JSON.parse(
+      runtime.body.find((i) => i.keyword === 'ENTRYPOINT')!.args,
+    ) as string[];
     expect(entrypoint[0]).toBe('/usr/bin/tini');
-    expect(runtime.body.some((i) => i.keyword === 'RUN' && /apt-get install[^&]*\btini\b/.test(i.args))).toBe(true);
+    expect(
+      runtime.body.some((i) => i.keyword === 'RUN' && /apt-get install[^&]*\btini\b/.test(i.args)),
+    ).toBe(true);
   });
 
-  it('sets only environment variables the configuration knows (or npm\'s own)', () => {
-    const names = runtime.body.filter((i) => i.keyword === 'ENV').flatMap((i) => envPairs(i.args).map(([name]) => name));
+  it("sets only environment variables the configuration knows (or npm's own)", () => {
+    const names = runtime.body
+      .filter((i) => i.keyword === 'ENV')
+      .flatMap((i) => envPairs(i.args).map(([name]) => name));
     expect(names).toContain('NODE_ENV');
     // Besides the gateway's own settings, only the runtime's: npm's, and glibc's malloc tuning.
     const runtimeNames = new Set(['MALLOC_ARENA_MAX']);
-    expect(names.filter((name) => !configNames.has(name) && !name.startsWith('NPM_CONFIG_') && !runtimeNames.has(name))).toEqual([]);
-    const env = Object.fromEntries(runtime.body.filter((i) => i.keyword === 'ENV').flatMap((i) => envPairs(i.args)));
+    expect(
+      names.filter(
+        (name) =>
+          !configNames.has(name) && !name.startsWith('NPM_CONFIG_') && !runtimeNames.has(name),
+      ),
+    ).toEqual([]);
+    const env = Object.fromEntries(
+      runtime.body.filter((i) => i.keyword === 'ENV').flatMap((i) => envPairs(i.args)),
+    );
     expect(env.NODE_ENV).toBe('production');
     const exposed = runtime.body.find((i) => i.keyword === 'EXPOSE')!.args;
     expect(exposed).toBe(env.PORT);
@@ -154,7 +212,8 @@ describe('docker-compose.yml', () => {
     const migrate = compose.services.migrate!;
     expect(migrate.command!.join(' ')).toContain('prisma migrate deploy');
     expect(migrate.depends_on!.postgres!.condition).toBe('service_healthy');
-    for (const [, gateway] of gateways) expect(gateway.depends_on!.migrate!.condition).toBe('service_completed_successfully');
+    for (const [, gateway] of gateways)
+      expect(gateway.depends_on!.migrate!.condition).toBe('service_completed_successfully');
   });
 
   it('runs two gateway replicas on distinct host ports, each mapped to its PORT, after PostgreSQL is healthy', () => {
@@ -189,7 +248,9 @@ describe('health check paths', () => {
 
   it('the HEALTHCHECK path answers 200 on a running gateway', async () => {
     const healthcheck = runtime.body.find((i) => i.keyword === 'HEALTHCHECK')!;
-    const probePath = /127\.0\.0\.1:'\+\(process\.env\.PORT\|\|4000\)\+'(\/[\w/-]+)'/.exec(healthcheck.args)?.[1];
+    const probePath = /127\.0\.0\.1:'\+\(process\.env\.PORT\|\|4000\)\+'(\/[\w/-]+)'/.exec(
+      healthcheck.args,
+    )?.[1];
     expect(probePath).toBe('/readyz');
     const response = await fetch(new URL(probePath!, t.url));
     expect(response.status).toBe(200);

@@ -2,10 +2,24 @@
 import { hashRequest, replayPrior } from '../../src/shared/idempotency';
 
 describe('hashRequest', () => {
-  const base = { userId: 'alice', asset: 'GOLD_COINS', amount: 10n, reference: null, metadata: { a: 1, b: { c: [1, 2] } } };
+  const base = {
+    userId: 'alice',
+    asset: 'GOLD_COINS',
+    amount: 10n,
+    reference: null,
+    metadata: { a: 1, b: { c: [1, 2] } },
+  };
 
   it('is independent of object key order', () => {
-    expect(hashRequest('topup', base)).toBe(hashRequest('topup', { metadata: { b: { c: [1, 2] }, a: 1 }, reference: null, amount: 10n, asset: 'GOLD_COINS', userId: 'alice' }));
+    expect(hashRequest('topup', base)).toBe(
+      hashRequest('topup', {
+        metadata: { b: { c: [1, 2] }, a: 1 },
+        reference: null,
+        amount: 10n,
+        asset: 'GOLD_COINS',
+        userId: 'alice',
+      }),
+    );
   });
 
   it.each([
@@ -23,9 +37,45 @@ describe('hashRequest', () => {
 describe('replayPrior', () => {
   const scope = { clientId: 'c', idempotencyKey: 'k', operation: 'spend', requestHash: 'h' };
   it('replays a success, repeats a refusal, refuses a different request', () => {
-    expect(replayPrior(scope, { operation: 'spend', requestHash: 'h', outcome: 'SUCCEEDED', errorCode: null, transactionId: 7n, holdId: null })).toEqual({ transactionId: 7n, holdId: null });
-    expect(() => replayPrior(scope, { operation: 'spend', requestHash: 'h', outcome: 'REFUSED', errorCode: 'INSUFFICIENT_FUNDS', transactionId: null, holdId: null })).toThrow(expect.objectContaining({ code: 'INSUFFICIENT_FUNDS' }));
-    expect(() => replayPrior(scope, { operation: 'spend', requestHash: 'other', outcome: 'SUCCEEDED', errorCode: null, transactionId: 7n, holdId: null })).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED' }));
-    expect(() => replayPrior(scope, { operation: 'topup', requestHash: 'h', outcome: 'SUCCEEDED', errorCode: null, transactionId: 7n, holdId: null })).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED' }));
+    expect(
+      replayPrior(scope, {
+        operation: 'spend',
+        requestHash: 'h',
+        outcome: 'SUCCEEDED',
+        errorCode: null,
+        transactionId: 7n,
+        holdId: null,
+      }),
+    ).toEqual({ transactionId: 7n, holdId: null });
+    expect(() =>
+      replayPrior(scope, {
+        operation: 'spend',
+        requestHash: 'h',
+        outcome: 'REFUSED',
+        errorCode: 'INSUFFICIENT_FUNDS',
+        transactionId: null,
+        holdId: null,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'INSUFFICIENT_FUNDS' }));
+    expect(() =>
+      replayPrior(scope, {
+        operation: 'spend',
+        requestHash: 'other',
+        outcome: 'SUCCEEDED',
+        errorCode: null,
+        transactionId: 7n,
+        holdId: null,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED' }));
+    expect(() =>
+      replayPrior(scope, {
+        operation: 'topup',
+        requestHash: 'h',
+        outcome: 'SUCCEEDED',
+        errorCode: null,
+        transactionId: 7n,
+        holdId: null,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED' }));
   });
 });

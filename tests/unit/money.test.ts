@@ -11,12 +11,28 @@ describe('Amount', () => {
     expect(parseAmount('0')).toBe(0n);
   });
 
-  it.each([1.5, '1.5', '1e3', 'abc', ' 5', '5 ', '+5', '0x10', '007', '', '9223372036854775808', '-9223372036854775809', 2 ** 53, NaN, Infinity, null, true, {}])(
-    'refuses %p',
-    (value) => {
-      expect(() => parseAmount(value)).toThrow();
-    },
-  );
+  it.each([
+    1.5,
+    '1.5',
+    '1e3',
+    'abc',
+    ' 5',
+    '5 ',
+    '+5',
+    '0x10',
+    '007',
+    '',
+    '9223372036854775808',
+    '-9223372036854775809',
+    2 ** 53,
+    NaN,
+    Infinity,
+    null,
+    true,
+    {},
+  ])('refuses %p', (value) => {
+    expect(() => parseAmount(value)).toThrow();
+  });
 
   it('serialises to a decimal string without precision loss', () => {
     expect(AmountScalar.serialize(9223372036854775807n)).toBe('9223372036854775807');
@@ -25,7 +41,9 @@ describe('Amount', () => {
   });
 
   it('parses Int and String literals, refuses Float literals', () => {
-    expect(AmountScalar.parseLiteral({ kind: Kind.INT, value: '9223372036854775807' })).toBe(9223372036854775807n);
+    expect(AmountScalar.parseLiteral({ kind: Kind.INT, value: '9223372036854775807' })).toBe(
+      9223372036854775807n,
+    );
     expect(AmountScalar.parseLiteral({ kind: Kind.STRING, value: '12' })).toBe(12n);
     expect(() => AmountScalar.parseLiteral({ kind: Kind.FLOAT, value: '1.5' })).toThrow();
   });

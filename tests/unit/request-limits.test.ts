@@ -7,7 +7,10 @@ import { limits } from '../../src/shared/limits';
 const schema = buildGatewaySchema();
 
 /** The extensions of the first refusal, or 'accepted'. */
-function verdict(query: string, variables?: Record<string, unknown>): Record<string, unknown> | 'accepted' {
+function verdict(
+  query: string,
+  variables?: Record<string, unknown>,
+): Record<string, unknown> | 'accepted' {
   const prepared = prepareOperation(schema, { query, variables });
   if (!Array.isArray(prepared)) return 'accepted';
   return { ...(prepared as readonly GraphQLError[])[0]!.extensions };
@@ -24,7 +27,11 @@ function ledgerOfDepth(levels: number): string {
 describe('depth', () => {
   it(`allows ${limits.queryDepthMax} levels and refuses ${limits.queryDepthMax + 1}`, () => {
     expect(verdict(ledgerOfDepth(limits.queryDepthMax))).toBe('accepted');
-    expect(verdict(ledgerOfDepth(limits.queryDepthMax + 1))).toEqual({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_DEEP', limit: limits.queryDepthMax });
+    expect(verdict(ledgerOfDepth(limits.queryDepthMax + 1))).toEqual({
+      code: 'BAD_USER_INPUT',
+      reason: 'QUERY_TOO_DEEP',
+      limit: limits.queryDepthMax,
+    });
   });
 
   it('follows fragments', () => {
@@ -34,10 +41,15 @@ describe('depth', () => {
 });
 
 describe('aliases', () => {
-  const aliased = (count: number) => `{ ${Array.from({ length: count }, (_, i) => `a${i}: assets { code }`).join(' ')} }`;
+  const aliased = (count: number) =>
+    `{ ${Array.from({ length: count }, (_, i) => `a${i}: assets { code }`).join(' ')} }`;
   it(`allows ${limits.queryAliasesMax} and refuses ${limits.queryAliasesMax + 1}`, () => {
     expect(verdict(aliased(limits.queryAliasesMax))).toBe('accepted');
-    expect(verdict(aliased(limits.queryAliasesMax + 1))).toEqual({ code: 'BAD_USER_INPUT', reason: 'TOO_MANY_ALIASES', limit: limits.queryAliasesMax });
+    expect(verdict(aliased(limits.queryAliasesMax + 1))).toEqual({
+      code: 'BAD_USER_INPUT',
+      reason: 'TOO_MANY_ALIASES',
+      limit: limits.queryAliasesMax,
+    });
   });
 });
 
@@ -46,30 +58,43 @@ describe('tokens', () => {
   function tokenCount(source: string): number {
     const lexer = new Lexer(new Source(source));
     let count = 0;
-    for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) count += 1;
+    for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance())
+      count += 1;
     return count;
   }
   // A long default list: one token per element, and nothing else for the other rules to object to.
-  const of = (elements: number) => `query($k: [TransactionKind!] = [${' TOPUP'.repeat(elements)} ]) { ledger(userId: "a", kinds: $k) { pageInfo { hasNextPage } } }`;
+  const of = (elements: number) =>
+    `query($k: [TransactionKind!] = [${' TOPUP'.repeat(elements)} ]) { ledger(userId: "a", kinds: $k) { pageInfo { hasNextPage } } }`;
 
   it(`allows ${limits.queryTokensMax} tokens and refuses one more, before building the document`, () => {
     const fits = of(limits.queryTokensMax - tokenCount(of(0)));
     expect(tokenCount(fits)).toBe(limits.queryTokensMax);
     expect(verdict(fits)).toBe('accepted');
-    expect(verdict(of(limits.queryTokensMax - tokenCount(of(0)) + 1))).toEqual({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_LARGE', limit: limits.queryTokensMax });
+    expect(verdict(of(limits.queryTokensMax - tokenCount(of(0)) + 1))).toEqual({
+      code: 'BAD_USER_INPUT',
+      reason: 'QUERY_TOO_LARGE',
+      limit: limits.queryTokensMax,
+    });
   });
 });
 
 describe('estimated cost', () => {
   const fields = (count: number) => Array.from({ length: count }, () => 'id').join(' ');
-  const page = (entryFields: number) => `query($first: Int) { ledger(userId: "a", first: $first) { edges { node { ${fields(entryFields)} } } } }`;
+  const page = (entryFields: number) =>
+    `query($first: Int) { ledger(userId: "a", first: $first) { edges { node { ${fields(entryFields)} } } } }`;
 
   it('multiplies a page by its size, from the variables, capped at the largest page', () => {
     // 15 fields a 500-entry page fits (about 8,500 in the docs' reckoning), 40 do not.
     expect(verdict(page(15), { first: 500 })).toBe('accepted');
-    expect(verdict(page(40), { first: 500 })).toEqual({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_COMPLEX', limit: limits.queryCostMax });
+    expect(verdict(page(40), { first: 500 })).toEqual({
+      code: 'BAD_USER_INPUT',
+      reason: 'QUERY_TOO_COMPLEX',
+      limit: limits.queryCostMax,
+    });
     expect(verdict(page(40), { first: 10 })).toBe('accepted');
     // A page size over the cap is charged as the cap, as the server serves it.
-    expect(verdict(page(40), { first: 1_000_000 })).toEqual(verdict(page(40), { first: limits.ledgerPageSizeMax }));
+    expect(verdict(page(40), { first: 1_000_000 })).toEqual(
+      verdict(page(40), { first: limits.ledgerPageSizeMax }),
+    );
   });
 });

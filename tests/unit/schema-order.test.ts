@@ -8,7 +8,9 @@ const printed = printGatewaySchema();
 
 describe('schema.graphql order', () => {
   it('lists Query, Mutation and Subscription first, then every other type by name', () => {
-    const names = [...printed.matchAll(/^(?:type|input|enum|scalar|interface|union) (\w+)/gm)].map((m) => m[1]!);
+    const names = [...printed.matchAll(/^(?:type|input|enum|scalar|interface|union) (\w+)/gm)].map(
+      (m) => m[1]!,
+    );
     expect(names.slice(0, 3)).toEqual(['Query', 'Mutation', 'Subscription']);
     const rest = names.slice(3);
     expect(rest).toEqual([...rest].sort());
@@ -23,12 +25,23 @@ describe('schema.graphql order', () => {
       return owner.getFields()[field]!.args.map((a) => a.name);
     };
     expect(argsOf('Query', 'balance')).toEqual(['userId', 'asset', 'at']);
-    expect(argsOf('Query', 'ledger')).toEqual(['userId', 'asset', 'kinds', 'since', 'until', 'reference', 'first', 'after']);
+    expect(argsOf('Query', 'ledger')).toEqual([
+      'userId',
+      'asset',
+      'kinds',
+      'since',
+      'until',
+      'reference',
+      'first',
+      'after',
+    ]);
     expect(argsOf('Mutation', 'releaseHold')).toEqual(['holdId', 'idempotencyKey']);
     expect(argsOf('Subscription', 'balanceChanged')).toEqual(['userId', 'asset', 'afterSequence']);
   });
 
   it('is what the checked-in schema.graphql holds (npm run schema:emit rewrites it)', () => {
-    expect(readFileSync(path.resolve(__dirname, '..', '..', 'schema.graphql'), 'utf8')).toBe(printed);
+    expect(readFileSync(path.resolve(__dirname, '..', '..', 'schema.graphql'), 'utf8')).toBe(
+      printed,
+    );
   });
 });

@@ -1,6 +1,11 @@
 // Proves the input rules shared by every module: metadata size, depth and Unicode, user ids, free text and entity ids, each refusal BAD_USER_INPUT naming its field.
 import { limits } from '../../src/shared/limits';
-import { parseEntityId, validateMetadata, validateOptionalText, validateUserId } from '../../src/shared/validation';
+import {
+  parseEntityId,
+  validateMetadata,
+  validateOptionalText,
+  validateUserId,
+} from '../../src/shared/validation';
 
 /** The code and field of what `run` throws; fails the test when it does not throw. */
 function refusal(run: () => unknown): { code?: unknown; field?: unknown } {
@@ -24,22 +29,35 @@ describe('metadata', () => {
   });
 
   it('accepts JSON up to the size and depth limits, unchanged', () => {
-    const value = { store: 'ios', tags: ['a', 'b'], price: { amount: 199, currency: 'EUR' }, note: 'ünïcödé 😀' };
+    const value = {
+      store: 'ios',
+      tags: ['a', 'b'],
+      price: { amount: 199, currency: 'EUR' },
+      note: 'ünïcödé 😀',
+    };
     expect(validateMetadata(value)).toBe(value);
-    expect(validateMetadata(nested(limits.metadataDepthMax))).toEqual(nested(limits.metadataDepthMax));
+    expect(validateMetadata(nested(limits.metadataDepthMax))).toEqual(
+      nested(limits.metadataDepthMax),
+    );
     const fits = { s: 'x'.repeat(limits.metadataBytesMax - JSON.stringify({ s: '' }).length) };
     expect(Buffer.byteLength(JSON.stringify(fits))).toBe(limits.metadataBytesMax);
     expect(validateMetadata(fits)).toBe(fits);
   });
 
   it('refuses one byte over the size limit, counted in UTF-8 bytes', () => {
-    expect(refusal(() => validateMetadata({ s: 'x'.repeat(limits.metadataBytesMax) }))).toEqual(metadataRefused);
+    expect(refusal(() => validateMetadata({ s: 'x'.repeat(limits.metadataBytesMax) }))).toEqual(
+      metadataRefused,
+    );
     // 'é' is one UTF-16 unit but two UTF-8 bytes.
-    expect(refusal(() => validateMetadata({ s: 'é'.repeat(limits.metadataBytesMax / 2) }))).toEqual(metadataRefused);
+    expect(refusal(() => validateMetadata({ s: 'é'.repeat(limits.metadataBytesMax / 2) }))).toEqual(
+      metadataRefused,
+    );
   });
 
   it('refuses nesting one level past the depth limit', () => {
-    expect(refusal(() => validateMetadata(nested(limits.metadataDepthMax + 1)))).toEqual(metadataRefused);
+    expect(refusal(() => validateMetadata(nested(limits.metadataDepthMax + 1)))).toEqual(
+      metadataRefused,
+    );
   });
 
   it('refuses NUL characters and unpaired surrogates, in keys and values', () => {
@@ -66,16 +84,28 @@ describe('user ids and free text', () => {
     ['with NUL', 'al\u0000ice'],
     ['with an unpaired surrogate', 'al\ud800ice'],
   ])('refuse a user id that is %s, naming the field', (_what, userId) => {
-    expect(refusal(() => validateUserId(userId))).toEqual({ code: 'BAD_USER_INPUT', field: 'userId' });
-    expect(refusal(() => validateUserId(userId, 'toUserId'))).toEqual({ code: 'BAD_USER_INPUT', field: 'toUserId' });
+    expect(refusal(() => validateUserId(userId))).toEqual({
+      code: 'BAD_USER_INPUT',
+      field: 'userId',
+    });
+    expect(refusal(() => validateUserId(userId, 'toUserId'))).toEqual({
+      code: 'BAD_USER_INPUT',
+      field: 'toUserId',
+    });
   });
 
   it('optional text is null when absent, bounded when present', () => {
     expect(validateOptionalText(undefined, 'reference', 5)).toBeNull();
     expect(validateOptionalText(null, 'reference', 5)).toBeNull();
     expect(validateOptionalText('12345', 'reference', 5)).toBe('12345');
-    expect(refusal(() => validateOptionalText('123456', 'reference', 5))).toEqual({ code: 'BAD_USER_INPUT', field: 'reference' });
-    expect(refusal(() => validateOptionalText('a\u0000', 'reason', 5))).toEqual({ code: 'BAD_USER_INPUT', field: 'reason' });
+    expect(refusal(() => validateOptionalText('123456', 'reference', 5))).toEqual({
+      code: 'BAD_USER_INPUT',
+      field: 'reference',
+    });
+    expect(refusal(() => validateOptionalText('a\u0000', 'reason', 5))).toEqual({
+      code: 'BAD_USER_INPUT',
+      field: 'reason',
+    });
   });
 });
 
@@ -85,10 +115,18 @@ describe('entity ids', () => {
     expect(parseEntityId(limits.amountMax.toString(), 'id')).toBe(limits.amountMax);
   });
 
-  it.each(['', '0', '-1', '01', '1.0', '1e3', ' 1', 'abc', (limits.amountMax + 1n).toString(), '1'.repeat(limits.entityIdLengthMax + 1)])(
-    'reads %p as no such id',
-    (id) => {
-      expect(parseEntityId(id, 'id')).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    '0',
+    '-1',
+    '01',
+    '1.0',
+    '1e3',
+    ' 1',
+    'abc',
+    (limits.amountMax + 1n).toString(),
+    '1'.repeat(limits.entityIdLengthMax + 1),
+  ])('reads %p as no such id', (id) => {
+    expect(parseEntityId(id, 'id')).toBeUndefined();
+  });
 });

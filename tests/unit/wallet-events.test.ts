@@ -1,17 +1,31 @@
 // Proves how a wallet_events notification payload is read: the ids of a committed change come through exact, and anything malformed is dropped rather than thrown.
 import { parseWalletEvent } from '../../src/modules/subscriptions/wallet-events';
 
-const valid = { walletId: '7', userId: 'alice', asset: 'GOLD_COINS', sequence: '12', entryId: '99' };
+const valid = {
+  walletId: '7',
+  userId: 'alice',
+  asset: 'GOLD_COINS',
+  sequence: '12',
+  entryId: '99',
+};
 
 describe('parseWalletEvent', () => {
   it('reads a well-formed payload, the sequence as an exact bigint', () => {
-    expect(parseWalletEvent(JSON.stringify(valid))).toEqual({ walletId: '7', userId: 'alice', asset: 'GOLD_COINS', sequence: 12n, entryId: '99' });
+    expect(parseWalletEvent(JSON.stringify(valid))).toEqual({
+      walletId: '7',
+      userId: 'alice',
+      asset: 'GOLD_COINS',
+      sequence: 12n,
+      entryId: '99',
+    });
     const big = parseWalletEvent(JSON.stringify({ ...valid, sequence: '9223372036854775807' }));
     expect(big?.sequence).toBe(9223372036854775807n);
   });
 
   it('keeps user ids and asset codes exactly as sent (any Unicode)', () => {
-    expect(parseWalletEvent(JSON.stringify({ ...valid, userId: 'игрок 😀 "q"' }))?.userId).toBe('игрок 😀 "q"');
+    expect(parseWalletEvent(JSON.stringify({ ...valid, userId: 'игрок 😀 "q"' }))?.userId).toBe(
+      'игрок 😀 "q"',
+    );
   });
 
   it.each([

@@ -10,6 +10,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 /** Whose account a ledger entry posts to: a player's wallet or one of the asset's system accounts. */
 export type AccountKind =
   | 'BONUS_POOL'
+  | 'BREAKAGE'
   | 'REVENUE'
   | 'TREASURY'
   | 'USER';
@@ -17,6 +18,8 @@ export type AccountKind =
 export type BonusInput = {
   amount: string | number;
   asset: string | number;
+  /** v2: the credit's lot expires then. */
+  expiresAt?: string | null | undefined;
   /** 1..255 characters, unique per request the caller means to apply once. */
   idempotencyKey: string;
   metadata?: unknown;
@@ -60,6 +63,13 @@ export type HoldStatus =
   | 'RELEASED';
 
 export type ReverseInput = {
+  /**
+   * v2: for a TOPUP or BONUS whose credit was partly spent (a refunded store
+   * purchase), take back what is available, up to the amount, instead of
+   * refusing with INSUFFICIENT_FUNDS. The REVERSAL's amount is what was taken
+   * (at least 1; with nothing available, INSUFFICIENT_FUNDS).
+   */
+  allowPartial?: boolean | null | undefined;
   idempotencyKey: string;
   /** Why the transaction is undone; stored as the reversal's reference. */
   reason?: string | null | undefined;
@@ -79,6 +89,8 @@ export type SpendInput = {
 export type TopupInput = {
   amount: string | number;
   asset: string | number;
+  /** v2: the credit's lot expires then. */
+  expiresAt?: string | null | undefined;
   /** 1..255 characters, unique per request the caller means to apply once. */
   idempotencyKey: string;
   metadata?: unknown;
@@ -90,9 +102,13 @@ export type TransactionKind =
   | 'BONUS'
   /** A captured hold: user -> revenue, like a spend. */
   | 'CAPTURE'
+  /** v2: the remainder of an expired lot leaves the wallet. */
+  | 'EXPIRY'
   | 'REVERSAL'
   | 'SPEND'
-  | 'TOPUP';
+  | 'TOPUP'
+  /** v2: one player to another. */
+  | 'TRANSFER';
 
 export type UpdateAssetInput = {
   code: string | number;

@@ -60,10 +60,13 @@ function platformPackageDir(): string {
 /** The installed binaries, with the shared-library links npm could not create restored. */
 export async function installedBinaries(log: (m: string) => void): Promise<PostgresBinaries> {
   const packageDir = platformPackageDir();
-  const { version } = JSON.parse(await fs.readFile(path.join(packageDir, 'package.json'), 'utf8')) as { version: string };
+  const { version } = JSON.parse(
+    await fs.readFile(path.join(packageDir, 'package.json'), 'utf8'),
+  ) as { version: string };
   if (process.platform !== 'win32') {
     const created = await hydrateSymlinks(packageDir);
-    if (created.length > 0) log(`Created ${created.length} missing PostgreSQL library symlinks in ${packageDir}`);
+    if (created.length > 0)
+      log(`Created ${created.length} missing PostgreSQL library symlinks in ${packageDir}`);
   }
   return binariesIn(path.join(packageDir, 'native'), version);
 }
@@ -78,7 +81,10 @@ export async function hydrateSymlinks(packageDir: string): Promise<string[]> {
   const manifestPath = path.join(packageDir, 'native', 'pg-symlinks.json');
   let entries: Array<{ source: string; target: string }>;
   try {
-    entries = JSON.parse(await fs.readFile(manifestPath, 'utf8')) as Array<{ source: string; target: string }>;
+    entries = JSON.parse(await fs.readFile(manifestPath, 'utf8')) as Array<{
+      source: string;
+      target: string;
+    }>;
   } catch (error) {
     // Platforms without the manifest (Windows) need no links.
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
@@ -101,7 +107,9 @@ export async function hydrateSymlinks(packageDir: string): Promise<string[]> {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') continue; // Another process won the race; same result.
-      throw new Error(`Cannot create the symlink ${linkPath} -> ${linkText} needed by embedded PostgreSQL: ${(error as Error).message}`);
+      throw new Error(
+        `Cannot create the symlink ${linkPath} -> ${linkText} needed by embedded PostgreSQL: ${(error as Error).message}`,
+      );
     }
   }
   return created;

@@ -42,15 +42,29 @@ export async function postgresUser(log: (m: string) => void): Promise<RunAs> {
       run('id', ['-g', POSTGRES_USER_NAME]),
       run('id', ['-G', POSTGRES_USER_NAME]),
     ]);
-    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()), gids: groups.stdout.trim().split(/\s+/).map(Number) };
+    return {
+      uid: Number(uid.stdout.trim()),
+      gid: Number(gid.stdout.trim()),
+      gids: groups.stdout.trim().split(/\s+/).map(Number),
+    };
   };
   try {
     return await lookup();
   } catch {
-    log(`Creating the ${POSTGRES_USER_NAME} user to run PostgreSQL as (PostgreSQL refuses to run as root)`);
+    log(
+      `Creating the ${POSTGRES_USER_NAME} user to run PostgreSQL as (PostgreSQL refuses to run as root)`,
+    );
     try {
       await run('groupadd', ['--system', POSTGRES_USER_NAME]).catch(() => undefined);
-      await run('useradd', ['--system', '--gid', POSTGRES_USER_NAME, '--no-create-home', '--shell', '/usr/sbin/nologin', POSTGRES_USER_NAME]);
+      await run('useradd', [
+        '--system',
+        '--gid',
+        POSTGRES_USER_NAME,
+        '--no-create-home',
+        '--shell',
+        '/usr/sbin/nologin',
+        POSTGRES_USER_NAME,
+      ]);
       return await lookup();
     } catch (error) {
       throw new Error(
@@ -62,7 +76,10 @@ export async function postgresUser(log: (m: string) => void): Promise<RunAs> {
 }
 
 /** The first folder on the way to `target` that `user` cannot traverse, or undefined if none. */
-export async function firstBlockedFolder(target: string, user: RunAs): Promise<{ folder: string; mode: number } | undefined> {
+export async function firstBlockedFolder(
+  target: string,
+  user: RunAs,
+): Promise<{ folder: string; mode: number } | undefined> {
   const absolute = path.resolve(target);
   const folders: string[] = [];
   for (let dir = absolute; ; dir = path.dirname(dir)) {
@@ -109,9 +126,13 @@ async function ensureRuntimeDir(runtimeDir: string, user: RunAs): Promise<void> 
   const stat = await fs.lstat(runtimeDir);
   if (!stat.isDirectory()) throw refuse('is not a directory');
   if (stat.uid !== 0) throw refuse(`is owned by uid ${stat.uid}, not root`);
-  if ((stat.mode & 0o022) !== 0) throw refuse(`is writable by others (mode ${(stat.mode & 0o777).toString(8)})`);
+  if ((stat.mode & 0o022) !== 0)
+    throw refuse(`is writable by others (mode ${(stat.mode & 0o777).toString(8)})`);
   const blocked = await firstBlockedFolder(runtimeDir, user);
-  if (blocked) throw refuse(`is inside ${describeBlock(blocked)}, which the ${POSTGRES_USER_NAME} user cannot enter`);
+  if (blocked)
+    throw refuse(
+      `is inside ${describeBlock(blocked)}, which the ${POSTGRES_USER_NAME} user cannot enter`,
+    );
 }
 
 /**
@@ -128,14 +149,20 @@ export async function reachableBinaries(
   const blocked = await firstBlockedFolder(path.join(installed.nativeDir, 'bin'), user);
   if (!blocked) return installed;
   await ensureRuntimeDir(runtimeDir, user);
-  const target = path.join(runtimeDir, `bin-${installed.version}-${process.platform}-${process.arch}`);
+  const target = path.join(
+    runtimeDir,
+    `bin-${installed.version}-${process.platform}-${process.arch}`,
+  );
   const complete = path.join(target, '.complete');
   try {
     await fs.access(complete);
   } catch {
     const staging = `${target}.${process.pid}.${randomBytes(4).toString('hex')}`;
     try {
-      await fs.cp(installed.nativeDir, path.join(staging, 'native'), { recursive: true, verbatimSymlinks: true });
+      await fs.cp(installed.nativeDir, path.join(staging, 'native'), {
+        recursive: true,
+        verbatimSymlinks: true,
+      });
       await fs.chmod(staging, 0o755);
       await fs.writeFile(path.join(staging, '.complete'), '');
       await fs.rename(staging, target).catch(async (error: NodeJS.ErrnoException) => {
@@ -158,13 +185,20 @@ export async function reachableBinaries(
  * one named after it in the runtime folder (the same checkout always gets the same one, so data
  * survives restarts).
  */
-export async function reachableDataDir(dataDir: string, user: RunAs, runtimeDir: string, log: (m: string) => void): Promise<string> {
+export async function reachableDataDir(
+  dataDir: string,
+  user: RunAs,
+  runtimeDir: string,
+  log: (m: string) => void,
+): Promise<string> {
   const blocked = await firstBlockedFolder(path.dirname(dataDir), user);
   if (!blocked) return dataDir;
   await ensureRuntimeDir(runtimeDir, user);
   const key = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
   const relocated = path.join(runtimeDir, 'data', `${path.basename(dataDir)}-${key}`);
   await fs.mkdir(path.dirname(relocated), { recursive: true, mode: 0o755 });
-  log(`The ${POSTGRES_USER_NAME} user cannot enter ${describeBlock(blocked)}: the data for ${dataDir} lives in ${relocated}`);
+  log(
+    `The ${POSTGRES_USER_NAME} user cannot enter ${describeBlock(blocked)}: the data for ${dataDir} lives in ${relocated}`,
+  );
   return relocated;
 }

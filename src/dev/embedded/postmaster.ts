@@ -23,7 +23,10 @@ export async function readPostmasterPid(dataDir: string): Promise<PostmasterPid 
   const lines = text.split('\n');
   const pid = Number.parseInt(lines[0] ?? '', 10);
   const port = Number.parseInt(lines[3] ?? '', 10);
-  return { pid: Number.isFinite(pid) ? pid : 0, port: Number.isFinite(port) && port > 0 ? port : undefined };
+  return {
+    pid: Number.isFinite(pid) ? pid : 0,
+    port: Number.isFinite(port) && port > 0 ? port : undefined,
+  };
 }
 
 /**
@@ -49,11 +52,16 @@ export async function isLivePostgres(pid: number): Promise<boolean> {
 }
 
 /** A running server that owns the data directory, or undefined after removing a stale pid file. */
-export async function checkPostmasterPid(dataDir: string, log: (m: string) => void): Promise<PostmasterPid | undefined> {
+export async function checkPostmasterPid(
+  dataDir: string,
+  log: (m: string) => void,
+): Promise<PostmasterPid | undefined> {
   const recorded = await readPostmasterPid(dataDir);
   if (!recorded) return undefined;
   if (await isLivePostgres(recorded.pid)) return recorded;
-  log(`Removing stale postmaster.pid (pid ${recorded.pid} is not running) left by an interrupted run in ${dataDir}`);
+  log(
+    `Removing stale postmaster.pid (pid ${recorded.pid} is not running) left by an interrupted run in ${dataDir}`,
+  );
   await fs.rm(path.join(dataDir, 'postmaster.pid'), { force: true });
   return undefined;
 }

@@ -6,7 +6,14 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { binariesIn, ensureExecutable, installedBinaries, type PostgresBinaries } from './binaries';
 import { checkPostmasterPid, isLivePostgres, readPostmasterPid } from './postmaster';
-import { DEFAULT_RUNTIME_DIR, isRoot, postgresUser, reachableBinaries, reachableDataDir, type RunAs } from './placement';
+import {
+  DEFAULT_RUNTIME_DIR,
+  isRoot,
+  postgresUser,
+  reachableBinaries,
+  reachableDataDir,
+  type RunAs,
+} from './placement';
 import { findFreePort } from './ports';
 import { withStartLock } from './start-lock';
 
@@ -24,12 +31,15 @@ export const EMBEDDED_PG_USER = 'postgres';
 const POSTGRES_FLAGS: readonly string[] = [
   // Listen on the loopback interface only: trust authentication is acceptable solely because
   // nothing outside this machine can reach the server.
-  '-c', 'listen_addresses=127.0.0.1',
+  '-c',
+  'listen_addresses=127.0.0.1',
   // No Unix socket: it would be trust-authenticated for every local user, and its default
   // directory can collide with a system PostgreSQL's socket or be missing altogether.
-  '-c', 'unix_socket_directories=',
+  '-c',
+  'unix_socket_directories=',
   // Tests create a database per file and the app pool holds up to 16 per process: 100 is tight.
-  '-c', 'max_connections=200',
+  '-c',
+  'max_connections=200',
   // fsync and synchronous_commit stay at their durable defaults on purpose: the ledger must
   // behave here as it does in production.
 ];
@@ -39,7 +49,12 @@ const POSTGRES_FLAGS: readonly string[] = [
  * collation on every operating system without depending on which libc locales are installed;
  * the libc categories are set to C, which exists everywhere.
  */
-const INITDB_FLAGS: readonly string[] = ['--encoding=UTF8', '--locale=C', '--locale-provider=builtin', '--builtin-locale=C.UTF-8'];
+const INITDB_FLAGS: readonly string[] = [
+  '--encoding=UTF8',
+  '--locale=C',
+  '--locale-provider=builtin',
+  '--builtin-locale=C.UTF-8',
+];
 
 /** The line PostgreSQL logs once it accepts connections (its messages are kept in English, LC_MESSAGES=C). */
 const READY_LINE = 'database system is ready to accept connections';
@@ -103,7 +118,10 @@ export function embeddedConnectionString(port: number, database = 'postgres'): s
  */
 function realProcess(): NodeJS.Process {
   const parent = Object.getPrototypeOf(nodeModule) as Partial<typeof nodeModule> | null;
-  const createRequire = parent && typeof parent.createRequire === 'function' && parent.builtinModules !== undefined ? parent.createRequire : nodeModule.createRequire;
+  const createRequire =
+    parent && typeof parent.createRequire === 'function' && parent.builtinModules !== undefined
+      ? parent.createRequire
+      : nodeModule.createRequire;
   return createRequire(__filename)('node:process') as NodeJS.Process;
 }
 
@@ -141,17 +159,32 @@ function runInitdb(launch: Launch, dataDir: string): Promise<void> {
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     // Without this listener a failed spawn (EACCES, ENOENT) is an unhandled 'error' event.
-    child.once('error', (error) => reject(new Error(`cannot run ${launch.binaries.initdb}: ${error.message}`)));
+    child.once('error', (error) =>
+      reject(new Error(`cannot run ${launch.binaries.initdb}: ${error.message}`)),
+    );
     child.once('close', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new Error(`initdb exited with ${code ?? signal}: ${output.trim().split('\n').slice(-5).join(' | ')}`));
+      else
+        reject(
+          new Error(
+            `initdb exited with ${code ?? signal}: ${output.trim().split('\n').slice(-5).join(' | ')}`,
+          ),
+        );
     });
   });
 }
 
 /** Starts postgres and resolves with the child once it accepts connections; rejects if it exits first. */
-function runPostgres(launch: Launch, dataDir: string, port: number): { child: ChildProcess; ready: Promise<void> } {
-  const child = spawn(launch.binaries.postgres, ['-D', dataDir, '-p', String(port), ...POSTGRES_FLAGS], spawnOptions(launch));
+function runPostgres(
+  launch: Launch,
+  dataDir: string,
+  port: number,
+): { child: ChildProcess; ready: Promise<void> } {
+  const child = spawn(
+    launch.binaries.postgres,
+    ['-D', dataDir, '-p', String(port), ...POSTGRES_FLAGS],
+    spawnOptions(launch),
+  );
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => launch.onLog(chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => {
@@ -159,8 +192,12 @@ function runPostgres(launch: Launch, dataDir: string, port: number): { child: Ch
       launch.onLog(text);
       if (text.includes(READY_LINE)) resolve();
     });
-    child.once('error', (error) => reject(new Error(`cannot run ${launch.binaries.postgres}: ${error.message}`)));
-    child.once('exit', (code, signal) => reject(new Error(`the server exited during start-up (${code ?? signal})`)));
+    child.once('error', (error) =>
+      reject(new Error(`cannot run ${launch.binaries.postgres}: ${error.message}`)),
+    );
+    child.once('exit', (code, signal) =>
+      reject(new Error(`the server exited during start-up (${code ?? signal})`)),
+    );
   });
   // A rejection after start-up (the server exiting later) is nobody's business here.
   ready.catch(() => undefined);
@@ -176,7 +213,9 @@ async function pathExists(p: string): Promise<boolean> {
   }
 }
 
-export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(
+  options: StartEmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresHandle> {
   const log = options.log ?? (() => undefined);
   const startTimeoutMs = options.startTimeoutMs ?? 120_000;
   const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
@@ -189,7 +228,9 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
   // binaries and data where that user can reach them.
   const runAs = isRoot() ? await postgresUser(log) : undefined;
   const binaries = runAs ? await reachableBinaries(found, runAs, runtimeDir, log) : found;
-  const dataDir = runAs ? await reachableDataDir(path.resolve(options.dataDir), runAs, runtimeDir, log) : path.resolve(options.dataDir);
+  const dataDir = runAs
+    ? await reachableDataDir(path.resolve(options.dataDir), runAs, runtimeDir, log)
+    : path.resolve(options.dataDir);
   await ensureExecutable(binaries);
 
   // Keep the last lines of the server's output: the log is the only place that says why a
@@ -220,7 +261,11 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
       if (runAs) await fs.chown(dataDir, runAs.uid, runAs.gid);
       log(`Initialising a new PostgreSQL cluster in ${dataDir}`);
       try {
-        await withTimeout(runInitdb(launch, dataDir), startTimeoutMs, `initdb did not finish within ${startTimeoutMs} ms`);
+        await withTimeout(
+          runInitdb(launch, dataDir),
+          startTimeoutMs,
+          `initdb did not finish within ${startTimeoutMs} ms`,
+        );
       } catch (error) {
         // A half-written cluster would block every later start; it holds nothing yet.
         await fs.rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
@@ -238,7 +283,11 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
       logTail.length = 0;
       const candidate = runPostgres(launch, dataDir, port);
       try {
-        await withTimeout(candidate.ready, startTimeoutMs, `PostgreSQL did not start within ${startTimeoutMs} ms`);
+        await withTimeout(
+          candidate.ready,
+          startTimeoutMs,
+          `PostgreSQL did not start within ${startTimeoutMs} ms`,
+        );
         return { child: candidate.child, port };
       } catch (error) {
         await killChild(candidate.child, 'SIGQUIT', 5_000);
@@ -252,7 +301,9 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
           log(`Port ${port} was taken before PostgreSQL could bind it; retrying on another port`);
           continue;
         }
-        throw new Error(`Embedded PostgreSQL failed to start on 127.0.0.1:${port} (${errorMessage(error)}). Server log:\n${serverLog}`);
+        throw new Error(
+          `Embedded PostgreSQL failed to start on 127.0.0.1:${port} (${errorMessage(error)}). Server log:\n${serverLog}`,
+        );
       }
     }
     throw new Error('Embedded PostgreSQL failed to start');
@@ -271,9 +322,13 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
   } catch (error) {
     nodeProcess.removeListener('exit', onProcessExit);
     await killChild(child, 'SIGINT', stopTimeoutMs);
-    throw new Error(`Embedded PostgreSQL started but refused a connection on port ${port}: ${errorMessage(error)}`);
+    throw new Error(
+      `Embedded PostgreSQL started but refused a connection on port ${port}: ${errorMessage(error)}`,
+    );
   }
-  log(`Embedded PostgreSQL listening on 127.0.0.1:${port} (data in ${dataDir}, ready after ${Date.now() - startedAtMs} ms)`);
+  log(
+    `Embedded PostgreSQL listening on 127.0.0.1:${port} (data in ${dataDir}, ready after ${Date.now() - startedAtMs} ms)`,
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -294,7 +349,11 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
  * disconnects sessions); if that takes longer than `timeoutMs`, SIGQUIT (immediate shutdown,
  * crash recovery on the next start) and finally SIGKILL make sure the wait ends.
  */
-async function killChild(child: ChildProcess | undefined, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
+async function killChild(
+  child: ChildProcess | undefined,
+  signal: NodeJS.Signals,
+  timeoutMs: number,
+): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const escalation: NodeJS.Signals[] = [signal, 'SIGQUIT', 'SIGKILL'];
@@ -344,7 +403,9 @@ function errorMessage(error: unknown): string {
 }
 
 /** For callers that want a throw-away cluster in the system temp directory. */
-export async function makeTempDataDir(prefix: string): Promise<{ parentDir: string; dataDir: string }> {
+export async function makeTempDataDir(
+  prefix: string,
+): Promise<{ parentDir: string; dataDir: string }> {
   const parentDir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
   // mkdtemp creates the directory 0700; as root the server runs as `postgres`, which must be
   // able to traverse it to reach the data directory inside.

@@ -17,7 +17,12 @@ const LOCK_POLL_MS = 100;
  * (two jest runs, `npm start` next to `npm run db:migrate`) never both run initdb or both launch
  * postgres: one does it while the other waits, and then finds the server running.
  */
-export async function withStartLock<T>(dataDir: string, timeoutMs: number, log: (m: string) => void, work: () => Promise<T>): Promise<T> {
+export async function withStartLock<T>(
+  dataDir: string,
+  timeoutMs: number,
+  log: (m: string) => void,
+  work: () => Promise<T>,
+): Promise<T> {
   const lockfilePath = `${dataDir}.startlock`;
   await fs.mkdir(path.dirname(lockfilePath), { recursive: true });
   const options = {
@@ -28,7 +33,8 @@ export async function withStartLock<T>(dataDir: string, timeoutMs: number, log: 
     update: LOCK_REFRESH_MS,
     // The default throws from a timer, which would crash the process; the start in progress
     // fails on its own if another process really took the directory.
-    onCompromised: (error: Error) => log(`The start lock ${lockfilePath} was lost: ${error.message}`),
+    onCompromised: (error: Error) =>
+      log(`The start lock ${lockfilePath} was lost: ${error.message}`),
   };
   let release: () => Promise<void>;
   try {
@@ -38,10 +44,15 @@ export async function withStartLock<T>(dataDir: string, timeoutMs: number, log: 
     log(`Waiting for another process that is starting PostgreSQL on ${dataDir}`);
     const retries = Math.max(1, Math.ceil(timeoutMs / LOCK_POLL_MS));
     try {
-      release = await lockfile.lock(dataDir, { ...options, retries: { retries, factor: 1, minTimeout: LOCK_POLL_MS, maxTimeout: LOCK_POLL_MS } });
+      release = await lockfile.lock(dataDir, {
+        ...options,
+        retries: { retries, factor: 1, minTimeout: LOCK_POLL_MS, maxTimeout: LOCK_POLL_MS },
+      });
     } catch (waitError) {
       if ((waitError as NodeJS.ErrnoException).code !== 'ELOCKED') throw waitError;
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${lockfilePath}, held by another process starting PostgreSQL`);
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for ${lockfilePath}, held by another process starting PostgreSQL`,
+      );
     }
   }
   try {

@@ -9,8 +9,13 @@ export class AssetResolver {
     return ctx.services.assets.list();
   }
 
-  @Mutation(() => Asset, { description: 'Admin only: adds an asset together with its system accounts.' })
-  createAsset(@Arg('input', () => CreateAssetInput) input: CreateAssetInput, @Ctx() ctx: GatewayContext): Promise<Asset> {
+  @Mutation(() => Asset, {
+    description: 'Admin only: adds an asset together with its system accounts.',
+  })
+  createAsset(
+    @Arg('input', () => CreateAssetInput) input: CreateAssetInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Asset> {
     return ctx.services.assets.create(ctx.principal, input);
   }
 
@@ -23,8 +28,13 @@ export class AssetResolver {
     return ctx.services.assets.setLimits(ctx.principal, asset, limits);
   }
 
-  @Mutation(() => Asset, { description: 'Admin only: renames an asset or changes its display decimals.' })
-  updateAsset(@Arg('input', () => UpdateAssetInput) input: UpdateAssetInput, @Ctx() ctx: GatewayContext): Promise<Asset> {
+  @Mutation(() => Asset, {
+    description: 'Admin only: renames an asset or changes its display decimals.',
+  })
+  updateAsset(
+    @Arg('input', () => UpdateAssetInput) input: UpdateAssetInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Asset> {
     return ctx.services.assets.update(ctx.principal, input);
   }
 }

@@ -32,7 +32,10 @@ export class AssetService {
   async require(code: string): Promise<KnownAsset> {
     const cached = this.known.get(code);
     if (cached) return cached;
-    if (code.length === 0 || code.length > gatewayLimits.assetCodeLengthMax) throw notFound(`Unknown asset ${JSON.stringify(code.slice(0, gatewayLimits.assetCodeLengthMax))}.`);
+    if (code.length === 0 || code.length > gatewayLimits.assetCodeLengthMax)
+      throw notFound(
+        `Unknown asset ${JSON.stringify(code.slice(0, gatewayLimits.assetCodeLengthMax))}.`,
+      );
     const [asset] = await assetStore.findByCodes(this.prisma, [code]);
     const accounts = asset ? await assetStore.systemAccountIds(this.prisma, code) : undefined;
     if (!asset || !accounts) throw notFound(`Unknown asset ${JSON.stringify(code)}.`);
@@ -51,8 +54,15 @@ export class AssetService {
   async update(principal: Principal, input: UpdateAssetInput): Promise<Asset> {
     assertAdmin(principal);
     const current = await this.require(input.code);
-    const next = validateAsset(input.code, input.name ?? current.asset.name, input.decimals ?? current.asset.decimals);
-    const updated = await assetStore.update(this.prisma, input.code, { name: next.name, decimals: next.decimals });
+    const next = validateAsset(
+      input.code,
+      input.name ?? current.asset.name,
+      input.decimals ?? current.asset.decimals,
+    );
+    const updated = await assetStore.update(this.prisma, input.code, {
+      name: next.name,
+      decimals: next.decimals,
+    });
     if (!updated) throw notFound(`Unknown asset ${JSON.stringify(input.code)}.`);
     this.known.set(input.code, { asset: updated, accounts: current.accounts });
     return updated;
@@ -66,12 +76,26 @@ export class AssetService {
   async setLimits(principal: Principal, code: string, limits: AssetLimits): Promise<Asset> {
     assertAdmin(principal);
     for (const [field, value] of Object.entries(limits) as [string, bigint | null | undefined][]) {
-      if (value === undefined) throw badUserInput(`limits.${field} must be given (null clears it).`, `limits.${field}`);
-      if (value !== null && value < 0n) throw badUserInput(`limits.${field} must be at least 0.`, `limits.${field}`);
+      if (value === undefined)
+        throw badUserInput(`limits.${field} must be given (null clears it).`, `limits.${field}`);
+      if (value !== null && value < 0n)
+        throw badUserInput(`limits.${field} must be at least 0.`, `limits.${field}`);
     }
     const updated = await assetStore.setLimits(this.prisma, code, limits);
-    if (!updated) throw notFound(`Unknown asset ${JSON.stringify(code.slice(0, gatewayLimits.assetCodeLengthMax))}.`);
-    logger.info({ asset: code, limits: Object.fromEntries(Object.entries(limits).map(([k, v]) => [k, v === null ? null : String(v)])), by: principal.subject }, 'asset limits set');
+    if (!updated)
+      throw notFound(
+        `Unknown asset ${JSON.stringify(code.slice(0, gatewayLimits.assetCodeLengthMax))}.`,
+      );
+    logger.info(
+      {
+        asset: code,
+        limits: Object.fromEntries(
+          Object.entries(limits).map(([k, v]) => [k, v === null ? null : String(v)]),
+        ),
+        by: principal.subject,
+      },
+      'asset limits set',
+    );
     const cached = this.known.get(code);
     if (cached) this.known.set(code, { ...cached, asset: updated });
     return updated;
@@ -84,16 +108,29 @@ export class AssetService {
   }
 }
 
-function validateAsset(code: string, name: string, decimals: number): Pick<Asset, 'code' | 'name' | 'decimals'> {
+function validateAsset(
+  code: string,
+  name: string,
+  decimals: number,
+): Pick<Asset, 'code' | 'name' | 'decimals'> {
   if (!assetCodePattern.test(code) || code.length > gatewayLimits.assetCodeLengthMax) {
-    throw badUserInput(`Asset code must be 1..${gatewayLimits.assetCodeLengthMax} upper-case letters, digits or underscores, starting with a letter.`, 'code');
+    throw badUserInput(
+      `Asset code must be 1..${gatewayLimits.assetCodeLengthMax} upper-case letters, digits or underscores, starting with a letter.`,
+      'code',
+    );
   }
   const trimmed = name.trim();
   if (trimmed.length === 0 || trimmed.length > gatewayLimits.assetNameLengthMax) {
-    throw badUserInput(`Asset name must be 1..${gatewayLimits.assetNameLengthMax} characters.`, 'name');
+    throw badUserInput(
+      `Asset name must be 1..${gatewayLimits.assetNameLengthMax} characters.`,
+      'name',
+    );
   }
   if (!Number.isInteger(decimals) || decimals < 0 || decimals > gatewayLimits.assetDecimalsMax) {
-    throw badUserInput(`decimals must be an integer from 0 to ${gatewayLimits.assetDecimalsMax}.`, 'decimals');
+    throw badUserInput(
+      `decimals must be an integer from 0 to ${gatewayLimits.assetDecimalsMax}.`,
+      'decimals',
+    );
   }
   return { code, name: trimmed, decimals };
 }

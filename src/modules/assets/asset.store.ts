@@ -27,8 +27,12 @@ const toAsset = (row: AssetRow): Asset => ({
   decimals: row.decimals,
   limits: {
     balanceMax: row.limitsJson.balanceMax == null ? null : BigInt(row.limitsJson.balanceMax),
-    dailyBonusMax: row.limitsJson.dailyBonusMax == null ? null : BigInt(row.limitsJson.dailyBonusMax),
-    dailyTransferOutMax: row.limitsJson.dailyTransferOutMax == null ? null : BigInt(row.limitsJson.dailyTransferOutMax),
+    dailyBonusMax:
+      row.limitsJson.dailyBonusMax == null ? null : BigInt(row.limitsJson.dailyBonusMax),
+    dailyTransferOutMax:
+      row.limitsJson.dailyTransferOutMax == null
+        ? null
+        : BigInt(row.limitsJson.dailyTransferOutMax),
   },
 });
 
@@ -62,7 +66,11 @@ export const assetStore = {
     return rows.length === 1;
   },
 
-  async update(db: Queryable, code: string, changes: { name?: string; decimals?: number }): Promise<Asset | undefined> {
+  async update(
+    db: Queryable,
+    code: string,
+    changes: { name?: string; decimals?: number },
+  ): Promise<Asset | undefined> {
     const rows = await db.$queryRaw<AssetRow[]>`/* updateAsset */
       UPDATE assets SET
         name = COALESCE(${changes.name ?? null}::text, name),
@@ -84,11 +92,15 @@ export const assetStore = {
   },
 
   async systemAccountIds(db: Queryable, assetCode: string): Promise<SystemAccountIds | undefined> {
-    const rows = await db.$queryRaw<{ account_kind: keyof SystemAccountIds; id: bigint }[]>`/* systemAccountIds */
+    const rows = await db.$queryRaw<
+      { account_kind: keyof SystemAccountIds; id: bigint }[]
+    >`/* systemAccountIds */
       SELECT account_kind::text AS account_kind, id FROM wallets
       WHERE asset_code = ${assetCode} AND account_kind <> 'USER'`;
     if (rows.length !== systemAccountKinds.length) return undefined;
-    return Object.fromEntries(rows.map((row) => [row.account_kind, row.id])) as unknown as SystemAccountIds;
+    return Object.fromEntries(
+      rows.map((row) => [row.account_kind, row.id]),
+    ) as unknown as SystemAccountIds;
   },
 };
 

@@ -3,13 +3,22 @@ import { AmountScalar } from '../../shared/money';
 
 @ObjectType({ description: 'v2: null means no limit.' })
 export class AssetLimits {
-  @Field(() => AmountScalar, { nullable: true, description: 'No credit may take a wallet above it (a REVERSAL is exempt).' })
+  @Field(() => AmountScalar, {
+    nullable: true,
+    description: 'No credit may take a wallet above it (a REVERSAL is exempt).',
+  })
   balanceMax!: bigint | null;
 
-  @Field(() => AmountScalar, { nullable: true, description: 'BONUS credited to one wallet per UTC day, changeset legs included.' })
+  @Field(() => AmountScalar, {
+    nullable: true,
+    description: 'BONUS credited to one wallet per UTC day, changeset legs included.',
+  })
   dailyBonusMax!: bigint | null;
 
-  @Field(() => AmountScalar, { nullable: true, description: 'TRANSFER sent from one wallet per UTC day.' })
+  @Field(() => AmountScalar, {
+    nullable: true,
+    description: 'TRANSFER sent from one wallet per UTC day.',
+  })
   dailyTransferOutMax!: bigint | null;
 }
 
@@ -33,7 +42,10 @@ export class Asset {
   @Field()
   name!: string;
 
-  @Field(() => Int, { description: 'Display hint: how many of the smallest units make one displayed unit, as a power of ten.' })
+  @Field(() => Int, {
+    description:
+      'Display hint: how many of the smallest units make one displayed unit, as a power of ten.',
+  })
   decimals!: number;
 
   @Field(() => AssetLimits, { description: 'v2' })
@@ -42,7 +54,9 @@ export class Asset {
 
 @InputType()
 export class CreateAssetInput {
-  @Field(() => ID, { description: 'Upper-case code: letters, digits and underscores, starting with a letter.' })
+  @Field(() => ID, {
+    description: 'Upper-case code: letters, digits and underscores, starting with a letter.',
+  })
   code!: string;
 
   @Field()

@@ -49,8 +49,14 @@ export function walletFromSnapshot(payload: Record<string, unknown>): Wallet {
 export function normaliseBodyDates(value: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
-    if (typeof field === 'string' && /At$/.test(key) && !Number.isNaN(Date.parse(field))) out[key] = new Date(field).toISOString();
-    else if (key === 'entries' && Array.isArray(field)) out[key] = field.map((item) => (item && typeof item === 'object' ? normaliseBodyDates(item as Record<string, unknown>) : item));
+    if (typeof field === 'string' && /At$/.test(key) && !Number.isNaN(Date.parse(field)))
+      out[key] = new Date(field).toISOString();
+    else if (key === 'entries' && Array.isArray(field))
+      out[key] = field.map((item) =>
+        item && typeof item === 'object'
+          ? normaliseBodyDates(item as Record<string, unknown>)
+          : item,
+      );
     else out[key] = field;
   }
   return out;

@@ -9,17 +9,29 @@ const cursorPrefix = 'f1:';
 const bigintText = /^(0|[1-9][0-9]{0,18})$/;
 
 /** Feed cursors are opaque to clients: the event's (xact, id) behind a version prefix, base64url. */
-export function encodeEventCursor(position: { xact: string | bigint; id: string | bigint }): string {
-  return Buffer.from(`${cursorPrefix}${position.xact}:${position.id}`, 'utf8').toString('base64url');
+export function encodeEventCursor(position: {
+  xact: string | bigint;
+  id: string | bigint;
+}): string {
+  return Buffer.from(`${cursorPrefix}${position.xact}:${position.id}`, 'utf8').toString(
+    'base64url',
+  );
 }
 
 export function decodeEventCursor(cursor: string): FeedPosition {
-  const malformed = () => badUserInput('The cursor is malformed; pass an endCursor this API returned.', 'after');
-  if (cursor.length === 0 || cursor.length > limits.cursorLengthMax || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw malformed();
+  const malformed = () =>
+    badUserInput('The cursor is malformed; pass an endCursor this API returned.', 'after');
+  if (
+    cursor.length === 0 ||
+    cursor.length > limits.cursorLengthMax ||
+    !/^[A-Za-z0-9_-]+$/.test(cursor)
+  )
+    throw malformed();
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!text.startsWith(cursorPrefix)) throw malformed();
   const [xact, id, ...rest] = text.slice(cursorPrefix.length).split(':');
-  if (rest.length > 0 || !xact || !id || !bigintText.test(xact) || !bigintText.test(id)) throw malformed();
+  if (rest.length > 0 || !xact || !id || !bigintText.test(xact) || !bigintText.test(id))
+    throw malformed();
   const position = { xact: BigInt(xact), id: BigInt(id) };
   if (position.xact > limits.amountMax || position.id > limits.amountMax) throw malformed();
   return position;
@@ -27,7 +39,10 @@ export function decodeEventCursor(cursor: string): FeedPosition {
 
 export function assertCanReadFeed(principal: Principal): void {
   if (principal.role !== 'server' && principal.role !== 'admin') {
-    throw new AppError(ErrorCode.FORBIDDEN, 'Only game servers and admins may read the event feed.');
+    throw new AppError(
+      ErrorCode.FORBIDDEN,
+      'Only game servers and admins may read the event feed.',
+    );
   }
 }
 
@@ -35,10 +50,14 @@ export function assertCanReadFeed(principal: Principal): void {
 export class EventService {
   constructor(private readonly prisma: PrismaClient) {}
 
-  async events(principal: Principal, args: { after?: string | null; first?: number | null }): Promise<EventConnection> {
+  async events(
+    principal: Principal,
+    args: { after?: string | null; first?: number | null },
+  ): Promise<EventConnection> {
     assertCanReadFeed(principal);
     const first = args.first ?? limits.eventsPageSizeDefault;
-    if (!Number.isInteger(first) || first < 1) throw badUserInput('first must be at least 1.', 'first');
+    if (!Number.isInteger(first) || first < 1)
+      throw badUserInput('first must be at least 1.', 'first');
     const pageSize = Math.min(first, limits.eventsPageSizeMax);
     const after = args.after == null ? undefined : decodeEventCursor(args.after);
     const rows = await eventStore.findPage(this.prisma, after, pageSize + 1);

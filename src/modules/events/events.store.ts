@@ -57,7 +57,9 @@ export interface EventBodyRow {
 export const eventStore = {
   /** Up to `limit` events after the position, below the horizon, in feed order. */
   async findPage(db: Queryable, after: FeedPosition | undefined, limit: number): Promise<Event[]> {
-    const position = after ? Prisma.sql`AND (e.xact, e.id) > (${after.xact}::bigint, ${after.id}::bigint)` : Prisma.empty;
+    const position = after
+      ? Prisma.sql`AND (e.xact, e.id) > (${after.xact}::bigint, ${after.id}::bigint)`
+      : Prisma.empty;
     return db.$queryRaw<Event[]>`/* findEventsPage */
       SELECT ${eventColumns} FROM events e
       WHERE e.xact < ${horizon} ${position}
@@ -85,7 +87,9 @@ export const eventStore = {
    * receives every event that becomes visible after it was created.
    */
   async currentHorizon(db: Queryable): Promise<FeedPosition> {
-    const rows = await db.$queryRaw<{ xact: bigint }[]>`/* feedHorizon */ SELECT ${horizon} AS "xact"`;
+    const rows = await db.$queryRaw<
+      { xact: bigint }[]
+    >`/* feedHorizon */ SELECT ${horizon} AS "xact"`;
     // (horizon - 1, max id): after every event below the horizon, before every event at or above it.
     return { xact: rows[0]!.xact - 1n, id: 9223372036854775807n };
   },

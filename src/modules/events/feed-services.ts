@@ -20,6 +20,9 @@ export function attachFeedServices(services: Services, feed: FeedServices): void
 
 export function feedServices(ctx: Pick<GatewayContext, 'services'>): FeedServices {
   const feed = attached.get(ctx.services);
-  if (!feed) throw new Error('invariant: the event feed services were not attached to this gateway (server.ts)');
+  if (!feed)
+    throw new Error(
+      'invariant: the event feed services were not attached to this gateway (server.ts)',
+    );
   return feed;
 }

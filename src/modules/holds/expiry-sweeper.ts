@@ -12,7 +12,10 @@ export interface HoldExpirySweeper {
  * unreachable) is logged and retried at the next tick. Every replica may run one: the sweep skips
  * rows another replica has locked. The timer is unref'd so it never keeps the process alive.
  */
-export function startHoldExpirySweeper(holds: Pick<HoldService, 'sweepExpiredHolds'>, intervalMs: number): HoldExpirySweeper {
+export function startHoldExpirySweeper(
+  holds: Pick<HoldService, 'sweepExpiredHolds'>,
+  intervalMs: number,
+): HoldExpirySweeper {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -23,7 +26,9 @@ export function startHoldExpirySweeper(holds: Pick<HoldService, 'sweepExpiredHol
       running = holds
         .sweepExpiredHolds()
         .then(() => undefined)
-        .catch((err: unknown) => logger.warn({ err }, 'hold expiry sweep failed; retrying at the next interval'))
+        .catch((err: unknown) =>
+          logger.warn({ err }, 'hold expiry sweep failed; retrying at the next interval'),
+        )
         .finally(() => {
           running = undefined;
           schedule();

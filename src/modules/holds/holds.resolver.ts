@@ -8,23 +8,39 @@ import { CaptureHoldInput, Hold, HoldInput, HoldPayload, ReleaseHoldArgs } from 
 
 @Resolver(() => Hold)
 export class HoldResolver {
-  @Query(() => Hold, { nullable: true, description: 'A hold by id; null when unknown (or, for a player, not theirs).' })
+  @Query(() => Hold, {
+    nullable: true,
+    description: 'A hold by id; null when unknown (or, for a player, not theirs).',
+  })
   hold(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Hold | null> {
     return ctx.services.holds.hold(ctx.principal, id);
   }
 
-  @Mutation(() => HoldPayload, { name: 'hold', description: 'Reserves funds: available drops, balance does not; no ledger entry until capture.' })
-  placeHold(@Arg('input', () => HoldInput) input: HoldInput, @Ctx() ctx: GatewayContext): Promise<HoldPayload> {
+  @Mutation(() => HoldPayload, {
+    name: 'hold',
+    description:
+      'Reserves funds: available drops, balance does not; no ledger entry until capture.',
+  })
+  placeHold(
+    @Arg('input', () => HoldInput) input: HoldInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<HoldPayload> {
     return ctx.services.holds.place(ctx.principal, input);
   }
 
   @Mutation(() => TransferPayload)
-  captureHold(@Arg('input', () => CaptureHoldInput) input: CaptureHoldInput, @Ctx() ctx: GatewayContext): Promise<TransferPayload> {
+  captureHold(
+    @Arg('input', () => CaptureHoldInput) input: CaptureHoldInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<TransferPayload> {
     return ctx.services.holds.capture(ctx.principal, input);
   }
 
   @Mutation(() => HoldPayload)
-  releaseHold(@Args(() => ReleaseHoldArgs) args: ReleaseHoldArgs, @Ctx() ctx: GatewayContext): Promise<HoldPayload> {
+  releaseHold(
+    @Args(() => ReleaseHoldArgs) args: ReleaseHoldArgs,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<HoldPayload> {
     return ctx.services.holds.release(ctx.principal, args.holdId, args.idempotencyKey);
   }
 
@@ -33,16 +49,26 @@ export class HoldResolver {
     return requireAsset(ctx, hold.assetCode);
   }
 
-  @FieldResolver(() => Transaction, { nullable: true, description: 'The CAPTURE transaction, once the hold is captured.' })
+  @FieldResolver(() => Transaction, {
+    nullable: true,
+    description: 'The CAPTURE transaction, once the hold is captured.',
+  })
   capture(@Root() hold: Hold, @Ctx() ctx: GatewayContext): Promise<Transaction | null> {
-    return hold.captureTransactionId ? ctx.loaders.transactionById.load(hold.captureTransactionId) : Promise.resolve(null);
+    return hold.captureTransactionId
+      ? ctx.loaders.transactionById.load(hold.captureTransactionId)
+      : Promise.resolve(null);
   }
 }
 
 @Resolver(() => Transaction)
 export class TransactionHoldResolver {
-  @FieldResolver(() => Hold, { nullable: true, description: 'For a CAPTURE: the hold it captured.' })
+  @FieldResolver(() => Hold, {
+    nullable: true,
+    description: 'For a CAPTURE: the hold it captured.',
+  })
   hold(@Root() transaction: Transaction, @Ctx() ctx: GatewayContext): Promise<Hold | null> {
-    return transaction.holdId ? ctx.loaders.holdById.load(transaction.holdId) : Promise.resolve(null);
+    return transaction.holdId
+      ? ctx.loaders.holdById.load(transaction.holdId)
+      : Promise.resolve(null);
   }
 }

@@ -16,7 +16,13 @@ import type { MoneyOperation, WalletRef } from '../money/money.types';
 import { bookWallet, userSystemPosting, type WalletService } from '../wallet/wallet.service';
 import type { TransferPayload } from '../wallet/wallet.types';
 import { holdStore, type LockedHold } from './holds.store';
-import { HoldStatus, type CaptureHoldInput, type Hold, type HoldInput, type HoldPayload } from './holds.types';
+import {
+  HoldStatus,
+  type CaptureHoldInput,
+  type Hold,
+  type HoldInput,
+  type HoldPayload,
+} from './holds.types';
 
 const operations = { hold: 'hold', capture: 'captureHold', release: 'releaseHold' } as const;
 
@@ -62,35 +68,68 @@ export class HoldService {
     const reference = validateOptionalText(input.reference, 'reference', limits.referenceLengthMax);
     const requestedExpiry = input.expiresAt ?? null;
     if (requestedExpiry && requestedExpiry.getTime() - Date.now() > limits.holdExpiryHorizonMaxMs) {
-      throw badUserInput(`expiresAt must be at most ${limits.holdExpiryHorizonMaxMs / 3_600_000} hours away.`, 'expiresAt');
+      throw badUserInput(
+        `expiresAt must be at most ${limits.holdExpiryHorizonMaxMs / 3_600_000} hours away.`,
+        'expiresAt',
+      );
     }
     const { asset } = await this.assets.require(input.asset);
     const wallet: WalletRef = { userId, assetCode: asset.code };
-    const op: MoneyOperation<HoldPayload, undefined, { expiresAt: Date; reservations: LotAmount[] }, Hold> = {
+    const op: MoneyOperation<
+      HoldPayload,
+      undefined,
+      { expiresAt: Date; reservations: LotAmount[] },
+      Hold
+    > = {
       name: operations.hold,
       // expiresAt as sent: a retry without one must match the first request, even though the
       // default expiry computed for each would differ.
-      requestHash: hashRequest(operations.hold, { userId, asset: asset.code, amount, expiresAt: requestedExpiry, reference }),
+      requestHash: hashRequest(operations.hold, {
+        userId,
+        asset: asset.code,
+        amount,
+        expiresAt: requestedExpiry,
+        reference,
+      }),
       wallets: [wallet],
       creates: [],
       decide: (draft) => {
         // Judged after the key lookup, so that a retry of a hold that has since expired replays
         // it instead of being refused as input in the past.
         const now = Date.now();
-        if (requestedExpiry && requestedExpiry.getTime() <= now) throw badUserInput('expiresAt must be in the future.', 'expiresAt');
+        if (requestedExpiry && requestedExpiry.getTime() <= now)
+          throw badUserInput('expiresAt must be in the future.', 'expiresAt');
         if (draft.frozen(wallet)) return { kind: 'refuse', code: ErrorCode.WALLET_FROZEN };
         // A wallet that never received anything has nothing to hold.
-        if (draft.available(wallet) < amount) return { kind: 'refuse', code: ErrorCode.INSUFFICIENT_FUNDS };
+        if (draft.available(wallet) < amount)
+          return { kind: 'refuse', code: ErrorCode.INSUFFICIENT_FUNDS };
         // The hold reserves lots in the debit order; reserved amounts do not expire while it is ACTIVE.
         const reservations = draft.reserve(wallet, amount);
-        return { kind: 'accept', effect: { expiresAt: requestedExpiry ?? new Date(now + limits.holdLifetimeDefaultMs), reservations } };
+        return {
+          kind: 'accept',
+          effect: {
+            expiresAt: requestedExpiry ?? new Date(now + limits.holdLifetimeDefaultMs),
+            reservations,
+          },
+        };
       },
       apply: (tx, effect, _posted, book, outcome) =>
         holdStore.insertHold(tx, outcome, {
-          clientId: clientIdOf(principal), idempotencyKey, walletId: book.find(wallet)!.id, userId, assetCode: asset.code, amount, reference,
-          expiresAt: effect!.expiresAt, reservations: effect!.reservations,
+          clientId: clientIdOf(principal),
+          idempotencyKey,
+          walletId: book.find(wallet)!.id,
+          userId,
+          assetCode: asset.code,
+          amount,
+          reference,
+          expiresAt: effect!.expiresAt,
+          reservations: effect!.reservations,
         }),
-      answer: (_posted, hold, book) => ({ hold, wallet: bookWallet(book, wallet), replayed: false }),
+      answer: (_posted, hold, book) => ({
+        hold,
+        wallet: bookWallet(book, wallet),
+        replayed: false,
+      }),
       replay: ({ holdId }) => this.replayHold(holdId),
     };
     return this.engine.run(principal, idempotencyKey, op);
@@ -105,10 +144,14 @@ export class HoldService {
     assertCanMoveMoney(principal);
     const holdId = parseHoldId(input.holdId, 'holdId');
     const idempotencyKey = validateIdempotencyKey(input.idempotencyKey);
-    const amount = input.amount === undefined || input.amount === null ? null : requirePositiveAmount(input.amount);
+    const amount =
+      input.amount === undefined || input.amount === null
+        ? null
+        : requirePositiveAmount(input.amount);
     const hold = await this.requireHold(principal, holdId);
     // A hold's amount never changes, so this is malformed input whatever the hold's state.
-    if (amount !== null && amount > hold.amount) throw badUserInput("amount must not exceed the hold's amount.", 'amount');
+    if (amount !== null && amount > hold.amount)
+      throw badUserInput("amount must not exceed the hold's amount.", 'amount');
     const wallet: WalletRef = { userId: hold.userId, assetCode: hold.assetCode };
     const op: MoneyOperation<TransferPayload, LockedHold | undefined> = {
       name: operations.capture,
@@ -124,11 +167,26 @@ export class HoldService {
         // consumes the lots the hold reserved (a hold from before lots draws in debit order).
         const captured = amount ?? current.amount;
         const reservedTotal = current.reservedLots.reduce((sum, r) => sum + r.amount, 0n);
-        const lots = reservedTotal >= captured ? { kind: 'reserved' as const, amounts: current.reservedLots } : undefined;
+        const lots =
+          reservedTotal >= captured
+            ? { kind: 'reserved' as const, amounts: current.reservedLots }
+            : undefined;
         if (!lots) draft.release(wallet, current.amount, current.reservedLots);
-        draft.post(userSystemPosting(TransactionKind.CAPTURE, wallet, EntryDirection.DEBIT, AccountKind.REVENUE, captured, {
-          reference: hold.reference, metadata: null, holdId,
-        }, lots));
+        draft.post(
+          userSystemPosting(
+            TransactionKind.CAPTURE,
+            wallet,
+            EntryDirection.DEBIT,
+            AccountKind.REVENUE,
+            captured,
+            {
+              reference: hold.reference,
+              metadata: null,
+              holdId,
+            },
+            lots,
+          ),
+        );
         if (lots) draft.release(wallet, current.amount, current.reservedLots);
         return { kind: 'accept' };
       },
@@ -136,7 +194,11 @@ export class HoldService {
         await holdStore.markCaptured(tx, holdId);
         return undefined;
       },
-      answer: ([transaction], _applied, book) => ({ transaction: transaction!, wallet: bookWallet(book, wallet), replayed: false }),
+      answer: ([transaction], _applied, book) => ({
+        transaction: transaction!,
+        wallet: bookWallet(book, wallet),
+        replayed: false,
+      }),
       replay: ({ transactionId }) => this.wallet.replayTransaction(transactionId),
     };
     return this.engine.run(principal, idempotencyKey, op);
@@ -146,7 +208,11 @@ export class HoldService {
    * Gives an active hold's funds back to available; no ledger entry, the balance never moved.
    * Errors: as capture.
    */
-  async release(principal: Principal, holdIdInput: string, idempotencyKeyInput: string): Promise<HoldPayload> {
+  async release(
+    principal: Principal,
+    holdIdInput: string,
+    idempotencyKeyInput: string,
+  ): Promise<HoldPayload> {
     assertCanMoveMoney(principal);
     const holdId = parseHoldId(holdIdInput, 'holdId');
     const idempotencyKey = validateIdempotencyKey(idempotencyKeyInput);
@@ -165,7 +231,11 @@ export class HoldService {
         return { kind: 'accept' };
       },
       apply: (tx, _effect, _posted, _book, outcome) => holdStore.release(tx, outcome, holdId),
-      answer: (_posted, released, book) => ({ hold: released, wallet: bookWallet(book, wallet), replayed: false }),
+      answer: (_posted, released, book) => ({
+        hold: released,
+        wallet: bookWallet(book, wallet),
+        replayed: false,
+      }),
       replay: ({ holdId: recorded }) => this.replayHold(recorded),
     };
     return this.engine.run(principal, idempotencyKey, op);
@@ -191,7 +261,11 @@ export class HoldService {
   private async requireHold(principal: Principal, holdId: bigint): Promise<Hold> {
     const [hold] = await holdStore.findHoldsByIds(this.prisma, [holdId]);
     if (!hold) throw notFound(`Unknown hold ${holdId}.`);
-    assertOwnsOrAdmin(principal, hold.clientId, 'Only the client that placed a hold (or an admin) may capture or release it.');
+    assertOwnsOrAdmin(
+      principal,
+      hold.clientId,
+      'Only the client that placed a hold (or an admin) may capture or release it.',
+    );
     return hold;
   }
 
@@ -199,9 +273,14 @@ export class HoldService {
    * Locks the hold (after its wallet) and returns it if it still reserves funds. A hold past its
    * expiry that the sweep has not reached yet is not active: its funds are already available.
    */
-  private async lockActiveHold(tx: TxClient, holdId: bigint, walletId: bigint | undefined): Promise<LockedHold | undefined> {
+  private async lockActiveHold(
+    tx: TxClient,
+    holdId: bigint,
+    walletId: bigint | undefined,
+  ): Promise<LockedHold | undefined> {
     const current = await holdStore.lockHold(tx, holdId);
-    if (!current || current.walletId !== walletId) throw new Error(`invariant: hold ${holdId} does not belong to wallet ${walletId}`);
+    if (!current || current.walletId !== walletId)
+      throw new Error(`invariant: hold ${holdId} does not belong to wallet ${walletId}`);
     return current.status === HoldStatus.ACTIVE && !current.expired ? current : undefined;
   }
 
@@ -216,6 +295,7 @@ export class HoldService {
 
 function parseHoldId(id: string, field: string): bigint {
   const holdId = parseEntityId(id, field);
-  if (holdId === undefined) throw badUserInput(`${field} must be a hold id (a positive decimal integer).`, field);
+  if (holdId === undefined)
+    throw badUserInput(`${field} must be a hold id (a positive decimal integer).`, field);
   return holdId;
 }

@@ -74,13 +74,23 @@ export const holdStore = {
    * two decisions on one hold never deadlock; the row lock also makes the sweep skip this hold.
    */
   async lockHold(db: TxClient, id: bigint): Promise<LockedHold | undefined> {
-    const rows = await db.$queryRaw<(Omit<LockedHold, 'reservedLots'> & { reservedLots: { lotId: string; amount: string }[] })[]>`/* lockHold */
+    const rows = await db.$queryRaw<
+      (Omit<LockedHold, 'reservedLots'> & { reservedLots: { lotId: string; amount: string }[] })[]
+    >`/* lockHold */
       SELECT h.id, h.wallet_id AS "walletId", h.amount, h.status::text AS "status",
         (h.expires_at IS NOT NULL AND h.expires_at <= clock_timestamp()) AS "expired", h.reserved_lots AS "reservedLots"
       FROM holds h WHERE h.id = ${id}::bigint
       FOR UPDATE`;
     const row = rows[0];
-    return row && { ...row, reservedLots: row.reservedLots.map((r) => ({ lotId: BigInt(r.lotId), amount: BigInt(r.amount) })) };
+    return (
+      row && {
+        ...row,
+        reservedLots: row.reservedLots.map((r) => ({
+          lotId: BigInt(r.lotId),
+          amount: BigInt(r.amount),
+        })),
+      }
+    );
   },
 
   /** Marks a locked ACTIVE hold CAPTURED; its capture transaction was posted in the same transaction. */

@@ -11,7 +11,10 @@ export enum HoldStatus {
 }
 registerEnumType(HoldStatus, { name: 'HoldStatus' });
 
-@ObjectType({ description: 'Funds reserved on a wallet: they count against available, not against balance, until captured, released or expired.' })
+@ObjectType({
+  description:
+    'Funds reserved on a wallet: they count against available, not against balance, until captured, released or expired.',
+})
 export class Hold {
   @Field(() => ID)
   id!: string;
@@ -24,7 +27,10 @@ export class Hold {
   @Field(() => AmountScalar)
   amount!: bigint;
 
-  @Field(() => HoldStatus, { description: 'A hold past its expiresAt reads EXPIRED at once, even before the background sweep records it.' })
+  @Field(() => HoldStatus, {
+    description:
+      'A hold past its expiresAt reads EXPIRED at once, even before the background sweep records it.',
+  })
   status!: HoldStatus;
 
   @Field(() => GraphQLDateTime, { nullable: true })
@@ -33,10 +39,17 @@ export class Hold {
   @Field(() => GraphQLDateTime)
   createdAt!: Date;
 
-  @Field(() => String, { nullable: true, description: 'Free text from the caller, copied to the CAPTURE transaction.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Free text from the caller, copied to the CAPTURE transaction.',
+  })
   reference!: string | null;
 
-  @Field(() => GraphQLDateTime, { nullable: true, description: 'When the hold stopped reserving funds (captured, released or expired); null while ACTIVE.' })
+  @Field(() => GraphQLDateTime, {
+    nullable: true,
+    description:
+      'When the hold stopped reserving funds (captured, released or expired); null while ACTIVE.',
+  })
   resolvedAt!: Date | null;
 
   /** The id of the CAPTURE transaction, once captured. */
@@ -51,16 +64,22 @@ export class HoldPayload {
   @Field(() => Hold)
   hold!: Hold;
 
-  @Field(() => Wallet, { description: 'The user\'s wallet after the operation.' })
+  @Field(() => Wallet, { description: "The user's wallet after the operation." })
   wallet!: Wallet;
 
-  @Field({ description: 'True when this answer replays an earlier request with the same idempotency key.' })
+  @Field({
+    description: 'True when this answer replays an earlier request with the same idempotency key.',
+  })
   replayed!: boolean;
 }
 
 @InputType()
 export class HoldInput extends WalletRequestInputBase {
-  @Field(() => GraphQLDateTime, { nullable: true, description: 'When the hold stops reserving funds by itself. Must be in the future and within the expiry horizon; defaults to the default hold lifetime.' })
+  @Field(() => GraphQLDateTime, {
+    nullable: true,
+    description:
+      'When the hold stops reserving funds by itself. Must be in the future and within the expiry horizon; defaults to the default hold lifetime.',
+  })
   expiresAt?: Date | null;
 
   @Field(() => String, { nullable: true })
@@ -72,7 +91,11 @@ export class CaptureHoldInput {
   @Field(() => ID)
   holdId!: string;
 
-  @Field(() => AmountScalar, { nullable: true, description: 'Defaults to the whole hold; a smaller amount captures part and releases the rest.' })
+  @Field(() => AmountScalar, {
+    nullable: true,
+    description:
+      'Defaults to the whole hold; a smaller amount captures part and releases the rest.',
+  })
   amount?: bigint | null;
 
   @Field()

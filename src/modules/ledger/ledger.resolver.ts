@@ -9,7 +9,10 @@ import { LedgerConnection, LedgerEntry, Transaction, TransactionKind } from './l
 @Resolver(() => Transaction)
 export class TransactionResolver {
   @Query(() => Transaction, { nullable: true })
-  transaction(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Transaction | null> {
+  transaction(
+    @Arg('id', () => ID) id: string,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Transaction | null> {
     return ctx.services.ledger.transaction(ctx.principal, id);
   }
 
@@ -25,7 +28,16 @@ export class TransactionResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: GatewayContext,
   ): Promise<LedgerConnection> {
-    return ctx.services.ledger.ledger(ctx.principal, { userId, asset, kinds, since, until, reference, first, after });
+    return ctx.services.ledger.ledger(ctx.principal, {
+      userId,
+      asset,
+      kinds,
+      since,
+      until,
+      reference,
+      first,
+      after,
+    });
   }
 
   @FieldResolver(() => Asset)
@@ -33,18 +45,41 @@ export class TransactionResolver {
     return requireAsset(ctx, transaction.assetCode);
   }
 
-  @FieldResolver(() => [LedgerEntry], { description: 'The double-entry postings of this transaction; their signed sum is zero.' })
-  async entries(@Root() transaction: Transaction, @Ctx() ctx: GatewayContext): Promise<LedgerEntry[]> {
-    return visibleEntries(ctx.principal, await ctx.loaders.entriesByTransactionId.load(transaction.id));
+  @FieldResolver(() => [LedgerEntry], {
+    description: 'The double-entry postings of this transaction; their signed sum is zero.',
+  })
+  async entries(
+    @Root() transaction: Transaction,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<LedgerEntry[]> {
+    return visibleEntries(
+      ctx.principal,
+      await ctx.loaders.entriesByTransactionId.load(transaction.id),
+    );
   }
 
-  @FieldResolver(() => Transaction, { nullable: true, description: 'For a REVERSAL: the transaction it undoes.' })
-  reverses(@Root() transaction: Transaction, @Ctx() ctx: GatewayContext): Promise<Transaction | null> {
-    return transaction.reversesId ? ctx.loaders.transactionById.load(transaction.reversesId) : Promise.resolve(null);
+  @FieldResolver(() => Transaction, {
+    nullable: true,
+    description: 'For a REVERSAL: the transaction it undoes.',
+  })
+  reverses(
+    @Root() transaction: Transaction,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Transaction | null> {
+    return transaction.reversesId
+      ? ctx.loaders.transactionById.load(transaction.reversesId)
+      : Promise.resolve(null);
   }
 
-  @FieldResolver(() => Transaction, { nullable: true, description: 'The REVERSAL that undid this transaction, if any (a transaction is reversed at most once).' })
-  async reversedBy(@Root() transaction: Transaction, @Ctx() ctx: GatewayContext): Promise<Transaction | null> {
+  @FieldResolver(() => Transaction, {
+    nullable: true,
+    description:
+      'The REVERSAL that undid this transaction, if any (a transaction is reversed at most once).',
+  })
+  async reversedBy(
+    @Root() transaction: Transaction,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Transaction | null> {
     const reversalId = await ctx.loaders.reversalIdByTransactionId.load(transaction.id);
     return reversalId ? ctx.loaders.transactionById.load(reversalId) : null;
   }
@@ -60,7 +95,10 @@ export class LedgerEntryResolver {
   @FieldResolver(() => Transaction)
   async transaction(@Root() entry: LedgerEntry, @Ctx() ctx: GatewayContext): Promise<Transaction> {
     const transaction = await ctx.loaders.transactionById.load(entry.transactionId);
-    if (!transaction) throw new Error(`invariant: transaction ${entry.transactionId} of entry ${entry.id} is missing`);
+    if (!transaction)
+      throw new Error(
+        `invariant: transaction ${entry.transactionId} of entry ${entry.id} is missing`,
+      );
     return transaction;
   }
 }

@@ -6,7 +6,13 @@ import { limits } from '../../shared/limits';
 import { parseEntityId, validateOptionalText, validateUserId } from '../../shared/validation';
 import type { AssetService } from '../assets/asset.service';
 import { ledgerStore } from './ledger.store';
-import { AccountKind, type LedgerConnection, type LedgerEntry, type Transaction, type TransactionKind } from './ledger.types';
+import {
+  AccountKind,
+  type LedgerConnection,
+  type LedgerEntry,
+  type Transaction,
+  type TransactionKind,
+} from './ledger.types';
 
 export interface LedgerQuery {
   userId: string;
@@ -27,8 +33,14 @@ export function encodeCursor(entryId: string): string {
 }
 
 export function decodeCursor(cursor: string): bigint {
-  const malformed = () => badUserInput('The cursor is malformed; pass an endCursor this API returned.', 'after');
-  if (cursor.length === 0 || cursor.length > limits.cursorLengthMax || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw malformed();
+  const malformed = () =>
+    badUserInput('The cursor is malformed; pass an endCursor this API returned.', 'after');
+  if (
+    cursor.length === 0 ||
+    cursor.length > limits.cursorLengthMax ||
+    !/^[A-Za-z0-9_-]+$/.test(cursor)
+  )
+    throw malformed();
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!text.startsWith(cursorPrefix)) throw malformed();
   const id = parseEntityId(text.slice(cursorPrefix.length), 'after');
@@ -37,8 +49,15 @@ export function decodeCursor(cursor: string): bigint {
 }
 
 /** A player reads a transaction when it is its user or (a transfer) its counterparty. */
-export function canReadTransaction(principal: Principal, transaction: Pick<Transaction, 'userId' | 'counterpartyUserId'>): boolean {
-  return canReadUser(principal, transaction.userId) || (transaction.counterpartyUserId !== null && canReadUser(principal, transaction.counterpartyUserId));
+export function canReadTransaction(
+  principal: Principal,
+  transaction: Pick<Transaction, 'userId' | 'counterpartyUserId'>,
+): boolean {
+  return (
+    canReadUser(principal, transaction.userId) ||
+    (transaction.counterpartyUserId !== null &&
+      canReadUser(principal, transaction.counterpartyUserId))
+  );
 }
 
 /**
@@ -48,7 +67,9 @@ export function canReadTransaction(principal: Principal, transaction: Pick<Trans
  */
 export function visibleEntries(principal: Principal, entries: LedgerEntry[]): LedgerEntry[] {
   if (principal.role !== 'player') return entries;
-  return entries.filter((entry) => entry.account !== AccountKind.USER || entry.userId === principal.subject);
+  return entries.filter(
+    (entry) => entry.account !== AccountKind.USER || entry.userId === principal.subject,
+  );
 }
 
 /** History reads: the ledger page and single transactions. */
@@ -62,11 +83,15 @@ export class LedgerService {
     assertCanReadUser(principal, query.userId);
     const userId = validateUserId(query.userId);
     const first = query.first ?? limits.ledgerPageSizeDefault;
-    if (!Number.isInteger(first) || first < 1) throw badUserInput('first must be at least 1.', 'first');
+    if (!Number.isInteger(first) || first < 1)
+      throw badUserInput('first must be at least 1.', 'first');
     const pageSize = Math.min(first, limits.ledgerPageSizeMax);
-    const assetCode = query.asset == null ? undefined : (await this.assets.require(query.asset)).asset.code;
-    if (query.since && query.until && query.since > query.until) throw badUserInput('since must not be after until.', 'since');
-    const reference = validateOptionalText(query.reference, 'reference', limits.referenceLengthMax) ?? undefined;
+    const assetCode =
+      query.asset == null ? undefined : (await this.assets.require(query.asset)).asset.code;
+    if (query.since && query.until && query.since > query.until)
+      throw badUserInput('since must not be after until.', 'since');
+    const reference =
+      validateOptionalText(query.reference, 'reference', limits.referenceLengthMax) ?? undefined;
     const rows = await ledgerStore.findEntriesPage(this.prisma, {
       userId,
       assetCode,
@@ -79,7 +104,10 @@ export class LedgerService {
     });
     const page = rows.slice(0, pageSize);
     const edges = page.map((node) => ({ cursor: encodeCursor(node.id), node }));
-    return { edges, pageInfo: { hasNextPage: rows.length > pageSize, endCursor: edges.at(-1)?.cursor ?? null } };
+    return {
+      edges,
+      pageInfo: { hasNextPage: rows.length > pageSize, endCursor: edges.at(-1)?.cursor ?? null },
+    };
   }
 
   /**
@@ -89,7 +117,8 @@ export class LedgerService {
    */
   async transaction(principal: Principal, id: string): Promise<Transaction | null> {
     const transactionId = parseEntityId(id, 'id');
-    if (transactionId === undefined) throw badUserInput('id must be a transaction id (a positive decimal integer).', 'id');
+    if (transactionId === undefined)
+      throw badUserInput('id must be a transaction id (a positive decimal integer).', 'id');
     const [transaction] = await ledgerStore.findTransactionsByIds(this.prisma, [transactionId]);
     if (!transaction || !canReadTransaction(principal, transaction)) return null;
     return transaction;

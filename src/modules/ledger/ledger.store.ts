@@ -57,17 +57,23 @@ export const ledgerStore = {
     const conditions: Prisma.Sql[] = [];
     if (filter.assetCode !== undefined) {
       // Scoping to the wallet lets the (wallet_id, id) index serve the whole page.
-      conditions.push(Prisma.sql`e.wallet_id = (SELECT w.id FROM wallets w WHERE w.user_id = ${filter.userId} AND w.asset_code = ${filter.assetCode})`);
+      conditions.push(
+        Prisma.sql`e.wallet_id = (SELECT w.id FROM wallets w WHERE w.user_id = ${filter.userId} AND w.asset_code = ${filter.assetCode})`,
+      );
     } else {
       conditions.push(Prisma.sql`e.user_id = ${filter.userId}`);
     }
-    if (filter.kinds && filter.kinds.length > 0) conditions.push(Prisma.sql`e.transaction_kind = ANY(${filter.kinds}::transaction_kind[])`);
+    if (filter.kinds && filter.kinds.length > 0)
+      conditions.push(Prisma.sql`e.transaction_kind = ANY(${filter.kinds}::transaction_kind[])`);
     if (filter.since) conditions.push(Prisma.sql`e.created_at >= ${filter.since}::timestamptz`);
     if (filter.until) conditions.push(Prisma.sql`e.created_at < ${filter.until}::timestamptz`);
     if (filter.reference !== undefined) {
-      conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM transactions t WHERE t.id = e.transaction_id AND t.reference = ${filter.reference})`);
+      conditions.push(
+        Prisma.sql`EXISTS (SELECT 1 FROM transactions t WHERE t.id = e.transaction_id AND t.reference = ${filter.reference})`,
+      );
     }
-    if (filter.beforeEntryId !== undefined) conditions.push(Prisma.sql`e.id < ${filter.beforeEntryId}::bigint`);
+    if (filter.beforeEntryId !== undefined)
+      conditions.push(Prisma.sql`e.id < ${filter.beforeEntryId}::bigint`);
     return db.$queryRaw<LedgerEntry[]>`/* findEntriesPage */
       SELECT ${entryColumns} FROM ledger_entries e
       WHERE ${Prisma.join(conditions, ' AND ')}
@@ -76,7 +82,13 @@ export const ledgerStore = {
   },
 
   /** A wallet's entries after a sequence, oldest first (subscription replay). */
-  async findEntriesAfterSequence(db: Queryable, userId: string, assetCode: string, afterSequence: bigint, limit: number): Promise<LedgerEntry[]> {
+  async findEntriesAfterSequence(
+    db: Queryable,
+    userId: string,
+    assetCode: string,
+    afterSequence: bigint,
+    limit: number,
+  ): Promise<LedgerEntry[]> {
     return db.$queryRaw<LedgerEntry[]>`/* findEntriesAfterSequence */
       SELECT ${entryColumns} FROM ledger_entries e
       WHERE e.wallet_id = (SELECT w.id FROM wallets w WHERE w.user_id = ${userId} AND w.asset_code = ${assetCode})

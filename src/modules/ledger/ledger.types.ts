@@ -36,7 +36,8 @@ export enum AccountKind {
 }
 registerEnumType(AccountKind, {
   name: 'AccountKind',
-  description: 'Whose account a ledger entry posts to: a player\'s wallet or one of the asset\'s system accounts.',
+  description:
+    "Whose account a ledger entry posts to: a player's wallet or one of the asset's system accounts.",
 });
 
 @ObjectType()
@@ -45,7 +46,8 @@ export class LedgerEntry {
   id!: string;
 
   @Field(() => AmountScalar, {
-    description: 'Strictly increasing per wallet, no gaps: a client that sees a jump knows it missed entries. System-account postings are not sequenced and read 0.',
+    description:
+      'Strictly increasing per wallet, no gaps: a client that sees a jump knows it missed entries. System-account postings are not sequenced and read 0.',
   })
   sequence!: bigint;
 
@@ -54,7 +56,9 @@ export class LedgerEntry {
 
   assetCode!: string;
 
-  @Field(() => AccountKind, { description: 'USER for a player\'s wallet; otherwise the system account posted to.' })
+  @Field(() => AccountKind, {
+    description: "USER for a player's wallet; otherwise the system account posted to.",
+  })
   account!: AccountKind;
 
   @Field(() => EntryDirection)
@@ -63,12 +67,17 @@ export class LedgerEntry {
   @Field(() => AmountScalar)
   amount!: bigint;
 
-  @Field(() => AmountScalar, { description: 'The wallet\'s balance right after this entry. System-account postings carry no running balance and read 0.' })
+  @Field(() => AmountScalar, {
+    description:
+      "The wallet's balance right after this entry. System-account postings carry no running balance and read 0.",
+  })
   balanceAfter!: bigint;
 
   transactionId!: string;
 
-  @Field(() => TransactionKind, { description: 'The kind of the transaction this entry belongs to.' })
+  @Field(() => TransactionKind, {
+    description: 'The kind of the transaction this entry belongs to.',
+  })
   kind!: TransactionKind;
 
   @Field(() => GraphQLDateTime)
@@ -94,7 +103,10 @@ export class Transaction {
   @Field()
   idempotencyKey!: string;
 
-  @Field(() => String, { nullable: true, description: 'Free text from the caller: an order id, an item id, a reason.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Free text from the caller: an order id, an item id, a reason.',
+  })
   reference!: string | null;
 
   @Field(() => GraphQLJSON, { nullable: true })
@@ -109,16 +121,26 @@ export class Transaction {
   /** The hold this transaction captured (CAPTURE only). */
   holdId!: string | null;
 
-  @Field(() => AmountScalar, { description: 'v2: the part of amount drawn from or added to PAID lots.' })
+  @Field(() => AmountScalar, {
+    description: 'v2: the part of amount drawn from or added to PAID lots.',
+  })
   paidAmount!: bigint;
 
-  @Field(() => AmountScalar, { description: 'v2: the part of amount drawn from or added to FREE lots.' })
+  @Field(() => AmountScalar, {
+    description: 'v2: the part of amount drawn from or added to FREE lots.',
+  })
   freeAmount!: bigint;
 
-  @Field(() => ID, { nullable: true, description: 'v2: for a TRANSFER, the recipient (userId is the sender).' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'v2: for a TRANSFER, the recipient (userId is the sender).',
+  })
   counterpartyUserId!: string | null;
 
-  @Field(() => ID, { nullable: true, description: 'v2: for a leg of applyChangeset, the id its legs share.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'v2: for a leg of applyChangeset, the id its legs share.',
+  })
   changesetId!: string | null;
 
   /** The client (idempotency scope) that made the transaction: it owns it (reversals). */

@@ -5,8 +5,14 @@ import { ReverseInput } from './reversal.types';
 
 @Resolver()
 export class ReversalResolver {
-  @Mutation(() => TransferPayload, { description: 'Undoes a TOPUP, BONUS, SPEND or CAPTURE with a new transaction in the other direction.' })
-  reverse(@Arg('input', () => ReverseInput) input: ReverseInput, @Ctx() ctx: GatewayContext): Promise<TransferPayload> {
+  @Mutation(() => TransferPayload, {
+    description:
+      'Undoes a TOPUP, BONUS, SPEND or CAPTURE with a new transaction in the other direction.',
+  })
+  reverse(
+    @Arg('input', () => ReverseInput) input: ReverseInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<TransferPayload> {
     return ctx.services.reversals.reverse(ctx.principal, input);
   }
 }

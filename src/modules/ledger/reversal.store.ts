@@ -18,21 +18,43 @@ export const reversalStore = {
   },
 
   /** The lots a debit drew from (as positive amounts), with their metadata, for its reversal. */
-  async findDrawnLots(db: TxClient, transactionId: bigint): Promise<{ drawn: LotAmount[]; lots: Lot[] }> {
-    const rows = await db.$queryRaw<{ lot_id: bigint; amount: bigint; origin: 'PAID' | 'FREE'; expires_at: Date | null; created_at: Date }[]>`/* findDrawnLots */
+  async findDrawnLots(
+    db: TxClient,
+    transactionId: bigint,
+  ): Promise<{ drawn: LotAmount[]; lots: Lot[] }> {
+    const rows = await db.$queryRaw<
+      {
+        lot_id: bigint;
+        amount: bigint;
+        origin: 'PAID' | 'FREE';
+        expires_at: Date | null;
+        created_at: Date;
+      }[]
+    >`/* findDrawnLots */
       SELECT m.lot_id, -m.amount AS amount, l.origin::text AS origin, l.expires_at, l.created_at
       FROM lot_movements m JOIN credit_lots l ON l.id = m.lot_id
       WHERE m.transaction_id = ${transactionId}::bigint AND m.amount < 0
       ORDER BY m.lot_id`;
     return {
       drawn: rows.map((row) => ({ lotId: row.lot_id, amount: row.amount })),
-      lots: rows.map((row) => ({ id: row.lot_id, origin: row.origin, remaining: 0n, expiresAt: row.expires_at, createdAt: row.created_at })),
+      lots: rows.map((row) => ({
+        id: row.lot_id,
+        origin: row.origin,
+        remaining: 0n,
+        expiresAt: row.expires_at,
+        createdAt: row.created_at,
+      })),
     };
   },
 
   /** Reversal ids by the ids of the transactions they undo (for Transaction.reversedBy). */
-  async findReversalIdsByOriginalIds(db: Queryable, ids: readonly bigint[]): Promise<{ originalId: string; reversalId: string }[]> {
-    return db.$queryRaw<{ originalId: string; reversalId: string }[]>`/* findReversalIdsByOriginalIds */
+  async findReversalIdsByOriginalIds(
+    db: Queryable,
+    ids: readonly bigint[],
+  ): Promise<{ originalId: string; reversalId: string }[]> {
+    return db.$queryRaw<
+      { originalId: string; reversalId: string }[]
+    >`/* findReversalIdsByOriginalIds */
       SELECT t.reverses_id::text AS "originalId", t.id::text AS "reversalId"
       FROM transactions t WHERE t.reverses_id = ANY(${ids as bigint[]}::bigint[])`;
   },

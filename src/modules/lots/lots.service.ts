@@ -10,7 +10,11 @@ import { userSystemPosting } from '../wallet/wallet.service';
 import { lotsStore } from './lots.store';
 
 /** The sweep acts as a client of its own, never a token's (its issuer is not a configured one). */
-const sweeper: Principal = { subject: 'system:expiry-sweep', role: 'admin', issuer: 'wallet-gateway' };
+const sweeper: Principal = {
+  subject: 'system:expiry-sweep',
+  role: 'admin',
+  issuer: 'wallet-gateway',
+};
 
 /**
  * Expiry of credit lots. Reads stop counting a lot's unreserved remainder at its expiresAt; the
@@ -31,20 +35,31 @@ export class LotsService {
    * same state post once. Returns how many EXPIRY transactions it posted.
    */
   async sweepExpiredLots(): Promise<number> {
-    const due = await lotsStore.findWalletsWithExpiredLots(this.prisma, limits.expirySweepWalletsPerPass);
+    const due = await lotsStore.findWalletsWithExpiredLots(
+      this.prisma,
+      limits.expirySweepWalletsPerPass,
+    );
     let posted = 0;
     for (const wallet of due) {
       try {
         posted += await this.expire(wallet);
       } catch (err) {
-        logger.warn({ err, walletId: wallet.id.toString() }, 'lot expiry of a wallet failed; retrying at the next pass');
+        logger.warn(
+          { err, walletId: wallet.id.toString() },
+          'lot expiry of a wallet failed; retrying at the next pass',
+        );
       }
     }
     if (posted > 0) logger.debug({ posted }, 'expired lots swept');
     return posted;
   }
 
-  private async expire(due: { id: bigint; userId: string; assetCode: string; lastSequence: bigint }): Promise<number> {
+  private async expire(due: {
+    id: bigint;
+    userId: string;
+    assetCode: string;
+    lastSequence: bigint;
+  }): Promise<number> {
     const wallet: WalletRef = { userId: due.userId, assetCode: due.assetCode };
     const op: MoneyOperation<number> = {
       name: 'expireLots',
@@ -60,9 +75,20 @@ export class LotsService {
           if (count >= limits.expiryPostingsPerWalletMax || !isExpired(lot, draft.now)) continue;
           const amount = lot.remaining - (locked.reserved.get(lot.id) ?? 0n);
           if (amount <= 0n) continue;
-          draft.post(userSystemPosting(TransactionKind.EXPIRY, wallet, EntryDirection.DEBIT, AccountKind.BREAKAGE, amount, {
-            reference: `lot:${lot.id}`, metadata: null,
-          }, { kind: 'lot', lotId: lot.id }));
+          draft.post(
+            userSystemPosting(
+              TransactionKind.EXPIRY,
+              wallet,
+              EntryDirection.DEBIT,
+              AccountKind.BREAKAGE,
+              amount,
+              {
+                reference: `lot:${lot.id}`,
+                metadata: null,
+              },
+              { kind: 'lot', lotId: lot.id },
+            ),
+          );
           count += 1;
         }
         return count > 0 ? { kind: 'accept' } : { kind: 'skip' };

@@ -7,7 +7,10 @@ export const lotsStore = {
    * wallets a money transaction (or another replica's sweep) holds right now; they come back at
    * the next pass. The row locks end with the statement: the decision locks again, in the engine.
    */
-  async findWalletsWithExpiredLots(db: PrismaClient, limit: number): Promise<{ id: bigint; userId: string; assetCode: string; lastSequence: bigint }[]> {
+  async findWalletsWithExpiredLots(
+    db: PrismaClient,
+    limit: number,
+  ): Promise<{ id: bigint; userId: string; assetCode: string; lastSequence: bigint }[]> {
     return db.$queryRaw`/* findWalletsWithExpiredLots */
       SELECT w.id, w.user_id AS "userId", w.asset_code AS "assetCode", w.last_sequence AS "lastSequence"
       FROM wallets w

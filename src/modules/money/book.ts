@@ -1,7 +1,23 @@
 import { limits as gatewayLimits } from '../../shared/limits';
 import { AccountKind, EntryDirection, TransactionKind } from '../ledger/ledger.types';
-import { allocate, expiredUnreserved, isExpired, paidPart, split, type Lot, type LotAmount } from './lots';
-import { walletKey, type BookWallet, type Draft, type Leg, type LimitsOf, type Posting, type WalletRef } from './money.types';
+import {
+  allocate,
+  expiredUnreserved,
+  isExpired,
+  paidPart,
+  split,
+  type Lot,
+  type LotAmount,
+} from './lots';
+import {
+  walletKey,
+  type BookWallet,
+  type Draft,
+  type Leg,
+  type LimitsOf,
+  type Posting,
+  type WalletRef,
+} from './money.types';
 
 /** A user entry as drafted: its wallet's next sequence and the balance (and PAID part) right after it. */
 export interface DraftedEntry {
@@ -33,7 +49,8 @@ export interface WalletChange {
   sequenceBefore: bigint;
 }
 
-const signed = (direction: EntryDirection, amount: bigint): bigint => (direction === EntryDirection.CREDIT ? amount : -amount);
+const signed = (direction: EntryDirection, amount: bigint): bigint =>
+  direction === EntryDirection.CREDIT ? amount : -amount;
 const utcDay = (at: Date): number => Math.floor(at.getTime() / 86_400_000);
 const noLimits: LimitsOf = { balanceMax: null, dailyBonusMax: null, dailyTransferOutMax: null };
 
@@ -41,7 +58,11 @@ function assert(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Error(`invariant: ${message}`);
 }
 
-const cloneWallet = (w: BookWallet): BookWallet => ({ ...w, lots: w.lots.map((lot) => ({ ...lot })), reserved: new Map(w.reserved) });
+const cloneWallet = (w: BookWallet): BookWallet => ({
+  ...w,
+  lots: w.lots.map((lot) => ({ ...lot })),
+  reserved: new Map(w.reserved),
+});
 
 /**
  * The wallets one money transaction has locked, and what its decisions drafted on them. Every
@@ -54,7 +75,8 @@ export class LedgerBook implements Draft {
   private wallets = new Map<string, BookWallet>();
   private readonly before = new Map<bigint, { balance: bigint; sequence: bigint }>();
   private readonly drafted: DraftedPosting[] = [];
-  private checkpoint: { drafted: number; ids: number; wallets: Map<string, BookWallet> } | undefined;
+  private checkpoint:
+    { drafted: number; ids: number; wallets: Map<string, BookWallet> } | undefined;
   private idsUsed = 0;
 
   constructor(
@@ -115,21 +137,49 @@ export class LedgerBook implements Draft {
       return total + signed(leg.direction, leg.amount);
     }, 0n);
     assert(sum === 0n, `the legs of a ${posting.kind} sum to ${sum}, not zero`);
-    assert(this.idsUsed < this.ids.length, 'more postings than transaction ids allocated for the decision');
+    assert(
+      this.idsUsed < this.ids.length,
+      'more postings than transaction ids allocated for the decision',
+    );
     const id = this.ids[this.idsUsed++]!;
     const previous = this.drafted[this.drafted.length - 1];
-    const changesetId = posting.legIndex === undefined ? null : posting.legIndex === 0 ? id : previous?.changesetId ?? null;
-    assert(posting.legIndex === undefined || changesetId !== null, 'a changeset leg follows its first leg');
-    const drafted: DraftedPosting = { id, changesetId, posting, entries: [], paidAmount: 0n, movements: [], newLots: [] };
+    const changesetId =
+      posting.legIndex === undefined
+        ? null
+        : posting.legIndex === 0
+          ? id
+          : (previous?.changesetId ?? null);
+    assert(
+      posting.legIndex === undefined || changesetId !== null,
+      'a changeset leg follows its first leg',
+    );
+    const drafted: DraftedPosting = {
+      id,
+      changesetId,
+      posting,
+      entries: [],
+      paidAmount: 0n,
+      movements: [],
+      newLots: [],
+    };
     let firstUserLeg = true;
     for (const leg of posting.legs) {
       if (leg.account !== AccountKind.USER) {
-        drafted.entries.push({ leg, walletId: null, sequence: null, balanceAfter: null, paidAfter: null });
+        drafted.entries.push({
+          leg,
+          walletId: null,
+          sequence: null,
+          balanceAfter: null,
+          paidAfter: null,
+        });
         continue;
       }
       assert(leg.wallet.assetCode === posting.assetCode, 'a posting moves one asset');
       const wallet = this.find(leg.wallet);
-      assert(wallet !== undefined, `wallet ${leg.wallet.userId}/${leg.wallet.assetCode} is not locked`);
+      assert(
+        wallet !== undefined,
+        `wallet ${leg.wallet.userId}/${leg.wallet.assetCode} is not locked`,
+      );
       const paid = this.applyLots(wallet, leg, id, drafted);
       // The transaction's split is its first user leg's (for a TRANSFER, what the sender gave).
       if (firstUserLeg) drafted.paidAmount = paid;
@@ -138,23 +188,50 @@ export class LedgerBook implements Draft {
       wallet.lastSequence += 1n;
       this.count(wallet, posting.kind, leg);
       assert(wallet.balance >= 0n, `wallet ${wallet.id} would go below zero`);
-      assert(wallet.balance <= gatewayLimits.amountMax, `wallet ${wallet.id} would exceed the largest amount`);
+      assert(
+        wallet.balance <= gatewayLimits.amountMax,
+        `wallet ${wallet.id} would exceed the largest amount`,
+      );
       const lotSum = wallet.lots.reduce((total, lot) => total + lot.remaining, 0n);
-      assert(lotSum === wallet.balance, `the lots of wallet ${wallet.id} sum to ${lotSum}, its balance is ${wallet.balance}`);
-      const paidAfter = wallet.lots.reduce((total, lot) => (lot.origin === 'PAID' ? total + lot.remaining : total), 0n);
-      drafted.entries.push({ leg, walletId: wallet.id, sequence: wallet.lastSequence, balanceAfter: wallet.balance, paidAfter });
+      assert(
+        lotSum === wallet.balance,
+        `the lots of wallet ${wallet.id} sum to ${lotSum}, its balance is ${wallet.balance}`,
+      );
+      const paidAfter = wallet.lots.reduce(
+        (total, lot) => (lot.origin === 'PAID' ? total + lot.remaining : total),
+        0n,
+      );
+      drafted.entries.push({
+        leg,
+        walletId: wallet.id,
+        sequence: wallet.lastSequence,
+        balanceAfter: wallet.balance,
+        paidAfter,
+      });
     }
     this.drafted.push(drafted);
   }
 
   /** Changes the wallet's lots as the leg says, and returns the PAID part of what it moved. */
-  private applyLots(wallet: BookWallet, leg: Extract<Leg, { account: AccountKind.USER }>, transactionId: bigint, drafted: DraftedPosting): bigint {
-    const plan = leg.lots ?? (leg.direction === EntryDirection.DEBIT ? { kind: 'draw' as const } : undefined);
+  private applyLots(
+    wallet: BookWallet,
+    leg: Extract<Leg, { account: AccountKind.USER }>,
+    transactionId: bigint,
+    drafted: DraftedPosting,
+  ): bigint {
+    const plan =
+      leg.lots ?? (leg.direction === EntryDirection.DEBIT ? { kind: 'draw' as const } : undefined);
     assert(plan !== undefined, 'a credit to a user wallet says which lot it goes to');
     let changes: LotAmount[];
     if (plan.kind === 'new') {
       assert(leg.direction === EntryDirection.CREDIT, 'only a credit makes a lot');
-      const lot: Lot = { id: transactionId, origin: plan.origin, remaining: 0n, expiresAt: plan.expiresAt, createdAt: this.now };
+      const lot: Lot = {
+        id: transactionId,
+        origin: plan.origin,
+        remaining: 0n,
+        expiresAt: plan.expiresAt,
+        createdAt: this.now,
+      };
       wallet.lots.push(lot);
       drafted.newLots.push({ walletId: wallet.id, lot: { ...lot, remaining: leg.amount } });
       changes = [{ lotId: lot.id, amount: leg.amount }];
@@ -176,11 +253,17 @@ export class LedgerBook implements Draft {
         }
       } else {
         const lot = wallet.lots.find((l) => l.id === plan.lotId);
-        assert(lot !== undefined && isExpired(lot, this.now), `lot ${plan.lotId} is not an expired lot of wallet ${wallet.id}`);
+        assert(
+          lot !== undefined && isExpired(lot, this.now),
+          `lot ${plan.lotId} is not an expired lot of wallet ${wallet.id}`,
+        );
         draws = [{ lotId: lot.id, amount: leg.amount }];
       }
       const drawn = draws.reduce((total, d) => total + d.amount, 0n);
-      assert(drawn === leg.amount, `a debit of ${leg.amount} drew ${drawn} from the lots of wallet ${wallet.id}`);
+      assert(
+        drawn === leg.amount,
+        `a debit of ${leg.amount} drew ${drawn} from the lots of wallet ${wallet.id}`,
+      );
       changes = draws.map((d) => ({ lotId: d.lotId, amount: -d.amount }));
     }
     for (const change of changes) {
@@ -196,9 +279,14 @@ export class LedgerBook implements Draft {
       assert(lot.remaining >= 0n, `lot ${lot.id} would go below zero`);
       drafted.movements.push(change);
     }
-    const paid = paidPart(wallet.lots, changes.map((c) => ({ lotId: c.lotId, amount: c.amount < 0n ? -c.amount : c.amount })));
+    const paid = paidPart(
+      wallet.lots,
+      changes.map((c) => ({ lotId: c.lotId, amount: c.amount < 0n ? -c.amount : c.amount })),
+    );
     // A lot drawn to zero leaves the wallet's live lots (its history stays in lot_movements).
-    wallet.lots = wallet.lots.filter((lot) => lot.remaining > 0n || (wallet.reserved.get(lot.id) ?? 0n) > 0n);
+    wallet.lots = wallet.lots.filter(
+      (lot) => lot.remaining > 0n || (wallet.reserved.get(lot.id) ?? 0n) > 0n,
+    );
     return paid;
   }
 
@@ -227,7 +315,8 @@ export class LedgerBook implements Draft {
     const reservations = allocate(wallet.lots, wallet.reserved, amount, this.now);
     // Holds placed before lots existed may have left lots without reservations: what the lots
     // cannot cover stays reserved on the wallet only (held), as before.
-    for (const r of reservations) wallet.reserved.set(r.lotId, (wallet.reserved.get(r.lotId) ?? 0n) + r.amount);
+    for (const r of reservations)
+      wallet.reserved.set(r.lotId, (wallet.reserved.get(r.lotId) ?? 0n) + r.amount);
     wallet.held += amount;
     assert(wallet.held <= wallet.balance, `holds on wallet ${wallet.id} would exceed its balance`);
     return reservations;
@@ -242,13 +331,22 @@ export class LedgerBook implements Draft {
       else wallet.reserved.delete(r.lotId);
     }
     wallet.held -= amount;
-    assert(wallet.held >= 0n && wallet.held <= wallet.balance, `holds on wallet ${wallet.id} would leave 0..balance`);
-    wallet.lots = wallet.lots.filter((lot) => lot.remaining > 0n || (wallet.reserved.get(lot.id) ?? 0n) > 0n);
+    assert(
+      wallet.held >= 0n && wallet.held <= wallet.balance,
+      `holds on wallet ${wallet.id} would leave 0..balance`,
+    );
+    wallet.lots = wallet.lots.filter(
+      (lot) => lot.remaining > 0n || (wallet.reserved.get(lot.id) ?? 0n) > 0n,
+    );
   }
 
   /** Marks where a decision starts, so that a refusal can undo what it drafted. */
   begin(): void {
-    this.checkpoint = { drafted: this.drafted.length, ids: this.idsUsed, wallets: new Map([...this.wallets].map(([k, w]) => [k, cloneWallet(w)])) };
+    this.checkpoint = {
+      drafted: this.drafted.length,
+      ids: this.idsUsed,
+      wallets: new Map([...this.wallets].map(([k, w]) => [k, cloneWallet(w)])),
+    };
   }
 
   /** Keeps what the decision drafted. */
@@ -283,6 +381,7 @@ export class LedgerBook implements Draft {
 
   /** Sets the time the database recorded for a changed wallet. */
   touched(walletId: bigint, updatedAt: Date): void {
-    for (const wallet of this.wallets.values()) if (wallet.id === walletId) wallet.updatedAt = updatedAt;
+    for (const wallet of this.wallets.values())
+      if (wallet.id === walletId) wallet.updatedAt = updatedAt;
   }
 }

@@ -45,11 +45,13 @@ export const toStored = (lot: Lot): StoredLot => ({
   createdAt: lot.createdAt.toISOString(),
 });
 
-export const isExpired = (lot: Pick<Lot, 'expiresAt'>, now: Date): boolean => lot.expiresAt !== null && lot.expiresAt.getTime() <= now.getTime();
+export const isExpired = (lot: Pick<Lot, 'expiresAt'>, now: Date): boolean =>
+  lot.expiresAt !== null && lot.expiresAt.getTime() <= now.getTime();
 
 /** The contract's debit order. */
 export function debitOrder(a: Lot, b: Lot): number {
-  if (a.expiresAt && b.expiresAt) return a.expiresAt.getTime() - b.expiresAt.getTime() || compareAge(a, b);
+  if (a.expiresAt && b.expiresAt)
+    return a.expiresAt.getTime() - b.expiresAt.getTime() || compareAge(a, b);
   if (a.expiresAt) return -1;
   if (b.expiresAt) return 1;
   if (a.origin !== b.origin) return a.origin === 'FREE' ? -1 : 1;
@@ -68,7 +70,11 @@ export function drawable(lot: Lot, reserved: ReadonlyMap<bigint, bigint>, now: D
 }
 
 /** What of the lots has expired and is not reserved: it no longer counts, and the sweep takes it. */
-export function expiredUnreserved(lots: readonly Lot[], reserved: ReadonlyMap<bigint, bigint>, now: Date): bigint {
+export function expiredUnreserved(
+  lots: readonly Lot[],
+  reserved: ReadonlyMap<bigint, bigint>,
+  now: Date,
+): bigint {
   let total = 0n;
   for (const lot of lots) {
     if (!isExpired(lot, now)) continue;
@@ -83,7 +89,13 @@ export function expiredUnreserved(lots: readonly Lot[], reserved: ReadonlyMap<bi
  * credit's own reversal), from what is drawable. Returns the draws; their sum is less than
  * `amount` only when the lots do not hold enough.
  */
-export function allocate(lots: readonly Lot[], reserved: ReadonlyMap<bigint, bigint>, amount: bigint, now: Date, first?: bigint): LotAmount[] {
+export function allocate(
+  lots: readonly Lot[],
+  reserved: ReadonlyMap<bigint, bigint>,
+  amount: bigint,
+  now: Date,
+  first?: bigint,
+): LotAmount[] {
   const ordered = [...lots].sort(debitOrder);
   if (first !== undefined) {
     const index = ordered.findIndex((lot) => lot.id === first);
@@ -109,7 +121,11 @@ export function paidPart(lots: readonly Lot[], amounts: readonly LotAmount[]): b
 }
 
 /** A wallet's split as reads show it: paid and free of the live, unexpired lots, reserved amounts included. */
-export function split(lots: readonly Lot[], reserved: ReadonlyMap<bigint, bigint>, now: Date): { paid: bigint; free: bigint } {
+export function split(
+  lots: readonly Lot[],
+  reserved: ReadonlyMap<bigint, bigint>,
+  now: Date,
+): { paid: bigint; free: bigint } {
   let paid = 0n;
   let free = 0n;
   for (const lot of lots) {
@@ -125,6 +141,8 @@ export function split(lots: readonly Lot[], reserved: ReadonlyMap<bigint, bigint
 /** The soonest expiry among live lots, the wallet's hint for reads and for the sweep. */
 export function nextExpiry(lots: readonly Lot[]): Date | null {
   let soonest: Date | null = null;
-  for (const lot of lots) if (lot.expiresAt && lot.remaining > 0n && (!soonest || lot.expiresAt < soonest)) soonest = lot.expiresAt;
+  for (const lot of lots)
+    if (lot.expiresAt && lot.remaining > 0n && (!soonest || lot.expiresAt < soonest))
+      soonest = lot.expiresAt;
   return soonest;
 }

@@ -12,7 +12,13 @@ import type { SystemAccountIds } from '../assets/asset.store';
 import type { AccountKind, Transaction } from '../ledger/ledger.types';
 import { LedgerBook } from './book';
 import { moneyStore, type KeyScope, type Locked, type RecordedBatch } from './money.store';
-import { walletKey, type BookWallet, type MoneyOperation, type RecordedOutcome, type WalletRef } from './money.types';
+import {
+  walletKey,
+  type BookWallet,
+  type MoneyOperation,
+  type RecordedOutcome,
+  type WalletRef,
+} from './money.types';
 
 /** The id of a wallet that does not exist yet (ids start at 1). */
 const placeholderId = 0n;
@@ -108,8 +114,17 @@ export class MoneyEngine {
    * Errors: the operation's refusal codes (recorded, replayed), IDEMPOTENCY_KEY_REUSED,
    * SERVICE_UNAVAILABLE; deadlocks, serialization failures and lost key races are retried.
    */
-  async run<R, L, E, A>(principal: Principal, idempotencyKey: string, op: MoneyOperation<R, L, E, A>): Promise<R> {
-    const scope: KeyScope = { clientId: clientIdOf(principal), key: idempotencyKey, operation: op.name, requestHash: op.requestHash };
+  async run<R, L, E, A>(
+    principal: Principal,
+    idempotencyKey: string,
+    op: MoneyOperation<R, L, E, A>,
+  ): Promise<R> {
+    const scope: KeyScope = {
+      clientId: clientIdOf(principal),
+      key: idempotencyKey,
+      operation: op.name,
+      requestHash: op.requestHash,
+    };
     const item: Item = { scope, op, accounts: await this.systemAccounts(op.wallets) };
     const batchable = this.batching && !op.load && !op.apply;
     const outcome = batchable ? await this.enqueue(item) : (await this.execute([item]))[0]!;
@@ -121,7 +136,8 @@ export class MoneyEngine {
     switch (outcome.kind) {
       case 'posted':
         // Only money that really moved is counted, after its commit; replays are not.
-        for (const t of outcome.transactions) this.hooks.onMoneyMoved?.(t.assetCode, t.kind, t.amount);
+        for (const t of outcome.transactions)
+          this.hooks.onMoneyMoved?.(t.assetCode, t.kind, t.amount);
         return op.answer(outcome.transactions, outcome.applied, outcome.book);
       case 'refused':
         throw refusalError(outcome.code, outcome.detail);
@@ -129,12 +145,17 @@ export class MoneyEngine {
         throw outcome.error;
       case 'duplicate': {
         const prior = await moneyStore.readOutcome(this.prisma, scope);
-        if (!prior) throw new Error('invariant: a key decided in the batch has no recorded outcome');
+        if (!prior)
+          throw new Error('invariant: a key decided in the batch has no recorded outcome');
         return this.settle(item, { kind: 'prior', prior });
       }
       case 'prior': {
         const ids = replayPrior(scope, outcome.prior);
-        return op.replay({ transactionId: ids.transactionId, holdId: ids.holdId, changesetId: ids.changesetId ?? null });
+        return op.replay({
+          transactionId: ids.transactionId,
+          holdId: ids.holdId,
+          changesetId: ids.changesetId ?? null,
+        });
       }
     }
   }
@@ -171,10 +192,15 @@ export class MoneyEngine {
   private async execute(items: Item[]): Promise<Outcome[]> {
     this.hooks.onBatch?.(items.length);
     try {
-      return await runTransaction(this.prisma, this.txOptions, (tx) => this.decideAndPost(tx, items));
+      return await runTransaction(this.prisma, this.txOptions, (tx) =>
+        this.decideAndPost(tx, items),
+      );
     } catch (error) {
       if (items.length === 1 || error instanceof AppError) throw error;
-      logger.warn({ err: error, operations: items.length }, 'a batch failed; its operations run one by one');
+      logger.warn(
+        { err: error, operations: items.length },
+        'a batch failed; its operations run one by one',
+      );
       return Promise.all(items.map(async (item) => (await this.execute([item]))[0]!));
     }
   }
@@ -182,8 +208,9 @@ export class MoneyEngine {
   private async decideAndPost(tx: TxClient, items: Item[]): Promise<Outcome[]> {
     const refs = uniqueRefs(items.flatMap((item) => item.op.wallets));
     let decided = await this.lockAndDecide(tx, items, refs);
-    const missing = uniqueRefs(decided.outcomes.flatMap((o, i) => (o.kind === 'accepted' ? items[i]!.op.creates : [])))
-      .filter((ref) => decided.book.find(ref)?.id === placeholderId);
+    const missing = uniqueRefs(
+      decided.outcomes.flatMap((o, i) => (o.kind === 'accepted' ? items[i]!.op.creates : [])),
+    ).filter((ref) => decided.book.find(ref)?.id === placeholderId);
     if (missing.length > 0) {
       // The wallets that accepted credits need are created now, then everything is locked and
       // decided again: a refused request creates nothing, and the decisions that post see real rows.
@@ -194,18 +221,32 @@ export class MoneyEngine {
     const recorded: RecordedBatch = { postings: [], outcomes: [], refusals: [] };
     outcomes.forEach((o, i) => {
       const item = items[i]!;
-      if (o.kind === 'refused') recorded.refusals.push({ scope: item.scope, code: o.code, detail: o.detail });
+      if (o.kind === 'refused')
+        recorded.refusals.push({ scope: item.scope, code: o.code, detail: o.detail });
       if (o.kind !== 'accepted') return;
-      if (item.op.creates.some((ref) => book.find(ref)?.id === placeholderId)) throw new Error('invariant: a credited wallet was not created');
+      if (item.op.creates.some((ref) => book.find(ref)?.id === placeholderId))
+        throw new Error('invariant: a credited wallet was not created');
       const drafted = book.postings().slice(o.from, o.to);
-      if (drafted.length === 0 && !item.op.apply && !o.skip) throw new Error(`invariant: ${item.op.name} accepted with nothing to post or apply`);
+      if (drafted.length === 0 && !item.op.apply && !o.skip)
+        throw new Error(`invariant: ${item.op.name} accepted with nothing to post or apply`);
       for (const d of drafted) recorded.postings.push({ drafted: d, scope: item.scope });
       // With postings, the key's outcome goes with them; without, `apply` records it (holds).
-      if (drafted.length > 0) recorded.outcomes.push({ scope: item.scope, firstPosting: recorded.postings.length - drafted.length, holdId: drafted[0]!.posting.holdId ?? null });
+      if (drafted.length > 0)
+        recorded.outcomes.push({
+          scope: item.scope,
+          firstPosting: recorded.postings.length - drafted.length,
+          holdId: drafted[0]!.posting.holdId ?? null,
+        });
     });
-    const posted = recorded.postings.length + recorded.refusals.length > 0
-      ? await moneyStore.post(tx, recorded, book.changes(), (assetCode, account) => this.accountId(items, assetCode, account))
-      : { transactions: new Map<bigint, { createdAt: Date }>(), wallets: new Map<bigint, Date>() };
+    const posted =
+      recorded.postings.length + recorded.refusals.length > 0
+        ? await moneyStore.post(tx, recorded, book.changes(), (assetCode, account) =>
+            this.accountId(items, assetCode, account),
+          )
+        : {
+            transactions: new Map<bigint, { createdAt: Date }>(),
+            wallets: new Map<bigint, Date>(),
+          };
     for (const [walletId, updatedAt] of posted.wallets) book.touched(walletId, updatedAt);
 
     const results: Outcome[] = [];
@@ -215,16 +256,31 @@ export class MoneyEngine {
         results.push(o);
         continue;
       }
-      const transactions = book.postings().slice(o.from, o.to).map((d): Transaction => ({
-        id: d.id.toString(), kind: d.posting.kind, userId: d.posting.userId, assetCode: d.posting.assetCode, amount: d.posting.amount,
-        paidAmount: d.paidAmount, freeAmount: d.posting.amount - d.paidAmount,
-        idempotencyKey: item.scope.key, reference: d.posting.reference, metadata: d.posting.metadata ?? null,
-        createdAt: posted.transactions.get(d.id)!.createdAt,
-        reversesId: d.posting.reversesId?.toString() ?? null, holdId: d.posting.holdId?.toString() ?? null,
-        counterpartyUserId: d.posting.counterpartyUserId ?? null, changesetId: d.changesetId?.toString() ?? null,
-        clientId: item.scope.clientId,
-      }));
-      const applied = item.op.apply && !o.skip ? await item.op.apply(tx, o.effect, transactions, book, item.scope) : undefined;
+      const transactions = book
+        .postings()
+        .slice(o.from, o.to)
+        .map((d): Transaction => ({
+          id: d.id.toString(),
+          kind: d.posting.kind,
+          userId: d.posting.userId,
+          assetCode: d.posting.assetCode,
+          amount: d.posting.amount,
+          paidAmount: d.paidAmount,
+          freeAmount: d.posting.amount - d.paidAmount,
+          idempotencyKey: item.scope.key,
+          reference: d.posting.reference,
+          metadata: d.posting.metadata ?? null,
+          createdAt: posted.transactions.get(d.id)!.createdAt,
+          reversesId: d.posting.reversesId?.toString() ?? null,
+          holdId: d.posting.holdId?.toString() ?? null,
+          counterpartyUserId: d.posting.counterpartyUserId ?? null,
+          changesetId: d.changesetId?.toString() ?? null,
+          clientId: item.scope.clientId,
+        }));
+      const applied =
+        item.op.apply && !o.skip
+          ? await item.op.apply(tx, o.effect, transactions, book, item.scope)
+          : undefined;
       results.push({ kind: 'posted', transactions, applied, book });
     }
     return results;
@@ -236,7 +292,12 @@ export class MoneyEngine {
    */
   private async lockAndDecide(tx: TxClient, items: Item[], refs: WalletRef[]) {
     const idsCount = items.reduce((sum, item) => sum + (item.op.postingsMax ?? 1), 0);
-    const locked = await moneyStore.lock(tx, refs, items.map((item) => item.scope), idsCount);
+    const locked = await moneyStore.lock(
+      tx,
+      refs,
+      items.map((item) => item.scope),
+      idsCount,
+    );
     if (locked.wallets.some((w) => w.lastXact >= locked.xact)) throw new TransactionOrderConflict();
     const book = await this.bookOf(tx, locked, items);
     type Decided =
@@ -277,21 +338,45 @@ export class MoneyEngine {
       return { kind: 'accepted' as const, from, to: from, effect: undefined, skip: true };
     }
     book.commit();
-    return { kind: 'accepted' as const, from, to: book.postings().length, effect: verdict.effect, skip: false };
+    return {
+      kind: 'accepted' as const,
+      from,
+      to: book.postings().length,
+      effect: verdict.effect,
+      skip: false,
+    };
   }
 
   /** The book of a locked batch: wallets with their holds, and placeholders for wallets to create. */
   private async bookOf(tx: TxClient, locked: Locked, items: Item[]): Promise<LedgerBook> {
     const holding = locked.wallets.filter((w) => w.mayHaveHolds).map((w) => w.id);
     // The hint comes from the locked rows' newest versions: false means no ACTIVE hold, no sum.
-    const held = holding.length > 0 ? await moneyStore.held(tx, holding) : new Map<bigint, { held: bigint; reserved: Map<bigint, bigint> }>();
-    const wallets: BookWallet[] = locked.wallets.map((w) => ({ ...w, held: held.get(w.id)?.held ?? 0n, reserved: held.get(w.id)?.reserved ?? new Map() }));
+    const held =
+      holding.length > 0
+        ? await moneyStore.held(tx, holding)
+        : new Map<bigint, { held: bigint; reserved: Map<bigint, bigint> }>();
+    const wallets: BookWallet[] = locked.wallets.map((w) => ({
+      ...w,
+      held: held.get(w.id)?.held ?? 0n,
+      reserved: held.get(w.id)?.reserved ?? new Map(),
+    }));
     const present = new Set(wallets.map((w) => walletKey(w)));
     for (const ref of uniqueRefs(items.flatMap((item) => item.op.creates))) {
       if (present.has(walletKey(ref))) continue;
       wallets.push({
-        ...ref, id: placeholderId, balance: 0n, held: 0n, lastSequence: 0n, updatedAt: locked.now, lots: [], reserved: new Map(),
-        frozen: locked.frozenUsers.has(ref.userId), bonusDay: null, bonusToday: 0n, transferOutDay: null, transferOutToday: 0n,
+        ...ref,
+        id: placeholderId,
+        balance: 0n,
+        held: 0n,
+        lastSequence: 0n,
+        updatedAt: locked.now,
+        lots: [],
+        reserved: new Map(),
+        frozen: locked.frozenUsers.has(ref.userId),
+        bonusDay: null,
+        bonusToday: 0n,
+        transferOutDay: null,
+        transferOutToday: 0n,
       });
     }
     return new LedgerBook(wallets, locked.now, locked.limits, locked.frozenUsers, locked.ids);

@@ -66,8 +66,14 @@ const big = (value: string | null): bigint | null => (value === null ? null : Bi
 
 function priorOf(row: PriorJson): RecordedOutcome {
   return {
-    operation: row.operation, requestHash: row.request_hash, outcome: row.outcome, errorCode: row.error_code, errorDetail: row.error_detail,
-    transactionId: big(row.transaction_id), holdId: big(row.hold_id), changesetId: big(row.changeset_id),
+    operation: row.operation,
+    requestHash: row.request_hash,
+    outcome: row.outcome,
+    errorCode: row.error_code,
+    errorDetail: row.error_detail,
+    transactionId: big(row.transaction_id),
+    holdId: big(row.hold_id),
+    changesetId: big(row.changeset_id),
   };
 }
 
@@ -80,13 +86,17 @@ export interface RecordedBatch {
 }
 
 /** What active holds reserve per lot, summed. */
-export function sumReservations(reservations: readonly { lotId: string; amount: string }[]): Map<bigint, bigint> {
+export function sumReservations(
+  reservations: readonly { lotId: string; amount: string }[],
+): Map<bigint, bigint> {
   const reserved = new Map<bigint, bigint>();
-  for (const r of reservations) reserved.set(BigInt(r.lotId), (reserved.get(BigInt(r.lotId)) ?? 0n) + BigInt(r.amount));
+  for (const r of reservations)
+    reserved.set(BigInt(r.lotId), (reserved.get(BigInt(r.lotId)) ?? 0n) + BigInt(r.amount));
   return reserved;
 }
 
-const json = (value: unknown): string => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+const json = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
 /** The named SQL of the money engine: lock and read, post, record outcomes. */
 export const moneyStore = {
@@ -102,7 +112,12 @@ export const moneyStore = {
    * statement waited for a lock is not seen, and the unique index on the key then fails this
    * transaction's own outcome record, which makes it retry and replay the winner.
    */
-  async lock(tx: TxClient, refs: readonly WalletRef[], scopes: readonly KeyScope[], idsCount: number): Promise<Locked> {
+  async lock(
+    tx: TxClient,
+    refs: readonly WalletRef[],
+    scopes: readonly KeyScope[],
+    idsCount: number,
+  ): Promise<Locked> {
     const clients = scopes.map((scope) => scope.clientId);
     const keys = scopes.map((scope) => scope.key);
     const users = refs.map((ref) => ref.userId);
@@ -140,25 +155,47 @@ export const moneyStore = {
       LEFT JOIN locked w ON true
       ORDER BY w.id`;
     const first = rows[0]!;
-    const priors = new Map((first.priors ?? []).map((row) => [`${row.client_id}\u0000${row.key}`, priorOf(row)]));
+    const priors = new Map(
+      (first.priors ?? []).map((row) => [`${row.client_id}\u0000${row.key}`, priorOf(row)]),
+    );
     const wallets = rows
       .filter((row) => row.id !== null)
       .map((row) => ({
-        id: row.id!, userId: row.user_id!, assetCode: row.asset_code!, balance: row.balance!, held: 0n,
-        lastSequence: row.last_sequence!, updatedAt: row.updated_at!, mayHaveHolds: row.may_have_holds!, lastXact: row.last_xact!,
-        lots: (row.lots ?? []).map(fromStored), reserved: new Map<bigint, bigint>(), frozen: row.frozen === true,
-        bonusDay: row.bonus_day, bonusToday: row.bonus_today ?? 0n, transferOutDay: row.transfer_out_day, transferOutToday: row.transfer_out_today ?? 0n,
+        id: row.id!,
+        userId: row.user_id!,
+        assetCode: row.asset_code!,
+        balance: row.balance!,
+        held: 0n,
+        lastSequence: row.last_sequence!,
+        updatedAt: row.updated_at!,
+        mayHaveHolds: row.may_have_holds!,
+        lastXact: row.last_xact!,
+        lots: (row.lots ?? []).map(fromStored),
+        reserved: new Map<bigint, bigint>(),
+        frozen: row.frozen === true,
+        bonusDay: row.bonus_day,
+        bonusToday: row.bonus_today ?? 0n,
+        transferOutDay: row.transfer_out_day,
+        transferOutToday: row.transfer_out_today ?? 0n,
       }));
     const limits = new Map(
-      Object.entries(first.limits_json ?? {}).map(([code, l]) => [code, {
-        balanceMax: l.balanceMax == null ? null : BigInt(l.balanceMax),
-        dailyBonusMax: l.dailyBonusMax == null ? null : BigInt(l.dailyBonusMax),
-        dailyTransferOutMax: l.dailyTransferOutMax == null ? null : BigInt(l.dailyTransferOutMax),
-      }]),
+      Object.entries(first.limits_json ?? {}).map(([code, l]) => [
+        code,
+        {
+          balanceMax: l.balanceMax == null ? null : BigInt(l.balanceMax),
+          dailyBonusMax: l.dailyBonusMax == null ? null : BigInt(l.dailyBonusMax),
+          dailyTransferOutMax: l.dailyTransferOutMax == null ? null : BigInt(l.dailyTransferOutMax),
+        },
+      ]),
     );
     return {
-      wallets, priors, xact: BigInt(first.xact), now: first.now, limits,
-      frozenUsers: new Set(first.frozen_users ?? []), ids: (first.ids ?? []).map((id) => BigInt(id)),
+      wallets,
+      priors,
+      xact: BigInt(first.xact),
+      now: first.now,
+      limits,
+      frozenUsers: new Set(first.frozen_users ?? []),
+      ids: (first.ids ?? []).map((id) => BigInt(id)),
     };
   },
 
@@ -168,12 +205,22 @@ export const moneyStore = {
    * the transaction this one waited for. Holds change only under their wallet's lock, so a
    * snapshot taken now sees every change up to the wallet's current version.
    */
-  async held(tx: TxClient, walletIds: bigint[]): Promise<Map<bigint, { held: bigint; reserved: Map<bigint, bigint> }>> {
-    const rows = await tx.$queryRaw<{ wallet_id: bigint; held: bigint; reservations: { lotId: string; amount: string }[][] }[]>`/* lockedWalletsHeld */
+  async held(
+    tx: TxClient,
+    walletIds: bigint[],
+  ): Promise<Map<bigint, { held: bigint; reserved: Map<bigint, bigint> }>> {
+    const rows = await tx.$queryRaw<
+      { wallet_id: bigint; held: bigint; reservations: { lotId: string; amount: string }[][] }[]
+    >`/* lockedWalletsHeld */
       SELECT h.wallet_id, SUM(h.amount)::bigint AS held, jsonb_agg(h.reserved_lots) AS reservations FROM holds h
       WHERE h.wallet_id = ANY(${walletIds}::bigint[]) AND ${activeHoldSql}
       GROUP BY h.wallet_id`;
-    return new Map(rows.map((row) => [row.wallet_id, { held: row.held, reserved: sumReservations(row.reservations.flat()) }]));
+    return new Map(
+      rows.map((row) => [
+        row.wallet_id,
+        { held: row.held, reserved: sumReservations(row.reservations.flat()) },
+      ]),
+    );
   },
 
   /** Creates users and wallets that do not exist yet; safe when many first credits race. */
@@ -205,11 +252,21 @@ export const moneyStore = {
     const drafted = batch.postings.map((p) => p.drafted);
     const doc = {
       txs: batch.postings.map(({ drafted: d, scope }) => ({
-        id: d.id, paid_amount: d.paidAmount, kind: d.posting.kind, client_id: scope.clientId, idempotency_key: scope.key,
-        user_id: d.posting.userId, asset_code: d.posting.assetCode, amount: d.posting.amount,
-        reference: d.posting.reference, metadata: d.posting.metadata ?? null, reverses_id: d.posting.reversesId ?? null,
-        hold_id: d.posting.holdId ?? null, counterparty_user_id: d.posting.counterpartyUserId ?? null,
-        changeset_id: d.changesetId, leg_index: d.posting.legIndex ?? 0,
+        id: d.id,
+        paid_amount: d.paidAmount,
+        kind: d.posting.kind,
+        client_id: scope.clientId,
+        idempotency_key: scope.key,
+        user_id: d.posting.userId,
+        asset_code: d.posting.assetCode,
+        amount: d.posting.amount,
+        reference: d.posting.reference,
+        metadata: d.posting.metadata ?? null,
+        reverses_id: d.posting.reversesId ?? null,
+        hold_id: d.posting.holdId ?? null,
+        counterparty_user_id: d.posting.counterpartyUserId ?? null,
+        changeset_id: d.changesetId,
+        leg_index: d.posting.legIndex ?? 0,
       })),
       entries: drafted.flatMap((d) =>
         d.entries.map((e) => ({
@@ -227,31 +284,64 @@ export const moneyStore = {
         })),
       ),
       wallets: changes.map((c) => ({
-        id: c.wallet.id, balance_before: c.balanceBefore, sequence_before: c.sequenceBefore, balance: c.wallet.balance, sequence: c.wallet.lastSequence,
-        lots: c.wallet.lots.map(toStored), next_expiry: nextExpiry(c.wallet.lots)?.toISOString() ?? null,
-        bonus_day: c.wallet.bonusDay, bonus_today: c.wallet.bonusToday, transfer_out_day: c.wallet.transferOutDay, transfer_out_today: c.wallet.transferOutToday,
+        id: c.wallet.id,
+        balance_before: c.balanceBefore,
+        sequence_before: c.sequenceBefore,
+        balance: c.wallet.balance,
+        sequence: c.wallet.lastSequence,
+        lots: c.wallet.lots.map(toStored),
+        next_expiry: nextExpiry(c.wallet.lots)?.toISOString() ?? null,
+        bonus_day: c.wallet.bonusDay,
+        bonus_today: c.wallet.bonusToday,
+        transfer_out_day: c.wallet.transferOutDay,
+        transfer_out_today: c.wallet.transferOutToday,
       })),
-      lots: drafted.flatMap((d) => d.newLots.map(({ walletId, lot }) => ({
-        id: lot.id, wallet_id: walletId, origin: lot.origin, amount: lot.remaining, expires_at: lot.expiresAt?.toISOString() ?? null,
-      }))),
-      movements: drafted.flatMap((d) => d.movements.map((m) => ({ transaction_id: d.id, lot_id: m.lotId, amount: m.amount }))),
+      lots: drafted.flatMap((d) =>
+        d.newLots.map(({ walletId, lot }) => ({
+          id: lot.id,
+          wallet_id: walletId,
+          origin: lot.origin,
+          amount: lot.remaining,
+          expires_at: lot.expiresAt?.toISOString() ?? null,
+        })),
+      ),
+      movements: drafted.flatMap((d) =>
+        d.movements.map((m) => ({ transaction_id: d.id, lot_id: m.lotId, amount: m.amount })),
+      ),
       outcomes: [
         ...batch.outcomes.map(({ scope, firstPosting, holdId }) => {
           const first = batch.postings[firstPosting]!.drafted;
           return {
-            client_id: scope.clientId, key: scope.key, operation: scope.operation, request_hash: scope.requestHash, outcome: 'SUCCEEDED',
+            client_id: scope.clientId,
+            key: scope.key,
+            operation: scope.operation,
+            request_hash: scope.requestHash,
+            outcome: 'SUCCEEDED',
             // A changeset's key records the changeset; any other success its (first) transaction.
-            transaction_id: first.changesetId === null ? first.id : null, hold_id: holdId, changeset_id: first.changesetId,
-            error_code: null, error_detail: null,
+            transaction_id: first.changesetId === null ? first.id : null,
+            hold_id: holdId,
+            changeset_id: first.changesetId,
+            error_code: null,
+            error_detail: null,
           };
         }),
         ...batch.refusals.map(({ scope, code, detail }) => ({
-          client_id: scope.clientId, key: scope.key, operation: scope.operation, request_hash: scope.requestHash, outcome: 'REFUSED',
-          transaction_id: null, hold_id: null, changeset_id: null, error_code: code, error_detail: detail ?? null,
+          client_id: scope.clientId,
+          key: scope.key,
+          operation: scope.operation,
+          request_hash: scope.requestHash,
+          outcome: 'REFUSED',
+          transaction_id: null,
+          hold_id: null,
+          changeset_id: null,
+          error_code: code,
+          error_detail: detail ?? null,
         })),
       ],
     };
-    const rows = await tx.$queryRaw<{ row_kind: string; id: bigint; at: Date | null }[]>`/* postTransactions */
+    const rows = await tx.$queryRaw<
+      { row_kind: string; id: bigint; at: Date | null }[]
+    >`/* postTransactions */
       WITH doc AS (SELECT ${json(doc)}::jsonb AS d),
       tx AS (
         INSERT INTO transactions (id, kind, client_id, idempotency_key, user_id, asset_code, amount, paid_amount, reference, metadata,
@@ -311,8 +401,12 @@ export const moneyStore = {
       SELECT 'tx' AS row_kind, tx.id, tx.created_at AS at FROM tx
       UNION ALL SELECT 'wallet', changed.id, changed.updated_at FROM changed
       UNION ALL SELECT 'notified', count(*), NULL FROM notified`;
-    const transactions = new Map(rows.filter((row) => row.row_kind === 'tx').map((row) => [row.id, { createdAt: row.at! }]));
-    const wallets = new Map(rows.filter((row) => row.row_kind === 'wallet').map((row) => [row.id, row.at!]));
+    const transactions = new Map(
+      rows.filter((row) => row.row_kind === 'tx').map((row) => [row.id, { createdAt: row.at! }]),
+    );
+    const wallets = new Map(
+      rows.filter((row) => row.row_kind === 'wallet').map((row) => [row.id, row.at!]),
+    );
     if (transactions.size !== drafted.length || wallets.size !== changes.length) {
       throw new Error('invariant: a locked wallet changed before the posting');
     }
@@ -327,5 +421,4 @@ export const moneyStore = {
       FROM idempotency_keys i WHERE i.client_id = ${scope.clientId} AND i.key = ${scope.key}`;
     return rows[0] && priorOf(rows[0]);
   },
-
 };

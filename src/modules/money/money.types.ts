@@ -1,7 +1,12 @@
 import type { TxClient } from '../../shared/db/prisma';
 import type { RefusalCode, RefusalDetail } from '../../shared/errors';
 import type { PriorOutcome } from '../../shared/idempotency';
-import type { AccountKind, EntryDirection, Transaction, TransactionKind } from '../ledger/ledger.types';
+import type {
+  AccountKind,
+  EntryDirection,
+  Transaction,
+  TransactionKind,
+} from '../ledger/ledger.types';
 import type { CreditOrigin, Lot, LotAmount } from './lots';
 
 /** A user's wallet of one asset, named as the API names it. */
@@ -56,7 +61,13 @@ export type LotPlan =
 
 /** One side of a posting: a user wallet, or one of the asset's system accounts. */
 export type Leg =
-  | { account: AccountKind.USER; wallet: WalletRef; direction: EntryDirection; amount: bigint; lots?: LotPlan }
+  | {
+      account: AccountKind.USER;
+      wallet: WalletRef;
+      direction: EntryDirection;
+      amount: bigint;
+      lots?: LotPlan;
+    }
   | { account: Exclude<AccountKind, AccountKind.USER>; direction: EntryDirection; amount: bigint };
 
 /** One transaction a decision posts: its row, and its legs (any number, summing to zero). */
@@ -138,7 +149,13 @@ export interface MoneyOperation<R, L = undefined, E = undefined, A = undefined> 
    * operation posts nothing, `apply` records the key's outcome itself, in the statement that makes
    * the result (one round trip less while the wallet is locked), with `outcome` from the engine.
    */
-  apply?(tx: TxClient, effect: E | undefined, posted: Transaction[], book: Book, outcome: KeyOutcome): Promise<A>;
+  apply?(
+    tx: TxClient,
+    effect: E | undefined,
+    posted: Transaction[],
+    book: Book,
+    outcome: KeyOutcome,
+  ): Promise<A>;
   /** The answer of a decision that committed. */
   answer(posted: Transaction[], applied: A, book: Book): R;
   /** The answer of a retry: the recorded result as it is now. */

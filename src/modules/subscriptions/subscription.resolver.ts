@@ -8,10 +8,13 @@ import { BalanceChange, type BalanceChangedArgs } from './subscription.types';
 export class BalanceChangeResolver {
   @Subscription(() => BalanceChange, {
     description:
-      'Every committed change to the user\'s wallets, in sequence order, never a change that rolled back. With afterSequence ' +
-      '(which needs asset, since a sequence is per wallet), the wallet\'s entries after it are replayed first, so a client ' +
+      "Every committed change to the user's wallets, in sequence order, never a change that rolled back. With afterSequence " +
+      "(which needs asset, since a sequence is per wallet), the wallet's entries after it are replayed first, so a client " +
       'that reconnects misses nothing.',
-    subscribe: ({ args, context }: SubscribeResolverData<unknown, BalanceChangedArgs, GatewayContext>) =>
+    subscribe: ({
+      args,
+      context,
+    }: SubscribeResolverData<unknown, BalanceChangedArgs, GatewayContext>) =>
       context.services.subscriptions.balanceChanged(context.principal, args),
   })
   balanceChanged(

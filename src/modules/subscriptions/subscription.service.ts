@@ -2,7 +2,13 @@ import type { PrismaClient } from '../../../generated/prisma/client';
 import { assertCanReadUser } from '../../shared/auth/authorize';
 import { WalletStatus } from '../wallet/wallet.types';
 import type { Principal } from '../../shared/auth/principal';
-import { AppError, ErrorCode, badUserInput, isDatabaseUnavailable, serviceUnavailable } from '../../shared/errors';
+import {
+  AppError,
+  ErrorCode,
+  badUserInput,
+  isDatabaseUnavailable,
+  serviceUnavailable,
+} from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import { validateUserId } from '../../shared/validation';
 import type { AssetService } from '../assets/asset.service';
@@ -63,15 +69,25 @@ export class SubscriptionService {
    * subscription (authorization, input, an unknown asset, a cursor beyond the wallet) is checked
    * before the stream is returned, so the client gets the error instead of a silent stream.
    */
-  async balanceChanged(principal: Principal, args: BalanceChangedArgs): Promise<AsyncIterableIterator<BalanceChange>> {
+  async balanceChanged(
+    principal: Principal,
+    args: BalanceChangedArgs,
+  ): Promise<AsyncIterableIterator<BalanceChange>> {
     assertCanReadUser(principal, args.userId);
     const userId = validateUserId(args.userId);
     const afterSequence = args.afterSequence ?? null;
     if (afterSequence !== null && (args.asset === null || args.asset === undefined)) {
-      throw badUserInput('afterSequence needs asset: a sequence belongs to one wallet.', 'afterSequence');
+      throw badUserInput(
+        'afterSequence needs asset: a sequence belongs to one wallet.',
+        'afterSequence',
+      );
     }
-    if (afterSequence !== null && afterSequence < 0n) throw badUserInput('afterSequence must be 0 or more.', 'afterSequence');
-    const assetCode = args.asset === null || args.asset === undefined ? null : (await this.assets.require(args.asset)).asset.code;
+    if (afterSequence !== null && afterSequence < 0n)
+      throw badUserInput('afterSequence must be 0 or more.', 'afterSequence');
+    const assetCode =
+      args.asset === null || args.asset === undefined
+        ? null
+        : (await this.assets.require(args.asset)).asset.code;
     const stream = new BalanceStream(this, userId, assetCode, afterSequence);
     await stream.start();
     return stream;
@@ -80,7 +96,12 @@ export class SubscriptionService {
   counters(): SubscriptionCounters {
     let bufferedChanges = 0;
     for (const stream of this.streams) bufferedChanges += stream.buffered;
-    return { streams: this.streams.size, bufferedChanges, readsInFlight: this.reads.size + this.snapshots.size, bus: this.bus.status() };
+    return {
+      streams: this.streams.size,
+      bufferedChanges,
+      readsInFlight: this.reads.size + this.snapshots.size,
+      bus: this.bus.status(),
+    };
   }
 
   /** Ends every stream (gateway shutdown); their consumers see the end of the stream. */
@@ -102,7 +123,11 @@ export class SubscriptionService {
    * same position share one read; `shared` tells a caller it joined one already under way, which
    * may have started before the change that woke the caller committed.
    */
-  async readAfter(userId: string, assetCode: string, cursor: bigint): Promise<{ changes: BalanceChange[]; shared: boolean }> {
+  async readAfter(
+    userId: string,
+    assetCode: string,
+    cursor: bigint,
+  ): Promise<{ changes: BalanceChange[]; shared: boolean }> {
     const key = `${userId}\u0000${assetCode}\u0000${cursor}`;
     const pending = this.reads.get(key);
     if (pending) return { changes: await pending, shared: true };
@@ -115,7 +140,11 @@ export class SubscriptionService {
    * The last sequence of the user's wallets (or of one), read from the database. With a `shareKey`
    * concurrent callers with the same key share the read; without one the read is always fresh.
    */
-  async walletHeads(userId: string, assetCode: string | null, shareKey?: string): Promise<Map<string, bigint>> {
+  async walletHeads(
+    userId: string,
+    assetCode: string | null,
+    shareKey?: string,
+  ): Promise<Map<string, bigint>> {
     if (shareKey === undefined) return this.loadHeads(userId, assetCode);
     const key = `${userId}\u0000${assetCode ?? ''}\u0000${shareKey}`;
     const pending = this.snapshots.get(key);
@@ -126,16 +155,29 @@ export class SubscriptionService {
   }
 
   private async loadHeads(userId: string, assetCode: string | null): Promise<Map<string, bigint>> {
-    const rows = assetCode === null
-      ? await walletStore.findWalletsOfUser(this.prisma, userId)
-      : [await walletStore.findWallet(this.prisma, userId, assetCode)].filter((row) => row !== undefined);
+    const rows =
+      assetCode === null
+        ? await walletStore.findWalletsOfUser(this.prisma, userId)
+        : [await walletStore.findWallet(this.prisma, userId, assetCode)].filter(
+            (row) => row !== undefined,
+          );
     return new Map(rows.map((row) => [row.asset_code, row.last_sequence]));
   }
 
-  private async loadChanges(userId: string, assetCode: string, cursor: bigint): Promise<BalanceChange[]> {
+  private async loadChanges(
+    userId: string,
+    assetCode: string,
+    cursor: bigint,
+  ): Promise<BalanceChange[]> {
     // `available` needs the wallet's holds, which have no entries: it is the balance after each
     // entry minus the holds active now (exact for a live change, approximate for old history).
-    const rows = await subscriptionStore.findEntriesAfterSequenceWithHeld(this.prisma, userId, assetCode, cursor, this.pageSize);
+    const rows = await subscriptionStore.findEntriesAfterSequenceWithHeld(
+      this.prisma,
+      userId,
+      assetCode,
+      cursor,
+      this.pageSize,
+    );
     return rows.map(({ held, paidAfter, frozen, ...entry }) => ({
       entry,
       wallet: {
@@ -169,7 +211,10 @@ interface WalletCursor {
   catchingUp: boolean;
 }
 
-type Waiter = { resolve(result: IteratorResult<BalanceChange>): void; reject(error: unknown): void };
+type Waiter = {
+  resolve(result: IteratorResult<BalanceChange>): void;
+  reject(error: unknown): void;
+};
 
 /**
  * One subscription: an async iterator over the ledger, woken by the bus. One read runs at a time;
@@ -219,12 +264,16 @@ class BalanceStream implements AsyncIterableIterator<BalanceChange> {
       if (this.assetFilter !== null) {
         const head = heads.get(this.assetFilter) ?? 0n;
         if (this.afterSequence !== null && this.afterSequence > head) {
-          throw badUserInput(`afterSequence ${this.afterSequence} is beyond the wallet's last sequence (${head}).`, 'afterSequence');
+          throw badUserInput(
+            `afterSequence ${this.afterSequence} is beyond the wallet's last sequence (${head}).`,
+            'afterSequence',
+          );
         }
         const cursor = this.afterSequence ?? head;
         this.wallets.set(this.assetFilter, { cursor, head, catchingUp: cursor < head });
       } else {
-        for (const [asset, head] of heads) this.wallets.set(asset, { cursor: head, head, catchingUp: false });
+        for (const [asset, head] of heads)
+          this.wallets.set(asset, { cursor: head, head, catchingUp: false });
       }
       // A wallet announced during the snapshot but missing from it was created after it: all of
       // its entries are new to this stream.
@@ -285,7 +334,8 @@ class BalanceStream implements AsyncIterableIterator<BalanceChange> {
   private onEvent(event: WalletEvent): void {
     if (this.closed || (this.assetFilter !== null && event.asset !== this.assetFilter)) return;
     if (!this.started) {
-      if (event.sequence > (this.earlyHeads.get(event.asset) ?? 0n)) this.earlyHeads.set(event.asset, event.sequence);
+      if (event.sequence > (this.earlyHeads.get(event.asset) ?? 0n))
+        this.earlyHeads.set(event.asset, event.sequence);
       return;
     }
     const wallet = this.walletCursor(event.asset);
@@ -332,7 +382,15 @@ class BalanceStream implements AsyncIterableIterator<BalanceChange> {
           // A shared read may have started before the announced change committed: read again.
           // A fresh read that finds nothing means the announcement was wrong; believe the ledger.
           if (!shared) {
-            logger.warn({ userId: this.userId, asset, cursor: String(wallet.cursor), head: String(wallet.head) }, 'subscription: announced entries not found in the ledger');
+            logger.warn(
+              {
+                userId: this.userId,
+                asset,
+                cursor: String(wallet.cursor),
+                head: String(wallet.head),
+              },
+              'subscription: announced entries not found in the ledger',
+            );
             wallet.head = wallet.cursor;
           }
           continue;
@@ -341,17 +399,25 @@ class BalanceStream implements AsyncIterableIterator<BalanceChange> {
         wallet.cursor = fresh[fresh.length - 1]!.entry.sequence;
         if (wallet.cursor > wallet.head) wallet.head = wallet.cursor;
         if (this.buffer.length > this.service.options.bufferMax) {
-          this.fail(new AppError(
-            ErrorCode.RATE_LIMITED,
-            `The subscription fell more than ${this.service.options.bufferMax} changes behind and was ended; subscribe again with asset and afterSequence set to the last sequence received.`,
-            { reason: bufferFullReason, limit: this.service.options.bufferMax },
-          ));
+          this.fail(
+            new AppError(
+              ErrorCode.RATE_LIMITED,
+              `The subscription fell more than ${this.service.options.bufferMax} changes behind and was ended; subscribe again with asset and afterSequence set to the last sequence received.`,
+              { reason: bufferFullReason, limit: this.service.options.bufferMax },
+            ),
+          );
           return;
         }
         this.deliver();
       }
     } catch (error) {
-      this.fail(error instanceof AppError ? error : isDatabaseUnavailable(error) ? serviceUnavailable() : asInternal(error));
+      this.fail(
+        error instanceof AppError
+          ? error
+          : isDatabaseUnavailable(error)
+            ? serviceUnavailable()
+            : asInternal(error),
+      );
     } finally {
       this.reading = false;
       if (this.readAgain && !this.closed) this.pump();
@@ -373,7 +439,11 @@ class BalanceStream implements AsyncIterableIterator<BalanceChange> {
 
   private async refreshHeads(): Promise<void> {
     // Shared by the streams of this user that resync after the same reconnect.
-    const heads = await this.service.walletHeads(this.userId, this.assetFilter, `resync-${this.service.bus.status().reconnects}`);
+    const heads = await this.service.walletHeads(
+      this.userId,
+      this.assetFilter,
+      `resync-${this.service.bus.status().reconnects}`,
+    );
     for (const [asset, head] of heads) {
       const wallet = this.walletCursor(asset);
       if (head > wallet.head) {

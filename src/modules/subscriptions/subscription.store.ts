@@ -4,7 +4,11 @@ import { activeHoldSql } from '../holds/holds.sql';
 import type { LedgerEntry } from '../ledger/ledger.types';
 
 /** A ledger entry with the wallet's active holds at the time of reading. */
-export type EntryWithHeld = LedgerEntry & { held: bigint; paidAfter: bigint | null; frozen: boolean };
+export type EntryWithHeld = LedgerEntry & {
+  held: bigint;
+  paidAfter: bigint | null;
+  frozen: boolean;
+};
 
 /**
  * The SQL of live subscriptions beyond what the ledger and wallet stores offer (wallet snapshots
@@ -17,7 +21,13 @@ export const subscriptionStore = {
    * statement, because every delivery runs it (the holds sum is an uncorrelated subquery,
    * evaluated once).
    */
-  async findEntriesAfterSequenceWithHeld(db: PrismaClient, userId: string, assetCode: string, afterSequence: bigint, limit: number): Promise<EntryWithHeld[]> {
+  async findEntriesAfterSequenceWithHeld(
+    db: PrismaClient,
+    userId: string,
+    assetCode: string,
+    afterSequence: bigint,
+    limit: number,
+  ): Promise<EntryWithHeld[]> {
     return db.$queryRaw<EntryWithHeld[]>`/* findEntriesAfterSequenceWithHeld */
       SELECT ${entryColumns},
         (SELECT COALESCE(SUM(h.amount), 0)::bigint FROM holds h WHERE h.wallet_id = e.wallet_id AND ${activeHoldSql}) AS "held",

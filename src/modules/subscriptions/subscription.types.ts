@@ -2,10 +2,13 @@ import { Field, ObjectType } from 'type-graphql';
 import { LedgerEntry } from '../ledger/ledger.types';
 import { Wallet } from '../wallet/wallet.types';
 
-@ObjectType({ description: 'One committed change to a wallet, as a live subscription delivers it.' })
+@ObjectType({
+  description: 'One committed change to a wallet, as a live subscription delivers it.',
+})
 export class BalanceChange {
   @Field(() => Wallet, {
-    description: 'The wallet after the change: balance and lastSequence as of the entry; available is that balance minus the holds active when the change was read.',
+    description:
+      'The wallet after the change: balance and lastSequence as of the entry; available is that balance minus the holds active when the change was read.',
   })
   wallet!: Wallet;
 

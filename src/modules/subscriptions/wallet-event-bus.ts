@@ -90,7 +90,12 @@ export class PgWalletEventBus implements WalletEventBus {
   }
 
   status(): WalletEventBusStatus {
-    return { state: this.state, users: this.listeners.size, listeners: this.listenerCount, reconnects: this.reconnects };
+    return {
+      state: this.state,
+      users: this.listeners.size,
+      listeners: this.listenerCount,
+      reconnects: this.reconnects,
+    };
   }
 
   /**
@@ -137,7 +142,10 @@ export class PgWalletEventBus implements WalletEventBus {
     } catch (err) {
       client.removeAllListeners('end');
       await client.end().catch(() => undefined);
-      logger.warn({ err: (err as Error).message, retryInMs: this.backoffMs }, 'wallet events: cannot listen; retrying');
+      logger.warn(
+        { err: (err as Error).message, retryInMs: this.backoffMs },
+        'wallet events: cannot listen; retrying',
+      );
       this.scheduleReconnect();
       return;
     }
@@ -153,7 +161,10 @@ export class PgWalletEventBus implements WalletEventBus {
     this.backoffMs = limits.walletEventsReconnectMinMs;
     if (isReconnect) {
       this.reconnects += 1;
-      logger.info({ reconnects: this.reconnects }, 'wallet events: listening again; live subscriptions catch up from the ledger');
+      logger.info(
+        { reconnects: this.reconnects },
+        'wallet events: listening again; live subscriptions catch up from the ledger',
+      );
     }
     // Whatever was committed while nobody listened is only in the ledger now.
     this.resyncAll();
@@ -192,7 +203,10 @@ export class PgWalletEventBus implements WalletEventBus {
       await Promise.race([
         client.query('SELECT 1'),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('probe timed out')), limits.walletEventsProbeTimeoutMs);
+          timer = setTimeout(
+            () => reject(new Error('probe timed out')),
+            limits.walletEventsProbeTimeoutMs,
+          );
         }),
       ]);
     } catch (err) {
@@ -205,7 +219,10 @@ export class PgWalletEventBus implements WalletEventBus {
   private dispatch(payload: string | undefined): void {
     const event = parseWalletEvent(payload);
     if (!event) {
-      logger.warn({ payload: payload?.slice(0, 200) }, 'wallet events: malformed notification ignored');
+      logger.warn(
+        { payload: payload?.slice(0, 200) },
+        'wallet events: malformed notification ignored',
+      );
       return;
     }
     const set = this.listeners.get(event.userId);

@@ -28,6 +28,18 @@ export function parseWalletEvent(payload: string | undefined): WalletEvent | und
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const { walletId, userId, asset, sequence, entryId } = value as Record<string, unknown>;
-  if (typeof userId !== 'string' || typeof asset !== 'string' || typeof sequence !== 'string' || !/^[0-9]{1,19}$/.test(sequence)) return undefined;
-  return { walletId: String(walletId), userId, asset, sequence: BigInt(sequence), entryId: String(entryId) };
+  if (
+    typeof userId !== 'string' ||
+    typeof asset !== 'string' ||
+    typeof sequence !== 'string' ||
+    !/^[0-9]{1,19}$/.test(sequence)
+  )
+    return undefined;
+  return {
+    walletId: String(walletId),
+    userId,
+    asset,
+    sequence: BigInt(sequence),
+    entryId: String(entryId),
+  };
 }

@@ -46,7 +46,10 @@ export interface SubscriptionServerOptions {
    * Parses and validates one operation (the place for depth, alias and cost limits shared with
    * HTTP). Default: GraphQL's parser and standard validation rules.
    */
-  prepareOperation?(schema: GraphQLSchema, payload: SubscribePayload): ExecutionArgs | readonly GraphQLError[];
+  prepareOperation?(
+    schema: GraphQLSchema,
+    payload: SubscribePayload,
+  ): ExecutionArgs | readonly GraphQLError[];
   /** Checks on the upgrade request, before the handshake (an Origin allow-list, for example). */
   verifyUpgrade?: ReadonlyArray<(request: http.IncomingMessage) => UpgradeRefusal | undefined>;
   /**
@@ -118,7 +121,8 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
   const prepare = options.prepareOperation ?? defaultPrepareOperation;
   const documents = new DocumentCache(limits.websocketDocumentCacheMax);
 
-  const unauthenticatedMax = options.unauthenticatedSocketsMax ?? limits.websocketsUnauthenticatedMax;
+  const unauthenticatedMax =
+    options.unauthenticatedSocketsMax ?? limits.websocketsUnauthenticatedMax;
   const counts = { unauthenticated: 0, authenticated: 0 };
   const perSubject = new Map<string, number>();
   const slots = new WeakMap<WebSocket, SocketSlot>();
@@ -135,14 +139,21 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
 
   const onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const pathname = new URL(request.url ?? '/', 'http://gateway.invalid').pathname;
-    if (pathname !== options.path) return refuseUpgrade(socket, { status: 404, message: 'Not Found' });
+    if (pathname !== options.path)
+      return refuseUpgrade(socket, { status: 404, message: 'Not Found' });
     for (const check of options.verifyUpgrade ?? []) {
       const refusal = check(request);
       if (refusal) return refuseUpgrade(socket, refusal);
     }
     // Counted synchronously here, so the checks are exact even for a burst of upgrades.
-    if (counts.authenticated >= options.socketsMax || counts.unauthenticated >= unauthenticatedMax) {
-      return refuseUpgrade(socket, { status: 503, message: 'Too many websocket connections; retry later' });
+    if (
+      counts.authenticated >= options.socketsMax ||
+      counts.unauthenticated >= unauthenticatedMax
+    ) {
+      return refuseUpgrade(socket, {
+        status: 503,
+        message: 'Too many websocket connections; retry later',
+      });
     }
     const slot: SocketSlot = { stage: 'unauthenticated' };
     counts.unauthenticated += 1;
@@ -168,7 +179,10 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
     const subjectMax = options.socketsPerSubjectMax?.(principal) ?? Infinity;
     const held = perSubject.get(subjectKey) ?? 0;
     if (held >= subjectMax) {
-      ws.close(closePolicyViolation, closeReason(`This credential already holds ${subjectMax} websockets; close one first.`));
+      ws.close(
+        closePolicyViolation,
+        closeReason(`This credential already holds ${subjectMax} websockets; close one first.`),
+      );
       return false;
     }
     counts.unauthenticated -= 1;
@@ -188,7 +202,8 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
 
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
-        const authorization = params.authorization ?? params.Authorization ?? ctx.extra.request.headers.authorization;
+        const authorization =
+          params.authorization ?? params.Authorization ?? ctx.extra.request.headers.authorization;
         let principal: AuthenticatedPrincipal;
         try {
           principal = await options.authenticate(authorization);
@@ -200,7 +215,11 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         }
         if (!admitAuthenticated(ctx.extra.socket, principal)) return false;
         ctx.extra.principal = principal;
-        const onClosed = options.onAuthenticated?.({ principal, socket: ctx.extra.socket, request: ctx.extra.request });
+        const onClosed = options.onAuthenticated?.({
+          principal,
+          socket: ctx.extra.socket,
+          request: ctx.extra.request,
+        });
         ctx.extra.onClosed = onClosed ?? undefined;
         return true;
       },
@@ -209,10 +228,18 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         // graphql-ws has already entered this operation in ctx.subscriptions.
         const open = Object.keys(ctx.subscriptions).length;
         if (open > options.subscriptionsPerSocketMax) {
-          return [new GraphQLError(
-            `At most ${options.subscriptionsPerSocketMax} operations may be open on one websocket; complete one or open another socket.`,
-            { extensions: { code: ErrorCode.RATE_LIMITED, reason: 'TOO_MANY_SUBSCRIPTIONS', limit: options.subscriptionsPerSocketMax } },
-          )];
+          return [
+            new GraphQLError(
+              `At most ${options.subscriptionsPerSocketMax} operations may be open on one websocket; complete one or open another socket.`,
+              {
+                extensions: {
+                  code: ErrorCode.RATE_LIMITED,
+                  reason: 'TOO_MANY_SUBSCRIPTIONS',
+                  limit: options.subscriptionsPerSocketMax,
+                },
+              },
+            ),
+          ];
         }
         if (options.admitOperation && ctx.extra.principal) {
           try {
@@ -228,9 +255,14 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         const operation = getOperationAST(prepared.document, prepared.operationName);
         if (operation && operation.operation !== 'subscription') {
           // Queries and mutations stay on HTTP, where rate limits and request logs apply.
-          return [new GraphQLError('Only subscriptions are served over websockets; send queries and mutations over HTTP.', {
-            extensions: { code: ErrorCode.BAD_USER_INPUT },
-          })];
+          return [
+            new GraphQLError(
+              'Only subscriptions are served over websockets; send queries and mutations over HTTP.',
+              {
+                extensions: { code: ErrorCode.BAD_USER_INPUT },
+              },
+            ),
+          ];
         }
         return prepared;
       },
@@ -256,7 +288,13 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         result.errors ? { ...result, errors: result.errors.map(formatWsError) } : undefined,
 
       onError: (_ctx, _id, _payload, errors) =>
-        errors.flatMap((error) => (error.originalError instanceof SubscriptionRefused ? error.originalError.errors : [error])).map(formatWsError),
+        errors
+          .flatMap((error) =>
+            error.originalError instanceof SubscriptionRefused
+              ? error.originalError.errors
+              : [error],
+          )
+          .map(formatWsError),
 
       onClose: (ctx) => {
         ctx.extra.onClosed?.();
@@ -303,14 +341,18 @@ class DocumentCache {
       this.documents.set(query, cached);
       return cached;
     }
-    if (this.documents.size >= this.sizeMax) this.documents.delete(this.documents.keys().next().value!);
+    if (this.documents.size >= this.sizeMax)
+      this.documents.delete(this.documents.keys().next().value!);
     this.documents.set(query, document);
     return document;
   }
 }
 
 /** GraphQL's own parse and standard validation, for servers given no prepareOperation. */
-function defaultPrepareOperation(schema: GraphQLSchema, payload: SubscribePayload): ExecutionArgs | readonly GraphQLError[] {
+function defaultPrepareOperation(
+  schema: GraphQLSchema,
+  payload: SubscribePayload,
+): ExecutionArgs | readonly GraphQLError[] {
   let document;
   try {
     document = parse(payload.query);
@@ -320,7 +362,12 @@ function defaultPrepareOperation(schema: GraphQLSchema, payload: SubscribePayloa
   }
   const errors = validate(schema, document);
   if (errors.length > 0) return errors;
-  return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined };
+  return {
+    schema,
+    document,
+    variableValues: payload.variables ?? undefined,
+    operationName: payload.operationName ?? undefined,
+  };
 }
 
 /** The errors of a subscription refused at setup, carried through graphql-ws to onError. */
@@ -340,7 +387,9 @@ function refusedStream(errors: readonly GraphQLError[]): AsyncIterableIterator<E
   return stream;
 }
 
-function isErrors(value: ExecutionArgs | readonly GraphQLError[]): value is readonly GraphQLError[] {
+function isErrors(
+  value: ExecutionArgs | readonly GraphQLError[],
+): value is readonly GraphQLError[] {
   return Array.isArray(value);
 }
 
@@ -358,7 +407,11 @@ function refuseUpgrade(socket: Duplex, refusal: UpgradeRefusal): void {
 }
 
 function httpStatusText(status: number): string {
-  return { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+  return (
+    { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[
+      status
+    ] ?? 'Error'
+  );
 }
 
 /** A close reason may carry at most 123 bytes. */

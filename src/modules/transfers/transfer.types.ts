@@ -30,7 +30,9 @@ export class UserTransferInput {
 
 @ObjectType({ description: 'v2' })
 export class UserTransferPayload {
-  @Field(() => Transaction, { description: 'userId is the sender, counterpartyUserId the recipient.' })
+  @Field(() => Transaction, {
+    description: 'userId is the sender, counterpartyUserId the recipient.',
+  })
   transaction!: Transaction;
 
   @Field(() => Wallet, { description: "The sender's wallet after the transfer." })
@@ -51,7 +53,9 @@ export class ChangesetLegInput {
   @Field(() => ID)
   asset!: string;
 
-  @Field(() => TransactionKind, { description: 'TOPUP, BONUS or SPEND; any other kind is BAD_USER_INPUT.' })
+  @Field(() => TransactionKind, {
+    description: 'TOPUP, BONUS or SPEND; any other kind is BAD_USER_INPUT.',
+  })
   kind!: TransactionKind;
 
   @Field(() => AmountScalar)
@@ -84,7 +88,9 @@ export class ChangesetPayload {
   @Field(() => [Transaction], { description: 'One transaction per leg, in the order of the legs.' })
   transactions!: Transaction[];
 
-  @Field(() => [Wallet], { description: 'Every wallet the changeset touched, after it, ordered by userId then asset code.' })
+  @Field(() => [Wallet], {
+    description: 'Every wallet the changeset touched, after it, ordered by userId then asset code.',
+  })
   wallets!: Wallet[];
 
   @Field()

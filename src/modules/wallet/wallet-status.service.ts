@@ -25,15 +25,27 @@ export class WalletStatusService {
     private readonly wallet: WalletService,
     private readonly txOptions: TransactionOptions,
     /** Records a WALLET_STATUS event per wallet whose status changed, in the same transaction. */
-    private readonly onStatusChanged: (tx: Parameters<Parameters<PrismaClient['$transaction']>[0]>[0], walletIds: bigint[], status: WalletStatus, reason: string | null) => Promise<void> = async () => undefined,
+    private readonly onStatusChanged: (
+      tx: Parameters<Parameters<PrismaClient['$transaction']>[0]>[0],
+      walletIds: bigint[],
+      status: WalletStatus,
+      reason: string | null,
+    ) => Promise<void> = async () => undefined,
   ) {}
 
   /** Errors: FORBIDDEN (not an admin), BAD_USER_INPUT, NOT_FOUND (asset), SERVICE_UNAVAILABLE. */
-  async setStatus(principal: Principal, userIdInput: string, assetInput: string | null | undefined, status: WalletStatus, reasonInput: string | null | undefined): Promise<Wallet[]> {
+  async setStatus(
+    principal: Principal,
+    userIdInput: string,
+    assetInput: string | null | undefined,
+    status: WalletStatus,
+    reasonInput: string | null | undefined,
+  ): Promise<Wallet[]> {
     assertAdmin(principal);
     const userId = validateUserId(userIdInput);
     const reason = validateOptionalText(reasonInput, 'reason', limits.freezeReasonLengthMax);
-    const assetCode = assetInput == null ? null : (await this.assets.require(assetInput)).asset.code;
+    const assetCode =
+      assetInput == null ? null : (await this.assets.require(assetInput)).asset.code;
     const change = { frozen: status === WalletStatus.FROZEN, reason, by: clientIdOf(principal) };
     const changed = await runTransaction(this.prisma, this.txOptions, async (tx) => {
       let refs: { userId: string; assetCode: string }[];
@@ -45,11 +57,17 @@ export class WalletStatusService {
         refs = await walletStatusStore.walletsOfUser(tx, userId);
       }
       if (refs.length > 0) await moneyStore.lock(tx, refs, [], 0);
-      const ids = assetCode !== null ? await walletStatusStore.setWalletFrozen(tx, userId, assetCode, change) : await walletStatusStore.setUserFrozen(tx, userId, change);
+      const ids =
+        assetCode !== null
+          ? await walletStatusStore.setWalletFrozen(tx, userId, assetCode, change)
+          : await walletStatusStore.setUserFrozen(tx, userId, change);
       if (ids.length > 0) await this.onStatusChanged(tx, ids, status, reason);
       return ids;
     });
-    logger.info({ userId, asset: assetCode, status, reason, by: change.by, walletsChanged: changed.length }, 'wallet status set');
+    logger.info(
+      { userId, asset: assetCode, status, reason, by: change.by, walletsChanged: changed.length },
+      'wallet status set',
+    );
     return this.wallet.balances(principal, userId);
   }
 }

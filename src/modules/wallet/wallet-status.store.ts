@@ -11,7 +11,12 @@ export interface StatusChange {
  * ids of the wallets whose effective status (frozen by wallet or by user) changed.
  */
 export const walletStatusStore = {
-  async setWalletFrozen(tx: TxClient, userId: string, assetCode: string, change: StatusChange): Promise<bigint[]> {
+  async setWalletFrozen(
+    tx: TxClient,
+    userId: string,
+    assetCode: string,
+    change: StatusChange,
+  ): Promise<bigint[]> {
     const rows = await tx.$queryRaw<{ id: bigint }[]>`/* setWalletFrozen */
       WITH before AS (
         SELECT id, frozen OR user_frozen AS was FROM wallets WHERE user_id = ${userId} AND asset_code = ${assetCode}
@@ -45,7 +50,10 @@ export const walletStatusStore = {
     return rows.map((row) => row.id);
   },
 
-  async walletsOfUser(tx: TxClient, userId: string): Promise<{ userId: string; assetCode: string }[]> {
+  async walletsOfUser(
+    tx: TxClient,
+    userId: string,
+  ): Promise<{ userId: string; assetCode: string }[]> {
     return tx.$queryRaw`/* walletRefsOfUser */ SELECT user_id AS "userId", asset_code AS "assetCode" FROM wallets WHERE user_id = ${userId} ORDER BY asset_code`;
   },
 

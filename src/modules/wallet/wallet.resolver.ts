@@ -3,11 +3,21 @@ import { GraphQLDateTime } from 'graphql-scalars';
 import type { GatewayContext } from '../../app/context';
 import { requireAsset } from '../assets/asset.fields';
 import { Asset } from '../assets/asset.types';
-import { BonusInput, SpendInput, TopupInput, TransferPayload, Wallet, WalletStatus } from './wallet.types';
+import {
+  BonusInput,
+  SpendInput,
+  TopupInput,
+  TransferPayload,
+  Wallet,
+  WalletStatus,
+} from './wallet.types';
 
 @Resolver(() => Wallet)
 export class WalletResolver {
-  @Query(() => Wallet, { description: 'A wallet that never received anything reads as balance 0. With at, the balance as of that instant.' })
+  @Query(() => Wallet, {
+    description:
+      'A wallet that never received anything reads as balance 0. With at, the balance as of that instant.',
+  })
   balance(
     @Arg('userId', () => ID) userId: string,
     @Arg('asset', () => ID) asset: string,
@@ -23,22 +33,37 @@ export class WalletResolver {
   }
 
   @Mutation(() => TransferPayload, { description: 'Credits bought by the user: treasury -> user.' })
-  topup(@Arg('input', () => TopupInput) input: TopupInput, @Ctx() ctx: GatewayContext): Promise<TransferPayload> {
+  topup(
+    @Arg('input', () => TopupInput) input: TopupInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<TransferPayload> {
     return ctx.services.wallet.topup(ctx.principal, input);
   }
 
-  @Mutation(() => TransferPayload, { description: 'Free credits issued by the platform: bonus pool -> user.' })
-  bonus(@Arg('input', () => BonusInput) input: BonusInput, @Ctx() ctx: GatewayContext): Promise<TransferPayload> {
+  @Mutation(() => TransferPayload, {
+    description: 'Free credits issued by the platform: bonus pool -> user.',
+  })
+  bonus(
+    @Arg('input', () => BonusInput) input: BonusInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<TransferPayload> {
     return ctx.services.wallet.bonus(ctx.principal, input);
   }
 
-  @Mutation(() => TransferPayload, { description: 'Credits spent by the user: user -> revenue. Fails with INSUFFICIENT_FUNDS rather than going below zero.' })
-  spend(@Arg('input', () => SpendInput) input: SpendInput, @Ctx() ctx: GatewayContext): Promise<TransferPayload> {
+  @Mutation(() => TransferPayload, {
+    description:
+      'Credits spent by the user: user -> revenue. Fails with INSUFFICIENT_FUNDS rather than going below zero.',
+  })
+  spend(
+    @Arg('input', () => SpendInput) input: SpendInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<TransferPayload> {
     return ctx.services.wallet.spend(ctx.principal, input);
   }
 
   @Mutation(() => [Wallet], {
-    description: 'v2, admins. With asset, that one wallet (created at balance 0 if the user\nnever had it). Without asset, the user as a whole: every wallet they have\nand any they get later. A wallet reads FROZEN while it or its user is\nfrozen; each of the two is set and cleared on its own. Answers the user\'s\nwallets, one per asset, as balances does.',
+    description:
+      "v2, admins. With asset, that one wallet (created at balance 0 if the user\nnever had it). Without asset, the user as a whole: every wallet they have\nand any they get later. A wallet reads FROZEN while it or its user is\nfrozen; each of the two is set and cleared on its own. Answers the user's\nwallets, one per asset, as balances does.",
   })
   setWalletStatus(
     @Arg('userId', () => ID) userId: string,

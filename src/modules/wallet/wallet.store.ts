@@ -33,7 +33,11 @@ const liveColumns = Prisma.sql`w.lots, w.frozen OR w.user_frozen AS frozen, cloc
 
 /** All SQL that reads user wallets. Holds count only while ACTIVE and not past their expiry. */
 export const walletStore = {
-  async findWallet(db: Queryable, userId: string, assetCode: string): Promise<WalletRow | undefined> {
+  async findWallet(
+    db: Queryable,
+    userId: string,
+    assetCode: string,
+  ): Promise<WalletRow | undefined> {
     const rows = await db.$queryRaw<WalletRow[]>`/* findWallet */
       SELECT w.id, w.user_id, w.asset_code, w.balance, w.last_sequence, w.updated_at, ${liveColumns},
         COALESCE((SELECT SUM(h.amount) FROM holds h WHERE h.wallet_id = w.id AND ${activeHoldSql}), 0)::bigint AS held
@@ -53,7 +57,12 @@ export const walletStore = {
    * The wallet as of an instant: the balance after its last entry at or before `at`, and the holds
    * that were active then. Undefined when the wallet had no entry by then.
    */
-  async findWalletAt(db: Queryable, userId: string, assetCode: string, at: Date): Promise<WalletRow | undefined> {
+  async findWalletAt(
+    db: Queryable,
+    userId: string,
+    assetCode: string,
+    at: Date,
+  ): Promise<WalletRow | undefined> {
     const rows = await db.$queryRaw<WalletRow[]>`/* findWalletAt */
       SELECT w.id, w.user_id, w.asset_code, e.balance_after AS balance, e.sequence AS last_sequence, e.created_at AS updated_at,
         e.paid_after, w.frozen OR w.user_frozen AS frozen,

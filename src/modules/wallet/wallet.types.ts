@@ -37,25 +37,39 @@ export class Wallet {
 
   assetCode!: string;
 
-  @Field(() => AmountScalar, { description: 'Everything the user owns of this asset, held funds included.' })
+  @Field(() => AmountScalar, {
+    description: 'Everything the user owns of this asset, held funds included.',
+  })
   balance!: bigint;
 
-  @Field(() => AmountScalar, { description: 'balance minus active holds: what a spend or a new hold may use.' })
+  @Field(() => AmountScalar, {
+    description: 'balance minus active holds: what a spend or a new hold may use.',
+  })
   available!: bigint;
 
-  @Field(() => AmountScalar, { description: 'The sequence of the wallet\'s latest ledger entry (0 before the first); resume subscriptions after it.' })
+  @Field(() => AmountScalar, {
+    description:
+      "The sequence of the wallet's latest ledger entry (0 before the first); resume subscriptions after it.",
+  })
   lastSequence!: bigint;
 
   @Field(() => GraphQLDateTime)
   updatedAt!: Date;
 
-  @Field(() => AmountScalar, { description: 'v2: the part of balance that came from PAID credits.' })
+  @Field(() => AmountScalar, {
+    description: 'v2: the part of balance that came from PAID credits.',
+  })
   paid!: bigint;
 
-  @Field(() => AmountScalar, { description: 'v2: the part of balance that came from FREE credits.' })
+  @Field(() => AmountScalar, {
+    description: 'v2: the part of balance that came from FREE credits.',
+  })
   free!: bigint;
 
-  @Field(() => [CreditLot], { description: 'v2: lots with an expiry that have not expired, soonest first, at most 20 (always as of now).' })
+  @Field(() => [CreditLot], {
+    description:
+      'v2: lots with an expiry that have not expired, soonest first, at most 20 (always as of now).',
+  })
   expiring!: CreditLot[];
 
   @Field(() => WalletStatus, { description: 'v2' })
@@ -67,10 +81,12 @@ export class TransferPayload {
   @Field(() => Transaction)
   transaction!: Transaction;
 
-  @Field(() => Wallet, { description: 'The user\'s wallet after the transaction.' })
+  @Field(() => Wallet, { description: "The user's wallet after the transaction." })
   wallet!: Wallet;
 
-  @Field({ description: 'True when this answer replays an earlier request with the same idempotency key.' })
+  @Field({
+    description: 'True when this answer replays an earlier request with the same idempotency key.',
+  })
   replayed!: boolean;
 }
 
@@ -106,7 +122,10 @@ abstract class TransferInputBase extends WalletRequestInputBase {
 /** The fields of a credit: its lot may expire (not itself part of the schema). */
 @InputType()
 abstract class CreditInputBase extends TransferInputBase {
-  @Field(() => GraphQLDateTime, { nullable: true, description: "v2: the credit's lot expires then." })
+  @Field(() => GraphQLDateTime, {
+    nullable: true,
+    description: "v2: the credit's lot expires then.",
+  })
   expiresAt?: Date | null;
 }
 

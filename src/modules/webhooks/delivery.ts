@@ -19,9 +19,18 @@ export interface DeliveryResult {
  * receiver cannot bounce the gateway to an address the SSRF rules refuse. The answer's body is
  * read only up to a bound, so a hostile receiver cannot make the worker buffer without end.
  */
-export function deliver(url: URL, secret: string, body: string, policy: SsrfPolicy, signal?: AbortSignal): Promise<DeliveryResult> {
+export function deliver(
+  url: URL,
+  secret: string,
+  body: string,
+  policy: SsrfPolicy,
+  signal?: AbortSignal,
+): Promise<DeliveryResult> {
   const startedMs = Date.now();
-  const done = (result: Omit<DeliveryResult, 'durationMs'>): DeliveryResult => ({ ...result, durationMs: Date.now() - startedMs });
+  const done = (result: Omit<DeliveryResult, 'durationMs'>): DeliveryResult => ({
+    ...result,
+    durationMs: Date.now() - startedMs,
+  });
   const { refusal, lookup } = deliveryLookup(url, policy);
   if (refusal) return Promise.resolve(done({ ok: false, error: `refused: ${refusal}` }));
   return new Promise((resolve) => {
@@ -47,7 +56,10 @@ export function deliver(url: URL, secret: string, body: string, policy: SsrfPoli
       },
     });
     // One bound for the whole exchange: connect, send, answer (contract: 10 s).
-    const timer = setTimeout(() => finish({ ok: false, error: `no answer within ${limits.webhookDeliveryTimeoutMs} ms` }), limits.webhookDeliveryTimeoutMs);
+    const timer = setTimeout(
+      () => finish({ ok: false, error: `no answer within ${limits.webhookDeliveryTimeoutMs} ms` }),
+      limits.webhookDeliveryTimeoutMs,
+    );
     const onAbort = () => finish({ ok: false, error: 'delivery aborted (gateway stopping)' });
     signal?.addEventListener('abort', onAbort);
     request.on('error', (error) => finish({ ok: false, error: error.message }));
@@ -58,7 +70,12 @@ export function deliver(url: URL, secret: string, body: string, policy: SsrfPoli
       const conclude = () => {
         const text = Buffer.concat(chunks).toString('utf8').slice(0, limits.webhookErrorTextMax);
         if (status >= 200 && status < 300) finish({ ok: true, status });
-        else finish({ ok: false, status, error: `HTTP ${status}${text ? `: ${text}` : ''}`.slice(0, limits.webhookErrorTextMax) });
+        else
+          finish({
+            ok: false,
+            status,
+            error: `HTTP ${status}${text ? `: ${text}` : ''}`.slice(0, limits.webhookErrorTextMax),
+          });
       };
       response.on('data', (chunk: Buffer) => {
         if (kept < limits.webhookResponseBytesMax) {

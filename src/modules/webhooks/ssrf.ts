@@ -1,4 +1,9 @@
-import { promises as dns, lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import {
+  promises as dns,
+  lookup as dnsLookup,
+  type LookupAddress,
+  type LookupOptions,
+} from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { badUserInput } from '../../shared/errors';
 import { limits } from '../../shared/limits';
@@ -26,11 +31,28 @@ loopback.addAddress('::1', 'ipv6');
 // service), "this network", benchmarking, IETF protocol assignments, multicast and reserved.
 const blocked = new BlockList();
 for (const [network, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) blocked.addSubnet(network, prefix, 'ipv4');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  blocked.addSubnet(network, prefix, 'ipv4');
 // fc00::/7 includes fd00:ec2::254, the IPv6 metadata service.
-for (const [network, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['100::', 64]] as const) {
+for (const [network, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['100::', 64],
+] as const) {
   blocked.addSubnet(network, prefix, 'ipv6');
 }
 
@@ -55,7 +77,8 @@ export function addressRefusal(address: string, policy: SsrfPolicy): string | un
   const family = isIP(candidate) === 4 ? 'ipv4' : 'ipv6';
   if (isIP(candidate) === 0) return `${address} is not an IP address`;
   if (!policy.production && loopback.check(candidate, family)) return undefined;
-  if (blocked.check(candidate, family)) return `${address} is a loopback, private, link-local or metadata address`;
+  if (blocked.check(candidate, family))
+    return `${address} is a loopback, private, link-local or metadata address`;
   return undefined;
 }
 
@@ -74,7 +97,8 @@ export function isAllowedHost(url: URL, policy: SsrfPolicy): boolean {
  */
 export async function validateWebhookUrl(raw: string, policy: SsrfPolicy): Promise<URL> {
   const refuse = (why: string) => badUserInput(`url ${why}.`, 'url');
-  if (raw.length === 0 || raw.length > limits.webhookUrlLengthMax) throw refuse(`must be 1..${limits.webhookUrlLengthMax} characters`);
+  if (raw.length === 0 || raw.length > limits.webhookUrlLengthMax)
+    throw refuse(`must be 1..${limits.webhookUrlLengthMax} characters`);
   let url: URL;
   try {
     url = new URL(raw);
@@ -92,14 +116,19 @@ export async function validateWebhookUrl(raw: string, policy: SsrfPolicy): Promi
     addresses = [host];
   } else {
     try {
-      addresses = (await dns.lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
+      addresses = (await dns.lookup(host, { all: true, verbatim: true })).map(
+        (entry) => entry.address,
+      );
     } catch {
       throw refuse(`host ${host} does not resolve`);
     }
   }
   for (const address of addresses) {
     const refusal = addressRefusal(address, policy);
-    if (refusal) throw refuse(`host ${host} resolves to ${refusal}; list the host in WEBHOOK_ALLOWED_HOSTS to allow it`);
+    if (refusal)
+      throw refuse(
+        `host ${host} resolves to ${refusal}; list the host in WEBHOOK_ALLOWED_HOSTS to allow it`,
+      );
   }
   return url;
 }
@@ -112,18 +141,28 @@ export class RefusedAddressError extends Error {}
  * a name it returns a `lookup` for http.request that refuses the connection if any resolved
  * address is refused, so the address checked is the address connected to.
  */
-export function deliveryLookup(url: URL, policy: SsrfPolicy): { refusal?: string; lookup?: typeof dnsLookup } {
+export function deliveryLookup(
+  url: URL,
+  policy: SsrfPolicy,
+): { refusal?: string; lookup?: typeof dnsLookup } {
   if (isAllowedHost(url, policy)) return {};
   const host = hostOf(url);
   if (isIP(host)) {
     const refusal = addressRefusal(host, policy);
     return refusal ? { refusal } : {};
   }
-  const lookup = ((hostname: string, options: LookupOptions, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void) => {
+  const lookup = ((
+    hostname: string,
+    options: LookupOptions,
+    callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
+  ) => {
     dnsLookup(hostname, { ...options, all: true }, (err, entries: LookupAddress[]) => {
       if (err) return callback(err, '');
-      const refused = entries.map((entry) => addressRefusal(entry.address, policy)).find((reason) => reason !== undefined);
-      if (refused) return callback(new RefusedAddressError(`host ${hostname} resolves to ${refused}`), '');
+      const refused = entries
+        .map((entry) => addressRefusal(entry.address, policy))
+        .find((reason) => reason !== undefined);
+      if (refused)
+        return callback(new RefusedAddressError(`host ${hostname} resolves to ${refused}`), '');
       if (options.all) return callback(null, entries);
       const first = entries[0];
       if (!first) return callback(new Error(`host ${hostname} resolved to no address`), '');

@@ -20,7 +20,10 @@ export interface WebhookMetrics {
  */
 export function createFeedMetrics(
   registry: Registry,
-  reads: { feedLagSeconds(): Promise<number>; backlog(cap: number): Promise<{ id: string; pending: number; failed: number }[]> },
+  reads: {
+    feedLagSeconds(): Promise<number>;
+    backlog(cap: number): Promise<{ id: string; pending: number; failed: number }[]>;
+  },
 ): WebhookMetrics {
   new Gauge({
     name: 'wallet_events_feed_lag_seconds',
@@ -72,7 +75,7 @@ export function createFeedMetrics(
   });
   const latency = new Histogram({
     name: 'wallet_webhook_delivery_latency_seconds',
-    help: 'Time from an event\'s commit to its receiver\'s 2xx answer, by webhook.',
+    help: "Time from an event's commit to its receiver's 2xx answer, by webhook.",
     labelNames: ['webhook'] as const,
     buckets: latencyBuckets,
     registers: [registry],

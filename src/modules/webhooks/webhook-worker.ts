@@ -29,7 +29,12 @@ export interface WebhookWorker {
 /** The JSON body of a delivery (contract): id, type, createdAt and the event's object. */
 export function eventBody(row: EventBodyRow): string {
   const key = row.type === 'TRANSACTION' ? 'transaction' : row.type === 'HOLD' ? 'hold' : 'wallet';
-  return JSON.stringify({ id: row.id, type: row.type, createdAt: row.createdAt.toISOString(), [key]: row.object ? normaliseBodyDates(row.object) : null });
+  return JSON.stringify({
+    id: row.id,
+    type: row.type,
+    createdAt: row.createdAt.toISOString(),
+    [key]: row.object ? normaliseBodyDates(row.object) : null,
+  });
 }
 
 /** base * 2^(attempt-1), capped, then 50..100% of it at random, so that receivers coming back are not hit by every replica at once. */
@@ -71,19 +76,32 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
   const deliverBatch = async (claim: ClaimedWebhook, token: string): Promise<void> => {
     const webhookId = claim.id.toString();
     const url = new URL(claim.url);
-    const events = await eventStore.findBodies(options.prisma, { xact: claim.cursorXact, id: claim.cursorEventId }, limits.webhookBatchMax);
+    const events = await eventStore.findBodies(
+      options.prisma,
+      { xact: claim.cursorXact, id: claim.cursorEventId },
+      limits.webhookBatchMax,
+    );
     let attempts = claim.attempts;
     for (const event of events) {
       if (abort.signal.aborted) return;
       const position = { xact: BigInt(event.xact), id: BigInt(event.id) };
-      const result = await deliver(url, claim.secret, eventBody(event), options.policy, abort.signal);
+      const result = await deliver(
+        url,
+        claim.secret,
+        eventBody(event),
+        options.policy,
+        abort.signal,
+      );
       if (abort.signal.aborted) return;
       options.metrics.attempt(webhookId, result.ok, result.durationMs / 1000);
       if (result.ok) {
         options.metrics.delivered(webhookId, (Date.now() - event.createdAt.getTime()) / 1000);
         attempts = 0;
         // False: the webhook was deleted or the lease lost; whoever holds it now carries on.
-        if (!(await webhookStore.advance(options.prisma, claim.id, token, position, options.leaseMs))) return;
+        if (
+          !(await webhookStore.advance(options.prisma, claim.id, token, position, options.leaseMs))
+        )
+          return;
         continue;
       }
       attempts += 1;
@@ -94,10 +112,14 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
       });
       if (!failure) return;
       if (!failure.windowOver) return;
-      logger.warn({ webhook: webhookId, event: event.id, attempts: failure.attempts, error: result.error }, 'webhook delivery given up after the retry window');
+      logger.warn(
+        { webhook: webhookId, event: event.id, attempts: failure.attempts, error: result.error },
+        'webhook delivery given up after the retry window',
+      );
       options.metrics.gaveUp(webhookId);
       attempts = 0;
-      if (!(await webhookStore.giveUp(options.prisma, claim.id, token, position, options.leaseMs))) return;
+      if (!(await webhookStore.giveUp(options.prisma, claim.id, token, position, options.leaseMs)))
+        return;
     }
   };
 
@@ -120,7 +142,8 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
           }
         }
       } catch (err) {
-        if (!abort.signal.aborted) logger.warn({ err }, 'webhook delivery pass failed; retrying shortly');
+        if (!abort.signal.aborted)
+          logger.warn({ err }, 'webhook delivery pass failed; retrying shortly');
         // The database is likely out of reach: look again after a second, not at every poll.
         await sleep(Math.max(idleMs, 1000));
         skipSleep = true;

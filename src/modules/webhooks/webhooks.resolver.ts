@@ -12,7 +12,10 @@ export class WebhookResolver {
   }
 
   @Mutation(() => Webhook, { description: 'v2, admins.' })
-  createWebhook(@Arg('input', () => WebhookInput) input: WebhookInput, @Ctx() ctx: GatewayContext): Promise<Webhook> {
+  createWebhook(
+    @Arg('input', () => WebhookInput) input: WebhookInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Webhook> {
     return feedServices(ctx).webhooks.create(ctx.principal, input);
   }
 
@@ -22,7 +25,8 @@ export class WebhookResolver {
   }
 
   @FieldResolver(() => [Event], {
-    description: 'Events this webhook gave up on after retrying them for the retry window (at least 24 hours), newest first, at most 100. Later events were delivered past them.',
+    description:
+      'Events this webhook gave up on after retrying them for the retry window (at least 24 hours), newest first, at most 100. Later events were delivered past them.',
   })
   failedEvents(@Root() webhook: Webhook, @Ctx() ctx: GatewayContext): Promise<Event[]> {
     return feedServices(ctx).webhooks.failedEvents(ctx.principal, webhook.id);

@@ -14,16 +14,25 @@ import type { Webhook, WebhookInput } from './webhooks.types';
 const secretCharacters = /^[\x21-\x7e]+$/;
 
 export function validateSecret(secret: string | null | undefined): string {
-  if (secret === undefined || secret === null) return randomBytes(limits.webhookSecretGeneratedBytes).toString('base64url');
-  if (secret.length < limits.webhookSecretLengthMin || secret.length > limits.webhookSecretLengthMax) {
-    throw badUserInput(`secret must be ${limits.webhookSecretLengthMin}..${limits.webhookSecretLengthMax} characters.`, 'secret');
+  if (secret === undefined || secret === null)
+    return randomBytes(limits.webhookSecretGeneratedBytes).toString('base64url');
+  if (
+    secret.length < limits.webhookSecretLengthMin ||
+    secret.length > limits.webhookSecretLengthMax
+  ) {
+    throw badUserInput(
+      `secret must be ${limits.webhookSecretLengthMin}..${limits.webhookSecretLengthMax} characters.`,
+      'secret',
+    );
   }
-  if (!secretCharacters.test(secret)) throw badUserInput('secret must be printable ASCII characters without spaces.', 'secret');
+  if (!secretCharacters.test(secret))
+    throw badUserInput('secret must be printable ASCII characters without spaces.', 'secret');
   return secret;
 }
 
 function assertAdmin(principal: Principal): void {
-  if (principal.role !== 'admin') throw new AppError(ErrorCode.FORBIDDEN, 'Only admins may manage webhooks.');
+  if (principal.role !== 'admin')
+    throw new AppError(ErrorCode.FORBIDDEN, 'Only admins may manage webhooks.');
 }
 
 /** Webhook registration: admins only. Delivery is the worker's (webhook-worker.ts). */
@@ -39,8 +48,18 @@ export class WebhookService {
     const url = await validateWebhookUrl(input.url, this.policy);
     // A new webhook starts at the feed's horizon: it receives every event that becomes visible from now on.
     const start = await eventStore.currentHorizon(this.prisma);
-    const created = await webhookStore.insert(this.prisma, { url: url.toString(), secret, start, max: limits.webhooksMax });
-    if (!created) throw new AppError(ErrorCode.BAD_USER_INPUT, `There are already ${limits.webhooksMax} webhooks; delete one first.`, { field: 'url' });
+    const created = await webhookStore.insert(this.prisma, {
+      url: url.toString(),
+      secret,
+      start,
+      max: limits.webhooksMax,
+    });
+    if (!created)
+      throw new AppError(
+        ErrorCode.BAD_USER_INPUT,
+        `There are already ${limits.webhooksMax} webhooks; delete one first.`,
+        { field: 'url' },
+      );
     // The one answer that shows the secret.
     return { ...created, secret };
   }
@@ -59,6 +78,10 @@ export class WebhookService {
 
   async failedEvents(principal: Principal, webhookId: string): Promise<Event[]> {
     assertAdmin(principal);
-    return webhookStore.failedEvents(this.prisma, BigInt(webhookId), limits.webhookFailedEventsShownMax);
+    return webhookStore.failedEvents(
+      this.prisma,
+      BigInt(webhookId),
+      limits.webhookFailedEventsShownMax,
+    );
   }
 }

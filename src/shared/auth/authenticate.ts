@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  jwtVerify,
+  errors as joseErrors,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { AppError, ErrorCode } from '../errors';
 import { limits } from '../limits';
 import { logger } from '../logger';
@@ -33,7 +40,8 @@ const roles = new Set(['player', 'server', 'admin']);
 /** Leeway for clocks that disagree by a few seconds between the token issuer and this server. */
 const clockToleranceSeconds = 5;
 
-export const unauthenticated = (message = 'A valid bearer token is required.') => new AppError(ErrorCode.UNAUTHENTICATED, message);
+export const unauthenticated = (message = 'A valid bearer token is required.') =>
+  new AppError(ErrorCode.UNAUTHENTICATED, message);
 
 /**
  * Verifies `Bearer <JWT>` credentials. The same function serves HTTP (the Authorization header)
@@ -46,7 +54,10 @@ export const unauthenticated = (message = 'A valid bearer token is required.') =
 export function createAuthenticator(config: AuthConfig) {
   const secret = config.jwtSecret ? new TextEncoder().encode(config.jwtSecret) : undefined;
   const jwks = loadKeySet(config);
-  const algorithms: string[] = [...(secret ? ['HS256'] : []), ...(jwks ? asymmetricAlgorithms : [])];
+  const algorithms: string[] = [
+    ...(secret ? ['HS256'] : []),
+    ...(jwks ? asymmetricAlgorithms : []),
+  ];
   const getKey: JWTVerifyGetKey = async (header, token) => {
     if (header.alg === 'HS256') {
       if (!secret) throw new joseErrors.JOSEAlgNotAllowed('HS256 is not configured');
@@ -68,12 +79,21 @@ export function createAuthenticator(config: AuthConfig) {
       if (cached.validUntilMs > Date.now()) return cached.principal;
       verified.delete(authorization);
     }
-    const match = /^Bearer ([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*)$/.exec(authorization.trim());
+    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(
+      authorization.trim(),
+    );
     if (!match) throw unauthenticated('The Authorization header must be "Bearer <JWT>".');
     if (algorithms.length === 0) throw unauthenticated('No verification key is configured.');
     const principal = await verify(match[1]!);
-    if (verified.size >= limits.verifiedTokenCacheMax) verified.delete(verified.keys().next().value!);
-    verified.set(authorization, { principal, validUntilMs: Math.min(principal.expiresAt.getTime(), Date.now() + limits.verifiedTokenCacheMs) });
+    if (verified.size >= limits.verifiedTokenCacheMax)
+      verified.delete(verified.keys().next().value!);
+    verified.set(authorization, {
+      principal,
+      validUntilMs: Math.min(
+        principal.expiresAt.getTime(),
+        Date.now() + limits.verifiedTokenCacheMs,
+      ),
+    });
     return principal;
   };
 
@@ -87,31 +107,55 @@ export function createAuthenticator(config: AuthConfig) {
         clockTolerance: clockToleranceSeconds,
       });
       const role = payload.role;
-      if (typeof role !== 'string' || !roles.has(role)) throw unauthenticated('The token has no valid role claim.');
-      if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > limits.tokenSubjectLengthMax) {
+      if (typeof role !== 'string' || !roles.has(role))
+        throw unauthenticated('The token has no valid role claim.');
+      if (
+        typeof payload.sub !== 'string' ||
+        payload.sub.length === 0 ||
+        payload.sub.length > limits.tokenSubjectLengthMax
+      ) {
         throw unauthenticated('The token has no valid sub claim.');
       }
-      if (payload.iss !== undefined && (typeof payload.iss !== 'string' || payload.iss.length > limits.tokenSubjectLengthMax)) {
+      if (
+        payload.iss !== undefined &&
+        (typeof payload.iss !== 'string' || payload.iss.length > limits.tokenSubjectLengthMax)
+      ) {
         throw unauthenticated('The token has an invalid iss claim.');
       }
       const nowSeconds = Date.now() / 1000;
       const exp = payload.exp as number;
-      if (payload.iat !== undefined && payload.iat > nowSeconds + limits.tokenIssuedAtSkewMaxSeconds) {
-        throw unauthenticated('The token\'s iat claim is in the future.');
+      if (
+        payload.iat !== undefined &&
+        payload.iat > nowSeconds + limits.tokenIssuedAtSkewMaxSeconds
+      ) {
+        throw unauthenticated("The token's iat claim is in the future.");
       }
       // exp - iat for a token with iat; otherwise measured from now (jose has checked exp > now).
       if (exp - Math.min(payload.iat ?? nowSeconds, nowSeconds) > limits.tokenLifetimeMaxSeconds) {
-        throw unauthenticated(`The token lives longer than ${limits.tokenLifetimeMaxSeconds} seconds (exp - iat); issue shorter-lived tokens.`);
+        throw unauthenticated(
+          `The token lives longer than ${limits.tokenLifetimeMaxSeconds} seconds (exp - iat); issue shorter-lived tokens.`,
+        );
       }
       // The issuer is part of the client's identity: idempotency keys are scoped by it (clientIdOf).
       const issuer = payload.iss ? { issuer: payload.iss } : {};
-      return { subject: payload.sub, role: role as Principal['role'], ...issuer, expiresAt: new Date(exp * 1000) };
+      return {
+        subject: payload.sub,
+        role: role as Principal['role'],
+        ...issuer,
+        expiresAt: new Date(exp * 1000),
+      };
     } catch (error) {
       if (error instanceof AppError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw unauthenticated('The token has expired.');
-      if (error instanceof joseErrors.JOSEAlgNotAllowed) throw unauthenticated('The token\'s algorithm is not accepted.');
-      if (error instanceof joseErrors.JWTClaimValidationFailed) throw unauthenticated(`The token's ${error.claim} claim is missing or not accepted.`);
-      if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid || !(error instanceof joseErrors.JOSEError)) {
+      if (error instanceof joseErrors.JOSEAlgNotAllowed)
+        throw unauthenticated("The token's algorithm is not accepted.");
+      if (error instanceof joseErrors.JWTClaimValidationFailed)
+        throw unauthenticated(`The token's ${error.claim} claim is missing or not accepted.`);
+      if (
+        error instanceof joseErrors.JWKSTimeout ||
+        error instanceof joseErrors.JWKSInvalid ||
+        !(error instanceof joseErrors.JOSEError)
+      ) {
         // The key set could not be fetched or read: not the caller's fault, so worth a log line.
         logger.warn({ err: error }, 'token verification failed for a reason other than the token');
       }
@@ -127,15 +171,24 @@ function loadKeySet(config: AuthConfig): JWTVerifyGetKey | undefined {
     try {
       keySet = JSON.parse(readFileSync(config.jwksFile, 'utf8')) as JSONWebKeySet;
     } catch (error) {
-      throw new Error(`JWT_JWKS_FILE ${config.jwksFile} could not be read as JSON: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(
+        `JWT_JWKS_FILE ${config.jwksFile} could not be read as JSON: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
-    if (!keySet || !Array.isArray(keySet.keys)) throw new Error(`JWT_JWKS_FILE ${config.jwksFile} is not a JSON Web Key Set (no "keys" array).`);
+    if (!keySet || !Array.isArray(keySet.keys))
+      throw new Error(
+        `JWT_JWKS_FILE ${config.jwksFile} is not a JSON Web Key Set (no "keys" array).`,
+      );
     return createLocalJWKSet(keySet);
   }
   if (config.jwksUrl) {
     // jose caches the fetched set, refetches it for an unknown `kid` at most every 30 s (so
     // garbage kids cannot make the gateway hammer the identity provider) and after 10 minutes.
-    return createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+    return createRemoteJWKSet(new URL(config.jwksUrl), {
+      timeoutDuration: 5000,
+      cooldownDuration: 30_000,
+      cacheMaxAge: 600_000,
+    });
   }
   return undefined;
 }

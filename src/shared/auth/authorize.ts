@@ -34,6 +34,11 @@ export function assertAdmin(principal: Principal): void {
  * Holds and transactions belong to the client that made them: only that client, or an admin,
  * may capture or release the hold, or reverse the transaction.
  */
-export function assertOwnsOrAdmin(principal: Principal, ownerClientId: string, message: string): void {
-  if (principal.role !== 'admin' && clientIdOf(principal) !== ownerClientId) throw forbidden(message);
+export function assertOwnsOrAdmin(
+  principal: Principal,
+  ownerClientId: string,
+  message: string,
+): void {
+  if (principal.role !== 'admin' && clientIdOf(principal) !== ownerClientId)
+    throw forbidden(message);
 }

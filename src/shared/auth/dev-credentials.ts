@@ -49,18 +49,29 @@ export function readOrCreateDevSecret(file = devSecretPath()): string {
  * the configuration to run with and whether the development secret is in use.
  */
 export function withDevSecret(config: Config): { config: Config; devSecret: boolean } {
-  if (config.NODE_ENV === 'production' || hasVerificationKey(config)) return { config, devSecret: false };
+  if (config.NODE_ENV === 'production' || hasVerificationKey(config))
+    return { config, devSecret: false };
   return { config: { ...config, JWT_SECRET: readOrCreateDevSecret() }, devSecret: true };
 }
 
 /** Mints the development tokens and writes them to .data/dev-tokens.json (readable by its owner only). */
-export async function writeDevTokens(config: Pick<Config, 'JWT_SECRET' | 'JWT_ISSUER' | 'JWT_AUDIENCE'>, file = devTokensPath()): Promise<DevTokens> {
+export async function writeDevTokens(
+  config: Pick<Config, 'JWT_SECRET' | 'JWT_ISSUER' | 'JWT_AUDIENCE'>,
+  file = devTokensPath(),
+): Promise<DevTokens> {
   if (!config.JWT_SECRET) throw new Error('development tokens need JWT_SECRET');
   const tokens = {} as DevTokens;
-  for (const [name, claims] of Object.entries(devTokenSubjects) as [keyof DevTokens, (typeof devTokenSubjects)[keyof DevTokens]][]) {
+  for (const [name, claims] of Object.entries(devTokenSubjects) as [
+    keyof DevTokens,
+    (typeof devTokenSubjects)[keyof DevTokens],
+  ][]) {
     tokens[name] = await mintToken({
-      secret: config.JWT_SECRET, sub: claims.sub, role: claims.role, expiresInSeconds: devTokenTtlSeconds,
-      issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE,
+      secret: config.JWT_SECRET,
+      sub: claims.sub,
+      role: claims.role,
+      expiresInSeconds: devTokenTtlSeconds,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
     });
   }
   mkdirSync(path.dirname(file), { recursive: true });

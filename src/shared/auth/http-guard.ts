@@ -34,7 +34,10 @@ export function withHttpStatus(error: unknown): unknown {
       extensions.http = { status: 401, headers: new HeaderMap([['www-authenticate', 'Bearer']]) };
       break;
     case ErrorCode.RATE_LIMITED:
-      extensions.http = { status: 429, headers: new HeaderMap([['retry-after', String(extensions.retryAfterSeconds ?? 1)]]) };
+      extensions.http = {
+        status: 429,
+        headers: new HeaderMap([['retry-after', String(extensions.retryAfterSeconds ?? 1)]]),
+      };
       break;
     case ErrorCode.SERVICE_UNAVAILABLE:
       extensions.http = { status: 503 };
@@ -54,15 +57,32 @@ export const bodyErrorHandler: ErrorRequestHandler = (error, _req, res, next) =>
   const type = (error as { type?: unknown }).type;
   if (type === 'entity.too.large') {
     res.status(413).json({
-      errors: [{
-        message: `The request body is larger than ${limits.requestBodyBytesMax} bytes.`,
-        extensions: { code: ErrorCode.BAD_USER_INPUT, reason: 'REQUEST_TOO_LARGE', limit: limits.requestBodyBytesMax },
-      }],
+      errors: [
+        {
+          message: `The request body is larger than ${limits.requestBodyBytesMax} bytes.`,
+          extensions: {
+            code: ErrorCode.BAD_USER_INPUT,
+            reason: 'REQUEST_TOO_LARGE',
+            limit: limits.requestBodyBytesMax,
+          },
+        },
+      ],
     });
     return;
   }
-  if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported') {
-    res.status(400).json({ errors: [{ message: 'The request body is not valid JSON.', extensions: { code: ErrorCode.BAD_USER_INPUT, reason: 'BAD_REQUEST' } }] });
+  if (
+    type === 'entity.parse.failed' ||
+    type === 'encoding.unsupported' ||
+    type === 'charset.unsupported'
+  ) {
+    res.status(400).json({
+      errors: [
+        {
+          message: 'The request body is not valid JSON.',
+          extensions: { code: ErrorCode.BAD_USER_INPUT, reason: 'BAD_REQUEST' },
+        },
+      ],
+    });
     return;
   }
   next(error);

@@ -20,6 +20,7 @@ export interface Principal {
  * with "[" is written as an array too).
  */
 export function clientIdOf(principal: Principal): string {
-  if (principal.role === 'server' && !principal.issuer && !principal.subject.startsWith('[')) return principal.subject;
+  if (principal.role === 'server' && !principal.issuer && !principal.subject.startsWith('['))
+    return principal.subject;
   return JSON.stringify([principal.role, principal.issuer ?? null, principal.subject]);
 }

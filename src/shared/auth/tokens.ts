@@ -16,7 +16,9 @@ export interface MintOptions {
 export async function mintToken(options: MintOptions): Promise<string> {
   // The gateway refuses tokens that live longer (src/shared/auth/authenticate.ts): say so now.
   if ((options.expiresInSeconds ?? 0) > limits.tokenLifetimeMaxSeconds) {
-    throw new Error(`a token may live at most ${limits.tokenLifetimeMaxSeconds} seconds (limits.tokenLifetimeMaxSeconds); the gateway refuses longer ones`);
+    throw new Error(
+      `a token may live at most ${limits.tokenLifetimeMaxSeconds} seconds (limits.tokenLifetimeMaxSeconds); the gateway refuses longer ones`,
+    );
   }
   let jwt = new SignJWT({ role: options.role })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

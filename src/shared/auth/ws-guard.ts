@@ -18,13 +18,20 @@ import type { AuthenticatedPrincipal } from './authenticate';
  * (WS_ALLOWED_ORIGINS). Everything else is refused with 403 before the handshake.
  */
 export function originAllowList(allowedOrigins: readonly string[]) {
-  const allowed = new Set(allowedOrigins.map(normalizeOrigin).filter((origin): origin is string => origin !== undefined));
+  const allowed = new Set(
+    allowedOrigins.map(normalizeOrigin).filter((origin): origin is string => origin !== undefined),
+  );
   return (request: http.IncomingMessage): { status: number; message: string } | undefined => {
     const origin = request.headers.origin;
     if (origin === undefined) return undefined;
     const normalized = normalizeOrigin(origin);
     if (normalized !== undefined && allowed.has(normalized)) return undefined;
-    if (normalized !== undefined && request.headers.host && new URL(normalized).host === request.headers.host.toLowerCase()) return undefined;
+    if (
+      normalized !== undefined &&
+      request.headers.host &&
+      new URL(normalized).host === request.headers.host.toLowerCase()
+    )
+      return undefined;
     return { status: 403, message: 'Origin not allowed' };
   };
 }
@@ -46,7 +53,10 @@ function normalizeOrigin(origin: string): string | undefined {
  * connectionParams function returns a fresh token reconnects by itself. Returns the cleanup to run
  * when the socket closes first.
  */
-export function closeWhenTokenExpires(connection: { principal: AuthenticatedPrincipal; socket: WebSocket }): () => void {
+export function closeWhenTokenExpires(connection: {
+  principal: AuthenticatedPrincipal;
+  socket: WebSocket;
+}): () => void {
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     const remainingMs = connection.principal.expiresAt.getTime() - Date.now();

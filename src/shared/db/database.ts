@@ -49,7 +49,8 @@ export function projectRoot(): string {
       return dir;
     }
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`No package.json found above ${__dirname}: cannot locate the project root`);
+    if (parent === dir)
+      throw new Error(`No package.json found above ${__dirname}: cannot locate the project root`);
     dir = parent;
   }
 }
@@ -77,7 +78,9 @@ function parseConnectionUrl(connectionString: string): URL {
     throw new Error('The database connection string is not a valid postgresql:// URL');
   }
   if (url.protocol !== 'postgresql:' && url.protocol !== 'postgres:') {
-    throw new Error(`The database connection string must start with postgresql:// (got ${url.protocol}//)`);
+    throw new Error(
+      `The database connection string must start with postgresql:// (got ${url.protocol}//)`,
+    );
   }
   return url;
 }
@@ -104,7 +107,10 @@ export function quoteIdentifier(name: string): string {
  * duplicate_database, or with a unique violation on pg_database's name index when both pass the
  * catalog check at the same moment, and both mean the database now exists.
  */
-export async function ensureDatabase(adminConnectionString: string, dbName: string): Promise<boolean> {
+export async function ensureDatabase(
+  adminConnectionString: string,
+  dbName: string,
+): Promise<boolean> {
   return withClient(adminConnectionString, async (client) => {
     const existing = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName]);
     if (existing.rowCount && existing.rowCount > 0) return false;
@@ -124,7 +130,10 @@ export async function ensureDatabase(adminConnectionString: string, dbName: stri
  * cannot run inside a pooled transaction) and always closes it. A connection error after the
  * work is done is ignored: the client is being thrown away.
  */
-export async function withClient<T>(connectionString: string, work: (client: Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  connectionString: string,
+  work: (client: Client) => Promise<T>,
+): Promise<T> {
   const client = new Client({ connectionString });
   client.on('error', () => undefined);
   await client.connect();
@@ -151,7 +160,12 @@ function embeddedPortFromEnv(env: NodeJS.ProcessEnv): number | undefined {
 }
 
 function fromHandle(handle: EmbeddedPostgresHandle): ResolvedDatabase {
-  return { connectionString: handle.connectionString, embedded: true, dataDir: handle.dataDir, stop: () => handle.stop() };
+  return {
+    connectionString: handle.connectionString,
+    embedded: true,
+    dataDir: handle.dataDir,
+    stop: () => handle.stop(),
+  };
 }
 
 /**
@@ -164,7 +178,10 @@ function fromHandle(handle: EmbeddedPostgresHandle): ResolvedDatabase {
  * would rebuild the template under the other run's feet, and the first run to finish would
  * stop the server), so a test run then starts a throw-away server in the temp directory.
  */
-export async function resolveDatabase(purpose: DatabasePurpose, options: ResolveDatabaseOptions = {}): Promise<ResolvedDatabase> {
+export async function resolveDatabase(
+  purpose: DatabasePurpose,
+  options: ResolveDatabaseOptions = {},
+): Promise<ResolvedDatabase> {
   const env = options.env ?? process.env;
   const log = options.log ?? (() => undefined);
   const url = env.DATABASE_URL?.trim();
@@ -185,13 +202,25 @@ export async function resolveDatabase(purpose: DatabasePurpose, options: Resolve
     if (purpose === 'app') {
       // Without a port in its lock file there is nothing to attach to: report the conflict.
       if (error.port === undefined) throw error;
-      log(`${dataDir} is already served by PostgreSQL pid ${error.pid} on port ${error.port}; using that server and leaving it running`);
-      return { connectionString: embeddedConnectionString(error.port), embedded: true, dataDir: error.dataDir, stop: async () => undefined };
+      log(
+        `${dataDir} is already served by PostgreSQL pid ${error.pid} on port ${error.port}; using that server and leaving it running`,
+      );
+      return {
+        connectionString: embeddedConnectionString(error.port),
+        embedded: true,
+        dataDir: error.dataDir,
+        stop: async () => undefined,
+      };
     }
     log(`${error.message} Starting a throw-away PostgreSQL for this run instead.`);
     const temp = await makeTempDataDir('wallet-pg-test-');
     // EMBEDDED_PG_PORT is what the other server listens on, so this one takes a free port.
-    const handle = await startEmbeddedPostgres({ dataDir: temp.dataDir, log, ephemeral: true, runtimeDir });
+    const handle = await startEmbeddedPostgres({
+      dataDir: temp.dataDir,
+      log,
+      ephemeral: true,
+      runtimeDir,
+    });
     return {
       connectionString: handle.connectionString,
       embedded: true,

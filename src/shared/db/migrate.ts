@@ -87,12 +87,16 @@ export function checksumMatches(script: string, recordedChecksum: string): boole
 }
 
 /** The migrations on disk in name order (Prisma's names start with a sortable timestamp). */
-export async function readMigrations(migrationsDir: string = defaultMigrationsDir()): Promise<MigrationFile[]> {
+export async function readMigrations(
+  migrationsDir: string = defaultMigrationsDir(),
+): Promise<MigrationFile[]> {
   let entries;
   try {
     entries = await fs.readdir(migrationsDir, { withFileTypes: true });
   } catch (error) {
-    throw new MigrationError(`Cannot read the migrations directory ${migrationsDir}: ${(error as Error).message}`);
+    throw new MigrationError(
+      `Cannot read the migrations directory ${migrationsDir}: ${(error as Error).message}`,
+    );
   }
   await checkLockFile(migrationsDir);
   const names = entries
@@ -106,7 +110,9 @@ export async function readMigrations(migrationsDir: string = defaultMigrationsDi
     try {
       bytes = await fs.readFile(sqlPath);
     } catch (error) {
-      throw new MigrationError(`Migration ${name} has no readable migration.sql (${(error as Error).message})`);
+      throw new MigrationError(
+        `Migration ${name} has no readable migration.sql (${(error as Error).message})`,
+      );
     }
     migrations.push({ name, sqlPath, script: bytes.toString('utf8'), checksum: sha256Hex(bytes) });
   }
@@ -123,7 +129,9 @@ async function checkLockFile(migrationsDir: string): Promise<void> {
   }
   const provider = /^\s*provider\s*=\s*"([^"]*)"/m.exec(text)?.[1];
   if (provider !== undefined && provider !== 'postgresql') {
-    throw new MigrationError(`${migrationsDir}/migration_lock.toml says provider "${provider}", but this is PostgreSQL`);
+    throw new MigrationError(
+      `${migrationsDir}/migration_lock.toml says provider "${provider}", but this is PostgreSQL`,
+    );
   }
 }
 
@@ -149,13 +157,16 @@ async function connect(connectionString: string): Promise<Client> {
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
-    throw new MigrationError(`Cannot connect to ${redactConnectionString(connectionString)}: ${(error as Error).message}`);
+    throw new MigrationError(
+      `Cannot connect to ${redactConnectionString(connectionString)}: ${(error as Error).message}`,
+    );
   }
   return client;
 }
 
 async function useSchema(client: Client, schema: string, create: boolean): Promise<void> {
-  if (create && schema !== 'public') await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+  if (create && schema !== 'public')
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
   await client.query(`SET search_path TO ${quoteIdentifier(schema)}`);
 }
 
@@ -226,7 +237,9 @@ function checkHistory(migrations: MigrationFile[], rows: MigrationRow[]): Set<st
   }
   if (problems.length > 0) {
     throw new MigrationError(
-      problems.length === 1 ? problems[0]! : `The migration history is inconsistent:\n- ${problems.join('\n- ')}`,
+      problems.length === 1
+        ? problems[0]!
+        : `The migration history is inconsistent:\n- ${problems.join('\n- ')}`,
     );
   }
   return applied;
@@ -270,7 +283,10 @@ async function applyOne(client: Client, migration: MigrationFile): Promise<void>
  * callers (replicas starting together) run one after the other; the later ones then find
  * everything applied.
  */
-export async function applyMigrations(connectionString: string, options: MigrationOptions = {}): Promise<MigrationResult> {
+export async function applyMigrations(
+  connectionString: string,
+  options: MigrationOptions = {},
+): Promise<MigrationResult> {
   const log = options.log ?? (() => undefined);
   const migrationsDir = options.migrationsDir ?? defaultMigrationsDir();
   // Read the files before taking the lock: a broken directory fails without waiting.
@@ -281,7 +297,10 @@ export async function applyMigrations(connectionString: string, options: Migrati
   let locked = false;
   try {
     const key = MIGRATION_LOCK_KEY.toString();
-    const attempt = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
+    const attempt = await client.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_lock($1::bigint) AS ok',
+      [key],
+    );
     if (!attempt.rows[0]?.ok) {
       log('Another process is applying migrations; waiting for it to finish');
       await client.query('SELECT pg_advisory_lock($1::bigint)', [key]);
@@ -311,7 +330,10 @@ export async function applyMigrations(connectionString: string, options: Migrati
   } finally {
     // Closing the session would release the lock too; unlocking first frees the next waiter
     // without waiting for the disconnect to be noticed.
-    if (locked) await client.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY.toString()]).catch(() => undefined);
+    if (locked)
+      await client
+        .query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY.toString()])
+        .catch(() => undefined);
     await client.end().catch(() => undefined);
   }
 }
@@ -331,7 +353,9 @@ export async function createPendingMigrationsCheck(
   connectionString: string,
   options: Pick<MigrationOptions, 'migrationsDir'> = {},
 ): Promise<(pool: MigrationQueryable) => Promise<string[]>> {
-  const names = (await readMigrations(options.migrationsDir ?? defaultMigrationsDir())).map((m) => m.name);
+  const names = (await readMigrations(options.migrationsDir ?? defaultMigrationsDir())).map(
+    (m) => m.name,
+  );
   const table = `${quoteIdentifier(targetSchema(connectionString))}.${quoteIdentifier(MIGRATIONS_TABLE)}`;
   const sql = `SELECT DISTINCT migration_name FROM ${table} WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
   return async (pool) => {
@@ -352,7 +376,10 @@ export async function createPendingMigrationsCheck(
  * does not exist yet). For readiness probes: it takes no lock, changes nothing and does not
  * verify checksums; applyMigrations is where an inconsistent history is reported.
  */
-export async function pendingMigrations(connectionString: string, options: Pick<MigrationOptions, 'migrationsDir'> = {}): Promise<string[]> {
+export async function pendingMigrations(
+  connectionString: string,
+  options: Pick<MigrationOptions, 'migrationsDir'> = {},
+): Promise<string[]> {
   const migrations = await readMigrations(options.migrationsDir ?? defaultMigrationsDir());
   const schema = targetSchema(connectionString);
   const client = await connect(connectionString);

@@ -50,13 +50,17 @@ export function createDatabase(options: DatabaseOptions): Database {
   // With this listener the loss is logged and the next statement on that client fails, which the
   // request reports as SERVICE_UNAVAILABLE.
   pool.on('connect', (client) => {
-    client.on('error', (err) => logger.warn({ err: err.message }, 'database connection lost while in use'));
+    client.on('error', (err) =>
+      logger.warn({ err: err.message }, 'database connection lost while in use'),
+    );
   });
   const adapter = new PrismaPg(pool, {
     // Named statements let PostgreSQL keep the plan of each money statement per connection.
     statementNameGenerator: (query) => statementName(query.sql),
   });
-  const prisma = new PrismaClient(options.emitQueryEvents ? { adapter, log: [{ emit: 'event', level: 'query' }] } : { adapter });
+  const prisma = new PrismaClient(
+    options.emitQueryEvents ? { adapter, log: [{ emit: 'event', level: 'query' }] } : { adapter },
+  );
   return {
     prisma,
     pool,

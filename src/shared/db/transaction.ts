@@ -36,7 +36,9 @@ export async function runTransaction<T>(
       if (error instanceof AppError) throw error;
       const state = sqlState(error);
       if (state && retryableStates.has(state) && attempt < limits.transactionAttemptsMax) {
-        await new Promise((resolve) => setTimeout(resolve, limits.transactionRetryBackoffMs * attempt * Math.random()));
+        await new Promise((resolve) =>
+          setTimeout(resolve, limits.transactionRetryBackoffMs * attempt * Math.random()),
+        );
         continue;
       }
       if (isDatabaseUnavailable(error)) throw serviceUnavailable();

@@ -33,7 +33,10 @@ export interface GatewayMetrics {
   /** Time from a transaction's commit to its delivery to a subscriber, in seconds. */
   observeNotificationLag(seconds: number): void;
   /** Reports a pool's connection counts at every scrape, labelled pool="<name>". */
-  observePool(pool: Pick<pg.Pool, 'totalCount' | 'idleCount' | 'waitingCount'>, name?: string): void;
+  observePool(
+    pool: Pick<pg.Pool, 'totalCount' | 'idleCount' | 'waitingCount'>,
+    name?: string,
+  ): void;
 }
 
 /** Latency buckets for GraphQL operations, in seconds: 1 ms to 10 s. */
@@ -61,7 +64,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
   });
   const moneyMoved = new Counter({
     name: 'wallet_money_moved_total',
-    help: 'Amount moved by committed transactions, in the asset\'s minor units, by asset and kind (exact up to 2^53).',
+    help: "Amount moved by committed transactions, in the asset's minor units, by asset and kind (exact up to 2^53).",
     labelNames: ['asset', 'kind'] as const,
     registers: [registry],
   });
@@ -99,7 +102,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
   });
   const notificationLag = new Histogram({
     name: 'wallet_notification_lag_seconds',
-    help: 'Time from a transaction\'s commit to the delivery of its balanceChanged event to a subscriber.',
+    help: "Time from a transaction's commit to the delivery of its balanceChanged event to a subscriber.",
     buckets: lagBuckets,
     registers: [registry],
   });
@@ -116,10 +119,26 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
         for (const [pool, observed] of pools) this.set({ pool }, read(observed));
       },
     });
-  poolGauge('wallet_db_pool_connections', 'Open database connections in the pool.', (pool) => pool.totalCount);
-  poolGauge('wallet_db_pool_idle', 'Open database connections not in use.', (pool) => pool.idleCount);
-  poolGauge('wallet_db_pool_in_use', 'Database connections checked out by a request or transaction.', (pool) => pool.totalCount - pool.idleCount);
-  poolGauge('wallet_db_pool_waiting', 'Requests waiting for a database connection (the pool is exhausted when this stays above 0).', (pool) => pool.waitingCount);
+  poolGauge(
+    'wallet_db_pool_connections',
+    'Open database connections in the pool.',
+    (pool) => pool.totalCount,
+  );
+  poolGauge(
+    'wallet_db_pool_idle',
+    'Open database connections not in use.',
+    (pool) => pool.idleCount,
+  );
+  poolGauge(
+    'wallet_db_pool_in_use',
+    'Database connections checked out by a request or transaction.',
+    (pool) => pool.totalCount - pool.idleCount,
+  );
+  poolGauge(
+    'wallet_db_pool_waiting',
+    'Requests waiting for a database connection (the pool is exhausted when this stays above 0).',
+    (pool) => pool.waitingCount,
+  );
 
   return {
     registry,
@@ -159,7 +178,11 @@ export function metricsHandler(metrics: GatewayMetrics, token: string | undefine
     if (expected) {
       const given = Buffer.from(req.headers.authorization ?? '');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        res.status(401).setHeader('www-authenticate', 'Bearer realm="metrics"').type('text/plain').send('metrics require a bearer token\n');
+        res
+          .status(401)
+          .setHeader('www-authenticate', 'Bearer realm="metrics"')
+          .type('text/plain')
+          .send('metrics require a bearer token\n');
         return;
       }
     }
@@ -174,7 +197,12 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(options: { metrics: GatewayMetrics; port: number; host: string; token?: string }): Promise<MetricsServer> {
+export async function startMetricsServer(options: {
+  metrics: GatewayMetrics;
+  port: number;
+  host: string;
+  token?: string;
+}): Promise<MetricsServer> {
   const app = express();
   app.disable('x-powered-by');
   app.get('/metrics', metricsHandler(options.metrics, options.token));
@@ -193,9 +221,10 @@ export async function startMetricsServer(options: { metrics: GatewayMetrics; por
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/metrics`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -11,10 +11,10 @@ interface ChangeSource<TArgs extends unknown[], TChange extends { entry: { creat
  * timed. The service is instrumented from outside, by wrapping its streams, so the subscription
  * module needs no knowledge of metrics.
  */
-export function instrumentNotificationLag<TArgs extends unknown[], TChange extends { entry: { createdAt: Date } }>(
-  service: ChangeSource<TArgs, TChange>,
-  observeSeconds: (seconds: number) => void,
-): void {
+export function instrumentNotificationLag<
+  TArgs extends unknown[],
+  TChange extends { entry: { createdAt: Date } },
+>(service: ChangeSource<TArgs, TChange>, observeSeconds: (seconds: number) => void): void {
   const open = service.balanceChanged.bind(service);
   service.balanceChanged = async (...args: TArgs) => {
     const subscribedAtMs = Date.now();

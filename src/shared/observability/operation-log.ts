@@ -76,7 +76,11 @@ export function createOperationObserver(options: { logger: Logger; metrics: Gate
     // the resolvers all see the same one.
     req.headers['x-request-id'] = requestId;
     res.setHeader('x-request-id', requestId);
-    const record: OperationRecord = { requestId, startedAt: process.hrtime.bigint(), graphql: false };
+    const record: OperationRecord = {
+      requestId,
+      startedAt: process.hrtime.bigint(),
+      graphql: false,
+    };
     records.set(req, record);
     let done = false;
     const finish = () => {
@@ -86,7 +90,13 @@ export function createOperationObserver(options: { logger: Logger; metrics: Gate
       if (!record.graphql && res.statusCode < 400) return;
       const durationSeconds = Number(process.hrtime.bigint() - record.startedAt) / 1e9;
       // A request Apollo refused before execution (malformed body, bad method) has no outcome yet.
-      const outcome = record.outcome ?? (res.statusCode < 400 ? 'OK' : res.statusCode === 400 ? 'BAD_REQUEST' : `HTTP_${res.statusCode}`);
+      const outcome =
+        record.outcome ??
+        (res.statusCode < 400
+          ? 'OK'
+          : res.statusCode === 400
+            ? 'BAD_REQUEST'
+            : `HTTP_${res.statusCode}`);
       const operation = record.operation ?? 'invalid';
       metrics.recordOperation(operation, outcome, durationSeconds);
       const line = {
@@ -101,7 +111,10 @@ export function createOperationObserver(options: { logger: Logger; metrics: Gate
         durationMs: Math.round(durationSeconds * 1e6) / 1e3,
         aborted: res.writableFinished ? undefined : true,
       };
-      const serverFault = outcome === 'INTERNAL_SERVER_ERROR' || outcome === 'SERVICE_UNAVAILABLE' || res.statusCode >= 500;
+      const serverFault =
+        outcome === 'INTERNAL_SERVER_ERROR' ||
+        outcome === 'SERVICE_UNAVAILABLE' ||
+        res.statusCode >= 500;
       if (serverFault) logger.warn(line, 'graphql operation');
       else logger.info(line, 'graphql operation');
     };
@@ -137,9 +150,17 @@ export function createOperationObserver(options: { logger: Logger; metrics: Gate
           record.operationName = operationName?.slice(0, operationNameLengthMax) ?? undefined;
         },
         async willSendResponse({ response }) {
-          const errors = response.body.kind === 'single' ? response.body.singleResult.errors : response.body.initialResult.errors;
+          const errors =
+            response.body.kind === 'single'
+              ? response.body.singleResult.errors
+              : response.body.initialResult.errors;
           const code = errors?.[0]?.extensions?.code;
-          record.outcome = errors && errors.length > 0 ? (typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR') : 'OK';
+          record.outcome =
+            errors && errors.length > 0
+              ? typeof code === 'string'
+                ? code
+                : 'INTERNAL_SERVER_ERROR'
+              : 'OK';
         },
       };
     },
