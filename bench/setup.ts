@@ -15,6 +15,17 @@ export const benchAsset = 'BENCH_GOLD';
 /** Pool users are "100001", "100002", ...: digits only, so pgbench can compute them. */
 export const poolUserBase = 100_000;
 export const hotUser = '900001';
+/**
+ * The pgbench ceilings post to wallets of their own: their SQL is frozen as the gateway's was
+ * before credit lots, so they move balances without lots, and a wallet the gateway also posts to
+ * would then fail the engine's lot assertions. The invariant check exempts these wallets from the
+ * lots-sum rule only (their postings are double-entry like any other).
+ */
+export const ceilingPoolBase = 500_000;
+export const ceilingHotUser = '900002';
+export function ceilingUserId(index: number): string {
+  return String(ceilingPoolBase + 1 + index);
+}
 export const ledgerUser = '900002';
 export const setupClientId = 'bench-setup';
 
@@ -119,11 +130,14 @@ export async function setupData(options: {
     }
 
     const startedMs = Date.now();
-    const everyone = [...poolUserIds, hotUser, ledgerUser];
+    const ceilingUserIds = Array.from({ length: options.users }, (_, i) => ceilingUserId(i));
+    const everyone = [...poolUserIds, hotUser, ledgerUser, ...ceilingUserIds, ceilingHotUser];
     await client.query(readBenchSql('setup-wallets.sql'), [everyone, benchAsset]);
     const funded = [
       ...poolUserIds.map((id) => ({ id, amount: poolFunding })),
       { id: hotUser, amount: hotFunding },
+      ...ceilingUserIds.map((id) => ({ id, amount: poolFunding })),
+      { id: ceilingHotUser, amount: hotFunding },
     ];
     await client.query(readBenchSql('setup-fund.sql'), [
       funded.map((f) => f.id),

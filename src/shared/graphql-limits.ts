@@ -140,9 +140,12 @@ export const limitValidationRules: readonly ValidationRule[] = [depthLimitRule()
  * hold, which tests/unit/cost-estimate.test.ts checks against a real gateway.
  */
 const pageEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
-  if (field.args.some((argument) => argument.name === 'first')) {
+  const page = field.args.find((argument) => argument.name === 'first');
+  if (page) {
     const first = args.first;
-    return 1 + childComplexity * pageSizeOf(typeof first === 'number' ? first : null);
+    // An explicit null or an absent `first` is the field's own default page (ledger 50, events 100).
+    const fallback = typeof page.defaultValue === 'number' ? page.defaultValue : undefined;
+    return 1 + childComplexity * pageSizeOf(typeof first === 'number' ? first : null, fallback);
   }
   const returned = getNullableType(field.type);
   if (isListType(returned) && !isLeafType(getNamedType(returned))) {

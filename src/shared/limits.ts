@@ -107,9 +107,12 @@ export const limits = {
    * estimate assumes up to 20 assets; with more, raise it. A connection's `edges` list is the page
    * itself, already multiplied by the page size on the field that returns the connection.
    */
-  costListItems: { default: 20, 'Transaction.entries': 4, 'LedgerConnection.edges': 1 } as Readonly<
-    Record<string, number>
-  >,
+  costListItems: {
+    default: 20,
+    'Transaction.entries': 4,
+    'LedgerConnection.edges': 1,
+    'EventConnection.edges': 1,
+  } as Readonly<Record<string, number>>,
 
   /**
    * The websocket close code for a failed or expired credential. graphql-ws's client treats 4403

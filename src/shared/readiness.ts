@@ -45,7 +45,9 @@ export async function createReadinessCheck(
   return () => {
     if (cached && Date.now() - cached.atMs < options.cacheMs) return Promise.resolve(cached.answer);
     inFlight ??= check().then((answer) => {
-      cached = { answer, atMs: Date.now() };
+      // Only a ready answer is kept: after an outage, the first probe once the database is back
+      // must say so, not repeat a failure from the second before.
+      cached = answer.ready ? { answer, atMs: Date.now() } : undefined;
       inFlight = undefined;
       return answer;
     });

@@ -128,8 +128,11 @@ function hasLoneSurrogate(value: unknown): boolean {
  * (not 1 item, not 0), anything above the cap is the cap. Below 1 is refused by the service; the
  * cost estimate counts it as 1. One function, so that the cost estimate and the service agree.
  */
-export function pageSizeOf(first: number | null | undefined): number {
-  if (first === null || first === undefined) return limits.ledgerPageSizeDefault;
+export function pageSizeOf(
+  first: number | null | undefined,
+  fallback: number = limits.ledgerPageSizeDefault,
+): number {
+  if (first === null || first === undefined) return fallback;
   return Math.min(Math.max(Math.trunc(first), 1), limits.ledgerPageSizeMax);
 }
 

@@ -368,10 +368,20 @@ describe('SSRF rules in production mode', () => {
   it('refuses loopback, private, link-local and metadata hosts unless allow-listed, and checks again at delivery', async () => {
     const r = await receiver();
     const prod = await startTestGateway('webhooks_prod', {
-      env: { ...FAST, NODE_ENV: 'production', WEBHOOK_ALLOWED_HOSTS: 'allowed.invalid' },
+      env: {
+        ...FAST,
+        NODE_ENV: 'production',
+        METRICS_TOKEN: 'a-metrics-token-for-tests-0123',
+        WEBHOOK_ALLOWED_HOSTS: 'allowed.invalid',
+      },
     });
     const allowing = await startTestGateway('webhooks_prod_allow', {
-      env: { ...FAST, NODE_ENV: 'production', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' },
+      env: {
+        ...FAST,
+        NODE_ENV: 'production',
+        METRICS_TOKEN: 'a-metrics-token-for-tests-0123',
+        WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+      },
     });
     try {
       const admin = { authorization: `Bearer ${prod.tokens.admin}` };

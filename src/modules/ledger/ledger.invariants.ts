@@ -6,7 +6,17 @@ import { activeHoldSql } from '../holds/holds.sql';
  * these; `npm run check:invariants` runs them against a live database. Each returns the rows that
  * break it, so an empty list means the books balance.
  */
-export async function findInvariantBreaches(prisma: PrismaClient): Promise<string[]> {
+export async function findInvariantBreaches(
+  prisma: PrismaClient,
+  options: {
+    /**
+     * Wallets exempt from the lots-sum rule only: the bench's pgbench ceilings post with the SQL
+     * the gateway had before credit lots, to wallets of their own (bench/setup.ts).
+     */
+    lotsExemptUsers?: string[];
+  } = {},
+): Promise<string[]> {
+  const lotsExempt = options.lotsExemptUsers ?? [];
   const breaches: string[] = [];
   const report = (name: string, rows: unknown[]) => {
     if (rows.length > 0)
@@ -152,7 +162,7 @@ export async function findInvariantBreaches(prisma: PrismaClient): Promise<strin
         MIN((l->>'expiresAt')::timestamptz) AS soonest
       FROM jsonb_array_elements(w.lots) l
     ) agg
-    WHERE w.account_kind = 'USER' AND (agg.total <> w.balance OR agg.smallest < 0
+    WHERE w.account_kind = 'USER' AND NOT (w.user_id = ANY(${lotsExempt}::text[])) AND (agg.total <> w.balance OR agg.smallest < 0
       OR agg.soonest IS DISTINCT FROM w.next_expiry)`,
   );
 
