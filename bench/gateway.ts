@@ -114,6 +114,8 @@ async function spawnGateway(options: GatewayChildOptions, nodeEnv: string): Prom
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     LOG_PRETTY: 'false',
     JWT_SECRET: options.jwtSecret,
+    // Production refuses to serve /metrics unprotected; the bench reads it with this token.
+    METRICS_TOKEN: process.env.METRICS_TOKEN ?? 'bench-metrics-token-0123456789',
     SEED_DEMO: 'false',
     MIGRATE_ON_START: 'false',
     ...options.extraEnv,

@@ -22,7 +22,7 @@ export const hotUser = '900001';
  * lots-sum rule only (their postings are double-entry like any other).
  */
 export const ceilingPoolBase = 500_000;
-export const ceilingHotUser = '900002';
+export const ceilingHotUser = '900003';
 export function ceilingUserId(index: number): string {
   return String(ceilingPoolBase + 1 + index);
 }

@@ -24,7 +24,6 @@ WITH input AS (
   INSERT INTO idempotency_keys (client_id, key, operation, request_hash, outcome, transaction_id)
   SELECT $5, tx.idempotency_key, 'topup', i.request_hash, 'SUCCEEDED', tx.id
   FROM tx JOIN input i ON i.user_id = tx.user_id
-)
 ), lots AS (
   INSERT INTO credit_lots (id, wallet_id, origin, amount, created_at)
   SELECT nextval('transactions_id_seq'), w.id, 'PAID', tx.amount, tx.created_at

@@ -26,7 +26,6 @@ WITH w AS (
 ), outcomes AS (
   INSERT INTO idempotency_keys (client_id, key, operation, request_hash, outcome, transaction_id)
   SELECT $3, 'bench-history-' || n.g, 'topup', $6, 'SUCCEEDED', n.id FROM numbered n
-)
 ), lot AS (
   INSERT INTO credit_lots (id, wallet_id, origin, amount, created_at)
   SELECT nextval('transactions_id_seq'), w.id, 'PAID', w.balance + $4::int * $5::bigint, now() FROM w
