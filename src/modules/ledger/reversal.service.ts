@@ -91,7 +91,12 @@ export class ReversalService {
     }
     const op: MoneyOperation<
       TransferPayload,
-      { reversalId: bigint | undefined; drawn: LotAmount[]; lots: Lot[] }
+      {
+        reversalId: bigint | undefined;
+        drawn: LotAmount[];
+        lots: Lot[];
+        credited: bigint | undefined;
+      }
     > = {
       name: operation,
       // allowPartial joins the fingerprint only when set, so keys recorded before it still replay.
@@ -107,9 +112,9 @@ export class ReversalService {
       // reverses_id stays a guard that never fires. The lots the original drew from come too.
       load: async (tx) => ({
         reversalId: await reversalStore.findReversalIdOf(tx, originalId),
-        ...(await reversalStore.findDrawnLots(tx, originalId)),
+        ...(await reversalStore.findLotMovements(tx, originalId)),
       }),
-      decide: (draft, { reversalId, drawn, lots }) => {
+      decide: (draft, { reversalId, drawn, lots, credited }) => {
         if (reversalId !== undefined) return { kind: 'refuse', code: ErrorCode.ALREADY_REVERSED };
         if (rule.userDirection === EntryDirection.DEBIT) {
           // Undoing a credit takes from that credit's own lot first, then the others in debit order;
@@ -134,7 +139,7 @@ export class ReversalService {
                 metadata: null,
                 reversesId: originalId,
               },
-              { kind: 'draw', first: BigInt(original.id) },
+              { kind: 'draw', first: credited },
             ),
           );
           return { kind: 'accept' };

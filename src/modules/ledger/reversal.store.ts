@@ -17,11 +17,14 @@ export const reversalStore = {
     return rows[0]?.id;
   },
 
-  /** The lots a debit drew from (as positive amounts), with their metadata, for its reversal. */
-  async findDrawnLots(
+  /**
+   * The lots a transaction moved, for its reversal: what a debit drew from (as positive amounts),
+   * with the lots' metadata, and the lot a credit went to.
+   */
+  async findLotMovements(
     db: TxClient,
     transactionId: bigint,
-  ): Promise<{ drawn: LotAmount[]; lots: Lot[] }> {
+  ): Promise<{ drawn: LotAmount[]; lots: Lot[]; credited: bigint | undefined }> {
     const rows = await db.$queryRaw<
       {
         lot_id: bigint;
@@ -30,20 +33,22 @@ export const reversalStore = {
         expires_at: Date | null;
         created_at: Date;
       }[]
-    >`/* findDrawnLots */
-      SELECT m.lot_id, -m.amount AS amount, l.origin::text AS origin, l.expires_at, l.created_at
+    >`/* findLotMovements */
+      SELECT m.lot_id, m.amount, l.origin::text AS origin, l.expires_at, l.created_at
       FROM lot_movements m JOIN credit_lots l ON l.id = m.lot_id
-      WHERE m.transaction_id = ${transactionId}::bigint AND m.amount < 0
+      WHERE m.transaction_id = ${transactionId}::bigint
       ORDER BY m.lot_id`;
+    const drawn = rows.filter((row) => row.amount < 0n);
     return {
-      drawn: rows.map((row) => ({ lotId: row.lot_id, amount: row.amount })),
-      lots: rows.map((row) => ({
+      drawn: drawn.map((row) => ({ lotId: row.lot_id, amount: -row.amount })),
+      lots: drawn.map((row) => ({
         id: row.lot_id,
         origin: row.origin,
         remaining: 0n,
         expiresAt: row.expires_at,
         createdAt: row.created_at,
       })),
+      credited: rows.find((row) => row.amount > 0n)?.lot_id,
     };
   },
 

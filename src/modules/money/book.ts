@@ -225,16 +225,30 @@ export class LedgerBook implements Draft {
     let changes: LotAmount[];
     if (plan.kind === 'new') {
       assert(leg.direction === EntryDirection.CREDIT, 'only a credit makes a lot');
-      const lot: Lot = {
-        id: transactionId,
-        origin: plan.origin,
-        remaining: 0n,
-        expiresAt: plan.expiresAt,
-        createdAt: this.now,
-      };
-      wallet.lots.push(lot);
-      drafted.newLots.push({ walletId: wallet.id, lot: { ...lot, remaining: leg.amount } });
-      changes = [{ lotId: lot.id, amount: leg.amount }];
+      // Credits of one origin and one expiry are indistinguishable to every rule (the debit order,
+      // expiry, paid/free), so a credit joins the live lot that has both rather than making another:
+      // a wallet credited every day for years keeps a handful of lots, not thousands. Which lot a
+      // credit went to is its movement, so its reversal still takes from it first.
+      const same = wallet.lots.find(
+        (l) =>
+          l.origin === plan.origin &&
+          (l.expiresAt?.getTime() ?? null) === (plan.expiresAt?.getTime() ?? null) &&
+          !isExpired(l, this.now),
+      );
+      if (same) {
+        changes = [{ lotId: same.id, amount: leg.amount }];
+      } else {
+        const lot: Lot = {
+          id: transactionId,
+          origin: plan.origin,
+          remaining: 0n,
+          expiresAt: plan.expiresAt,
+          createdAt: this.now,
+        };
+        wallet.lots.push(lot);
+        drafted.newLots.push({ walletId: wallet.id, lot: { ...lot, remaining: leg.amount } });
+        changes = [{ lotId: lot.id, amount: leg.amount }];
+      }
     } else if (plan.kind === 'restore') {
       assert(leg.direction === EntryDirection.CREDIT, 'only a credit restores lots');
       changes = plan.amounts.map((a) => ({ lotId: a.lotId, amount: a.amount }));
