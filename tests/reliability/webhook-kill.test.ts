@@ -87,7 +87,8 @@ it(`delivers every event in feed order through ${KILLS} SIGKILLs mid-delivery; d
     await burst(10);
   }
   const expected = await fx.database.pool.query<{ id: string }>(
-    `SELECT id::text FROM events ORDER BY xact, id`,
+    // Ordered by the numeric id (an output column named id would sort as text: "10" < "9").
+    `SELECT e.id::text AS id FROM events e ORDER BY e.xact, e.id`,
   );
   const ids = expected.rows.map((row) => row.id);
   expect(ids).toHaveLength(40 + KILLS * 10);
