@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../../../generated/prisma/client';
 import { AppError, ErrorCode, badUserInput } from '../../shared/errors';
+import { decodeOpaqueCursor, encodeOpaqueCursor, malformedCursor } from '../../shared/cursor';
 import type { Principal } from '../../shared/auth/principal';
 import { limits } from '../../shared/limits';
 import { eventStore, type FeedPosition } from './events.store';
@@ -13,27 +14,15 @@ export function encodeEventCursor(position: {
   xact: string | bigint;
   id: string | bigint;
 }): string {
-  return Buffer.from(`${cursorPrefix}${position.xact}:${position.id}`, 'utf8').toString(
-    'base64url',
-  );
+  return encodeOpaqueCursor(cursorPrefix, `${position.xact}:${position.id}`);
 }
 
 export function decodeEventCursor(cursor: string): FeedPosition {
-  const malformed = () =>
-    badUserInput('The cursor is malformed; pass an endCursor this API returned.', 'after');
-  if (
-    cursor.length === 0 ||
-    cursor.length > limits.cursorLengthMax ||
-    !/^[A-Za-z0-9_-]+$/.test(cursor)
-  )
-    throw malformed();
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!text.startsWith(cursorPrefix)) throw malformed();
-  const [xact, id, ...rest] = text.slice(cursorPrefix.length).split(':');
+  const [xact, id, ...rest] = decodeOpaqueCursor(cursorPrefix, cursor).split(':');
   if (rest.length > 0 || !xact || !id || !bigintText.test(xact) || !bigintText.test(id))
-    throw malformed();
+    throw malformedCursor();
   const position = { xact: BigInt(xact), id: BigInt(id) };
-  if (position.xact > limits.amountMax || position.id > limits.amountMax) throw malformed();
+  if (position.xact > limits.amountMax || position.id > limits.amountMax) throw malformedCursor();
   return position;
 }
 

@@ -13,7 +13,12 @@ import { AccountKind, EntryDirection, TransactionKind } from '../ledger/ledger.t
 import type { MoneyEngine } from '../money/money.engine';
 import type { LotAmount } from '../money/lots';
 import type { MoneyOperation, WalletRef } from '../money/money.types';
-import { bookWallet, userSystemPosting, type WalletService } from '../wallet/wallet.service';
+import {
+  answerOf,
+  bookWallet,
+  userSystemPosting,
+  type WalletService,
+} from '../wallet/wallet.service';
 import type { TransferPayload } from '../wallet/wallet.types';
 import { holdStore, type LockedHold } from './holds.store';
 import {
@@ -194,11 +199,7 @@ export class HoldService {
         await holdStore.markCaptured(tx, holdId);
         return undefined;
       },
-      answer: ([transaction], _applied, book) => ({
-        transaction: transaction!,
-        wallet: bookWallet(book, wallet),
-        replayed: false,
-      }),
+      answer: answerOf(wallet),
       replay: ({ transactionId }) => this.wallet.replayTransaction(transactionId),
     };
     return this.engine.run(principal, idempotencyKey, op);

@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../../../generated/prisma/client';
+import { decodeOpaqueCursor, encodeOpaqueCursor, malformedCursor } from '../../shared/cursor';
 import { badUserInput } from '../../shared/errors';
 import { assertCanReadUser, canReadUser } from '../../shared/auth/authorize';
 import type { Principal } from '../../shared/auth/principal';
@@ -29,22 +30,12 @@ const cursorPrefix = 'e:';
 
 /** Cursors are opaque to clients: the entry id behind a version prefix, base64url-encoded. */
 export function encodeCursor(entryId: string): string {
-  return Buffer.from(`${cursorPrefix}${entryId}`, 'utf8').toString('base64url');
+  return encodeOpaqueCursor(cursorPrefix, entryId);
 }
 
 export function decodeCursor(cursor: string): bigint {
-  const malformed = () =>
-    badUserInput('The cursor is malformed; pass an endCursor this API returned.', 'after');
-  if (
-    cursor.length === 0 ||
-    cursor.length > limits.cursorLengthMax ||
-    !/^[A-Za-z0-9_-]+$/.test(cursor)
-  )
-    throw malformed();
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!text.startsWith(cursorPrefix)) throw malformed();
-  const id = parseEntityId(text.slice(cursorPrefix.length), 'after');
-  if (id === undefined) throw malformed();
+  const id = parseEntityId(decodeOpaqueCursor(cursorPrefix, cursor), 'after');
+  if (id === undefined) throw malformedCursor();
   return id;
 }
 

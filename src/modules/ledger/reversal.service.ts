@@ -8,7 +8,7 @@ import { parseEntityId, validateOptionalText } from '../../shared/validation';
 import type { MoneyEngine } from '../money/money.engine';
 import type { Lot, LotAmount } from '../money/lots';
 import type { MoneyOperation, WalletRef } from '../money/money.types';
-import { bookWallet, userSystemPosting, type WalletService } from '../wallet/wallet.service';
+import { answerOf, userSystemPosting, type WalletService } from '../wallet/wallet.service';
 import type { TransferPayload } from '../wallet/wallet.types';
 import { ledgerStore } from './ledger.store';
 import { AccountKind, EntryDirection, TransactionKind } from './ledger.types';
@@ -174,11 +174,7 @@ export class ReversalService {
         );
         return { kind: 'accept' };
       },
-      answer: ([transaction], _applied, book) => ({
-        transaction: transaction!,
-        wallet: bookWallet(book, wallet),
-        replayed: false,
-      }),
+      answer: answerOf(wallet),
       replay: ({ transactionId }) => this.wallet.replayTransaction(transactionId),
     };
     return this.engine.run(principal, idempotencyKey, op);

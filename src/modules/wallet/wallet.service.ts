@@ -8,7 +8,12 @@ import { requirePositiveAmount } from '../../shared/money';
 import { validateMetadata, validateOptionalText, validateUserId } from '../../shared/validation';
 import type { AssetService } from '../assets/asset.service';
 import { ledgerStore } from '../ledger/ledger.store';
-import { AccountKind, EntryDirection, TransactionKind } from '../ledger/ledger.types';
+import {
+  AccountKind,
+  EntryDirection,
+  TransactionKind,
+  type Transaction,
+} from '../ledger/ledger.types';
 import type { MoneyEngine } from '../money/money.engine';
 import type {
   Book,
@@ -275,6 +280,15 @@ export function bookWallet(book: Book, ref: WalletRef): Wallet {
   return liveWallet(base, wallet.balance, wallet.held, wallet.lots, wallet.reserved, frozen, now);
 }
 
+/** The answer of an operation that posted one transaction on `wallet`: it and the wallet after it. */
+export function answerOf(wallet: WalletRef) {
+  return ([transaction]: Transaction[], _applied: unknown, book: Book): TransferPayload => ({
+    transaction: transaction!,
+    wallet: bookWallet(book, wallet),
+    replayed: false,
+  });
+}
+
 /** A wallet that never received anything reads as balance 0 (FROZEN when its user is). */
 export function emptyWallet(userId: string, assetCode: string, at: Date, frozen = false): Wallet {
   return {
@@ -397,11 +411,7 @@ export class WalletService {
           }
         );
       },
-      answer: ([transaction], _applied, book) => ({
-        transaction: transaction!,
-        wallet: bookWallet(book, wallet),
-        replayed: false,
-      }),
+      answer: answerOf(wallet),
       replay: ({ transactionId }) => this.replayTransaction(transactionId),
     };
     return this.engine.run(principal, idempotencyKey, op);
