@@ -1,11 +1,13 @@
 // Proves with property-based tests that hostile GraphQL inputs and raw HTTP requests get a clean contract error or a correct success: never a crash, never an internal error or leaked internals, never a write that should not have happened.
 import fc from 'fast-check';
 import { useTestGateway } from '../support/use-test-gateway';
-import { availableKinds, deriveSeed, describeSeed, reliabilitySeed, sized } from '../support/workload';
+import { availableKinds, deriveSeed, describeSeed, reliabilitySeed, reliabilitySize, sized } from '../support/workload';
 import { inputMutation } from '../support/documents';
 
 const seed = reliabilitySeed();
-const numRuns = sized('HOSTILE_RUNS', 40, 300);
+const numRuns = sized('HOSTILE_RUNS', 40, 300, 1000);
+// A thousand runs per property take longer than the default test timeout on a loaded machine.
+if (reliabilitySize === 'goal') jest.setTimeout(1_800_000);
 const AMOUNT_MAX = 9223372036854775807n;
 const contractCodes = new Set([
   'UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'INSUFFICIENT_FUNDS', 'IDEMPOTENCY_KEY_REUSED',
