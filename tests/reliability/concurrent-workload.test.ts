@@ -32,7 +32,11 @@ it('keeps every invariant under a random concurrent workload with retries', asyn
   const startedMs = Date.now();
   try {
     const admin = { client: 'rel-admin', seed: deriveSeed(seed, 'concurrent-workload:admin'), users, assets };
-    await runWorkload({ plan, book, send, concurrency: sized('CLIENTS', 12, 32), admin });
+    // A bound on the run's time, for a soak that must end by a given hour: the workload then stops
+    // taking new operations and the log line says how many ran (0: no bound).
+    const workloadMaxMs = sized('WORKLOAD_MAX_MS', 0, 0);
+    const stop = () => workloadMaxMs > 0 && Date.now() - startedMs > workloadMaxMs;
+    await runWorkload({ plan, book, send, concurrency: sized('CLIENTS', 12, 32), admin, stop });
     await resolveUndecided({ book, send });
     const breaches = await findAllBreaches(t.database.prisma, book, { allDecided: true });
     const stats = book.stats();
