@@ -40,7 +40,7 @@ it('keeps every invariant under a random concurrent workload with retries', asyn
     await resolveUndecided({ book, send });
     const breaches = await findAllBreaches(t.database.prisma, book, { allDecided: true });
     const stats = book.stats();
-    console.log(`concurrent workload: ${JSON.stringify({ seed, ms: Date.now() - startedMs, kinds: availableKinds(), ...stats, ...(await lotFigures(t.database.prisma, book)) })}`);
+    console.log(`concurrent workload: ${JSON.stringify({ seed, ms: Date.now() - startedMs, planned: plan.length, users: users.length, kinds: availableKinds(), ...stats, ...(await lotFigures(t.database.prisma, book)) })}`);
     expect(breaches).toEqual([]);
     // Nothing was lost on a healthy gateway, and the mix really exercised every path.
     expect(stats.unknownAnswers).toBe(0);
