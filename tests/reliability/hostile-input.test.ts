@@ -6,12 +6,15 @@ import {
   deriveSeed,
   describeSeed,
   reliabilitySeed,
+  reliabilitySize,
   sized,
 } from '../support/workload';
 import { inputMutation } from '../support/documents';
 
 const seed = reliabilitySeed();
-const numRuns = sized('HOSTILE_RUNS', 40, 300);
+const numRuns = sized('HOSTILE_RUNS', 40, 300, 1000);
+// A thousand runs per property take longer than the default test timeout on a loaded machine.
+if (reliabilitySize === 'goal') jest.setTimeout(1_800_000);
 const AMOUNT_MAX = 9223372036854775807n;
 const contractCodes = new Set([
   'UNAUTHENTICATED',

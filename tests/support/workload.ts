@@ -1,5 +1,5 @@
 // A seeded, replayable randomized money workload and the client-side bookkeeping that, together with the ledger's SQL invariants, decides whether a run kept every promise.
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout } from 'node:timers/promises';
 import type { PrismaClient } from '../../generated/prisma/client';
 import { findInvariantBreaches } from '../../src/modules/ledger/ledger.invariants';
 import { buildGatewaySchema } from '../../src/schema';
@@ -51,8 +51,21 @@ export class Random {
   }
 }
 
-/** True for `npm run test:soak` (SOAK=1): every size below scales up. */
-export const isSoak = process.env.SOAK === '1' || process.env.SOAK === 'true';
+/**
+ * The size of this run. RELIABILITY_SIZE=goal is the goal-size soak (`npm run test:soak:goal`):
+ * at least 100,000 random operations, 100 SIGKILLs, 10 database outages and 10,000 hostile
+ * inputs. SOAK=1 (`npm run test:soak`) is the ordinary soak; neither is the CI size.
+ */
+export const reliabilitySize: 'ci' | 'soak' | 'goal' = (() => {
+  const raw = process.env.RELIABILITY_SIZE?.trim();
+  if (raw === 'goal' || raw === 'soak' || raw === 'ci') return raw;
+  if (raw !== undefined && raw !== '')
+    throw new Error(`RELIABILITY_SIZE must be ci, soak or goal (got "${raw}")`);
+  return process.env.SOAK === '1' || process.env.SOAK === 'true' ? 'soak' : 'ci';
+})();
+
+/** True for `npm run test:soak` (SOAK=1) and the goal size: every size below scales up. */
+export const isSoak = reliabilitySize !== 'ci';
 
 /**
  * The seed of this run: RELIABILITY_SEED replays a failed run's operations; otherwise a fresh one.
@@ -77,8 +90,8 @@ export function deriveSeed(seed: number, label: string): number {
   return hash >>> 0;
 }
 
-/** A size for this run: RELIABILITY_<NAME> wins, then the soak or CI default. */
-export function sized(name: string, ci: number, soak: number): number {
+/** A size for this run: RELIABILITY_<NAME> wins, then the goal, soak or CI default (the goal defaults to the soak's). */
+export function sized(name: string, ci: number, soak: number, goal = soak): number {
   const raw = process.env[`RELIABILITY_${name}`];
   if (raw !== undefined && raw.trim() !== '') {
     const value = Number(raw);
@@ -86,7 +99,7 @@ export function sized(name: string, ci: number, soak: number): number {
       throw new Error(`RELIABILITY_${name} must be a non-negative number (got "${raw}")`);
     return value;
   }
-  return isSoak ? soak : ci;
+  return reliabilitySize === 'goal' ? goal : isSoak ? soak : ci;
 }
 
 /** Prints the seed when a test of this file fails, with the command that replays it. */
@@ -111,10 +124,23 @@ export type Answer =
   | { kind: 'reused' }
   /** No answer, or SERVICE_UNAVAILABLE: the client cannot know whether the request was applied. */
   | { kind: 'unknown'; reason: string }
+  /**
+   * BAD_USER_INPUT on a credit's expiresAt because it has passed: no request had decided the key
+   * when this one took the wallet lock, and none can any more (every input of the key carries the
+   * same expiresAt), so the key must stay without an outcome. Only after the expiry really passed.
+   */
+  | { kind: 'lapsed' }
   /** Anything the contract does not allow for a well-formed request: always a breach. */
   | { kind: 'unexpected'; detail: string };
 
-const refusalCodes = new Set(['INSUFFICIENT_FUNDS', 'HOLD_NOT_ACTIVE', 'ALREADY_REVERSED']);
+/** Business refusals: recorded against the key and replayed. LIMIT_EXCEEDED and WALLET_FROZEN come from the admin's limits and freezes. */
+const refusalCodes = new Set([
+  'INSUFFICIENT_FUNDS',
+  'HOLD_NOT_ACTIVE',
+  'ALREADY_REVERSED',
+  'LIMIT_EXCEEDED',
+  'WALLET_FROZEN',
+]);
 
 /** Response fields of each mutation, and where its result ids are. */
 const resultPaths: Record<
@@ -154,6 +180,13 @@ export function classify(
   if (code === 'IDEMPOTENCY_KEY_REUSED') return { kind: 'reused' };
   if (typeof code === 'string' && refusalCodes.has(code)) return { kind: 'refused', code };
   if (code === 'SERVICE_UNAVAILABLE') return { kind: 'unknown', reason: 'SERVICE_UNAVAILABLE' };
+  const error = body?.errors?.[0];
+  if (
+    code === 'BAD_USER_INPUT' &&
+    /(^|\.)expiresAt$/.test(String(error?.extensions?.field)) &&
+    /in the future/.test(String(error?.message))
+  )
+    return { kind: 'lapsed' };
   return { kind: 'unexpected', detail: `HTTP ${status}: ${JSON.stringify(body).slice(0, 500)}` };
 }
 
@@ -213,6 +246,10 @@ export interface Variant {
   /** For a changeset: each leg's transaction, in leg order. */
   expectLegs?: Record<string, string | null>[];
   expectHold?: Record<string, string>;
+  /** The users and assets the request touches, to tell whether a WALLET_FROZEN or LIMIT_EXCEEDED could be owed to the admin. */
+  involves?: { users: string[]; assets: string[] };
+  /** The earliest expiresAt the input carries (ms since the epoch), if any. */
+  expiresAtMs?: number;
 }
 
 /** One planned request with its retries. Inputs that depend on earlier results are resolved when it runs. */
@@ -232,8 +269,16 @@ export interface PlannedOperation {
   partialCapture: boolean;
   /** For transfers: the recipient (another user). */
   toUserId: string;
-  /** For changesets: the legs. */
-  legs: { userId: string; asset: string; kind: 'TOPUP' | 'BONUS' | 'SPEND'; amount: number }[];
+  /** For changesets: the legs (credit legs may expire). */
+  legs: {
+    userId: string;
+    asset: string;
+    kind: 'TOPUP' | 'BONUS' | 'SPEND';
+    amount: number;
+    expiresInMs: number | null;
+  }[];
+  /** For topups and bonuses: the credit's lot expires this long after the operation starts (null: never). */
+  expiresInMs: number | null;
 }
 
 export interface WorkloadShape {
@@ -249,6 +294,10 @@ export interface WorkloadShape {
   changedShare?: number;
   /** Share of retries sent at the same time as the first attempt. */
   concurrentShare?: number;
+  /** Share of credits (topups, bonuses, changeset credit legs) whose lot expires a few seconds later. */
+  expiringShare?: number;
+  /** How far ahead an expiring credit's expiresAt is, [min, max] ms: short, so that lots expire and are swept during the run. */
+  expiresInMs?: [number, number];
 }
 
 const kindWeights: Record<OperationKind, number> = {
@@ -266,6 +315,17 @@ const kindWeights: Record<OperationKind, number> = {
 /** The operations of a run, a pure function of the shape: the same seed gives the same list. */
 export function planWorkload(shape: WorkloadShape): PlannedOperation[] {
   const random = new Random(shape.seed);
+  // Expiries draw from a stream of their own, so that a seed still plans the operations it did before lots existed.
+  const lotRandom = new Random(deriveSeed(shape.seed, 'lots'));
+  const [expiresMinMs, expiresMaxMs] = shape.expiresInMs ?? [
+    sized('EXPIRES_MIN_MS', 2000, 2000),
+    sized('EXPIRES_MAX_MS', 8000, 8000),
+  ];
+  const expiresIn = () => {
+    const expiring = lotRandom.chance(shape.expiringShare ?? 0.3);
+    const ms = lotRandom.int(expiresMinMs, expiresMaxMs);
+    return expiring ? ms : null;
+  };
   const weights: Partial<Record<OperationKind, number>> = {};
   for (const kind of shape.kinds) weights[kind] = kindWeights[kind];
   const plan: PlannedOperation[] = [];
@@ -290,11 +350,14 @@ export function planWorkload(shape: WorkloadShape): PlannedOperation[] {
     const legs: PlannedOperation['legs'] = [];
     if (kind === 'changeset') {
       for (let leg = random.int(1, 4); leg > 0; leg -= 1) {
+        const legKind = random.pick(['TOPUP', 'BONUS', 'SPEND'] as const);
+        const expiresInMs = expiresIn();
         legs.push({
           userId: random.pick(shape.users),
           asset: random.pick(shape.assets),
-          kind: random.pick(['TOPUP', 'BONUS', 'SPEND'] as const),
+          kind: legKind,
           amount: random.int(1, 200),
+          expiresInMs: legKind === 'SPEND' ? null : expiresInMs,
         });
       }
     }
@@ -314,6 +377,7 @@ export function planWorkload(shape: WorkloadShape): PlannedOperation[] {
       partialCapture: random.chance(0.5),
       toUserId,
       legs,
+      expiresInMs: kind === 'topup' || kind === 'bonus' ? expiresIn() : null,
     });
   }
   return plan;
@@ -343,7 +407,11 @@ export interface BookStats {
   refusals: number;
   reusedRefusals: number;
   unknownAnswers: number;
+  /** Expiring credits whose expiresAt passed before any of their requests was decided (never applied). */
+  lapsedCredits: number;
   unexpected: number;
+  /** Refusals by code. */
+  refusalCodes: Record<string, number>;
 }
 
 /** Acknowledged transactions and holds of the run, for captures, releases and reversals to act on. */
@@ -365,6 +433,17 @@ export class Bookkeeper {
   readonly records = new Map<string, KeyRecord>();
   readonly results: RunResults = { transactions: [], holds: [] };
   readonly counters = { changedInputRetries: 0, concurrentRetries: 0, lostAnswerRetries: 0 };
+  /** What the admin client did (see runAdmin): a WALLET_FROZEN or LIMIT_EXCEEDED must be owed to it. */
+  readonly admin: AdminRecord = {
+    frozenUsers: new Set(),
+    limitedAssets: new Set(),
+    limitsSet: 0,
+    limitsCleared: 0,
+    freezes: 0,
+    unfreezes: 0,
+    requests: 0,
+    unexpected: [],
+  };
 
   private id(client: string, key: string): string {
     return `${client}\u0000${key}`;
@@ -391,7 +470,9 @@ export class Bookkeeper {
       refusals: 0,
       reusedRefusals: 0,
       unknownAnswers: 0,
+      lapsedCredits: 0,
       unexpected: 0,
+      refusalCodes: {},
     };
     for (const record of this.records.values()) {
       stats.requests += record.attempts.length;
@@ -400,19 +481,29 @@ export class Bookkeeper {
         if (answer.kind === 'success') {
           if (answer.replayed) stats.replays += 1;
           else stats.successes += 1;
-        } else if (answer.kind === 'refused') stats.refusals += 1;
-        else if (answer.kind === 'reused') stats.reusedRefusals += 1;
+        } else if (answer.kind === 'refused') {
+          stats.refusals += 1;
+          stats.refusalCodes[answer.code] = (stats.refusalCodes[answer.code] ?? 0) + 1;
+        } else if (answer.kind === 'reused') stats.reusedRefusals += 1;
         else if (answer.kind === 'unknown') stats.unknownAnswers += 1;
+        else if (answer.kind === 'lapsed') continue;
         else stats.unexpected += 1;
       }
+      if (record.attempts.some((a) => a.answer.kind === 'lapsed')) stats.lapsedCredits += 1;
     }
     return stats;
   }
 
-  /** Keys whose outcome no answer has revealed yet (every answer lost): the ones to retry. */
+  /** Keys whose outcome no answer has revealed yet (every answer lost): the ones to retry. A lapsed key is known to have none. */
   undecided(): KeyRecord[] {
     return [...this.records.values()].filter(
-      (r) => !r.attempts.some((a) => a.answer.kind === 'success' || a.answer.kind === 'refused'),
+      (r) =>
+        !r.attempts.some(
+          (a) =>
+            a.answer.kind === 'success' ||
+            a.answer.kind === 'refused' ||
+            a.answer.kind === 'lapsed',
+        ),
     );
   }
 
@@ -514,6 +605,47 @@ export class Bookkeeper {
           breach(record, 'the deciding input itself got IDEMPOTENCY_KEY_REUSED');
       }
 
+      // A lapsed answer proves that no request had decided the key when it took the wallet lock, and
+      // that none could afterwards (its expiresAt had passed): the key must have no outcome at all.
+      const lapsed = answers.some((a) => a.kind === 'lapsed');
+      if (lapsed && (decisive.length > 0 || row || txRows.length > 0 || holdRow)) {
+        breach(
+          record,
+          `an answer said expiresAt had passed before a decision, yet the key has an outcome (${JSON.stringify(row)}, ${txRows.length} transactions)`,
+        );
+      }
+      // Limits and freezes: each such refusal is owed to something the admin did, and a freeze never stops what the contract lets through.
+      for (const attempt of decisive) {
+        if (attempt.answer.kind !== 'refused') continue;
+        const involves = record.variants[attempt.variant]!.involves ?? { users: [], assets: [] };
+        if (attempt.answer.code === 'WALLET_FROZEN') {
+          if (!involves.users.some((user) => this.admin.frozenUsers.has(user)))
+            breach(
+              record,
+              `WALLET_FROZEN, but the admin never froze any of ${JSON.stringify(involves.users)}`,
+            );
+          if (
+            record.kind === 'topup' ||
+            record.kind === 'bonus' ||
+            record.kind === 'reverse' ||
+            record.kind === 'releaseHold'
+          )
+            breach(
+              record,
+              `WALLET_FROZEN for a ${record.kind}, which the contract lets through a freeze`,
+            );
+        }
+        if (
+          attempt.answer.code === 'LIMIT_EXCEEDED' &&
+          !involves.assets.some((asset) => this.admin.limitedAssets.has(asset))
+        ) {
+          breach(
+            record,
+            `LIMIT_EXCEEDED, but the admin never set limits on any of ${JSON.stringify(involves.assets)}`,
+          );
+        }
+      }
+
       const decided = decisive[0]?.answer;
       if (decided?.kind === 'success') {
         if (!row || row.outcome !== 'SUCCEEDED')
@@ -580,7 +712,8 @@ export class Bookkeeper {
         // No decisive answer. A reuse answer proves an outcome exists; otherwise there may be none.
         if (answers.some((a) => a.kind === 'reused') && !row)
           breach(record, 'IDEMPOTENCY_KEY_REUSED for a key with no recorded outcome');
-        if (options.allDecided) breach(record, 'the outcome of this key was never learned');
+        if (options.allDecided && !lapsed)
+          breach(record, 'the outcome of this key was never learned');
         // Whatever was applied must be one of the inputs actually sent.
         const tx = txRows[0];
         if (
@@ -608,6 +741,7 @@ export class Bookkeeper {
     for (const row of holds)
       if (!this.records.has(keyOf(row.client_id!, row.idempotency_key!)))
         breaches.push(`hold ${JSON.stringify(row)} was never requested`);
+    for (const detail of this.admin.unexpected) breaches.push(`admin: ${detail}`);
     return breaches;
   }
 }
@@ -670,6 +804,175 @@ export function httpSender(
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// The admin: limits and freezes
+// ---------------------------------------------------------------------------------------------
+
+/** What the admin client did in a run. Users and assets are noted before the request is sent, since a lost answer may still have applied. */
+export interface AdminRecord {
+  frozenUsers: Set<string>;
+  limitedAssets: Set<string>;
+  limitsSet: number;
+  limitsCleared: number;
+  freezes: number;
+  unfreezes: number;
+  requests: number;
+  /** Answers the contract does not allow an admin's well-formed request. */
+  unexpected: string[];
+}
+
+export interface AdminPlan {
+  /** The admin's client id (its token in the Send's map must carry the admin role). */
+  client: string;
+  seed: number;
+  users: string[];
+  assets: string[];
+  /** Pause between two actions, [min, max] ms. */
+  pauseMs?: [number, number];
+  /** How long a limit or a freeze stays before it is lifted, [min, max] ms. */
+  holdMs?: [number, number];
+}
+
+const SET_LIMITS =
+  'mutation($asset: ID!, $limits: AssetLimitsInput!) { setAssetLimits(asset: $asset, limits: $limits) { code limits { balanceMax dailyBonusMax dailyTransferOutMax } } }';
+const SET_STATUS =
+  'mutation($userId: ID!, $asset: ID, $status: WalletStatus!, $reason: String) { setWalletStatus(userId: $userId, asset: $asset, status: $status, reason: $reason) { asset { code } status } }';
+const noLimits = { balanceMax: null, dailyBonusMax: null, dailyTransferOutMax: null };
+
+/**
+ * An admin that, until `stop`, now and then sets an asset's limits or freezes a user or one of
+ * their wallets, and lifts it again a moment later, so that LIMIT_EXCEEDED and WALLET_FROZEN join
+ * the refusals the workload must record and replay. Each request is retried until it is answered
+ * (kills and outages lose answers; both mutations are safe to repeat). At the end every limit and
+ * freeze it set is lifted, so that the resolution pass meets the wallets as they normally are.
+ */
+export async function runAdmin(
+  plan: AdminPlan,
+  book: Bookkeeper,
+  send: Send,
+  stop: () => boolean,
+): Promise<void> {
+  const random = new Random(plan.seed);
+  const admin = book.admin;
+  const [pauseMinMs, pauseMaxMs] = plan.pauseMs ?? [300, 1500];
+  const [holdMinMs, holdMaxMs] = plan.holdMs ?? [300, 2000];
+  const call = async (
+    query: string,
+    variables: Record<string, unknown>,
+    field: string,
+    untilMs: number,
+  ): Promise<boolean> => {
+    for (;;) {
+      admin.requests += 1;
+      const response = await send(plan.client, query, variables);
+      if (!('error' in response)) {
+        if (response.body?.data?.[field] && !response.body.errors) return true;
+        const code = response.body?.errors?.[0]?.extensions?.code;
+        if (code !== 'SERVICE_UNAVAILABLE' && code !== 'RATE_LIMITED') {
+          admin.unexpected.push(
+            `${field}(${JSON.stringify(variables)}) answered HTTP ${response.status}: ${JSON.stringify(response.body).slice(0, 300)}`,
+          );
+          return false;
+        }
+      }
+      if (Date.now() > untilMs) return false;
+      await sleep(100);
+    }
+  };
+  const liftDeadlineMs = 120_000;
+  const lift = async (
+    what: string,
+    query: string,
+    variables: Record<string, unknown>,
+    field: string,
+  ) => {
+    if (!(await call(query, variables, field, Date.now() + liftDeadlineMs)))
+      admin.unexpected.push(`could not ${what} within ${liftDeadlineMs} ms`);
+  };
+  while (!stop()) {
+    await sleep(random.int(pauseMinMs, pauseMaxMs));
+    if (stop()) break;
+    const holdMs = random.int(holdMinMs, holdMaxMs);
+    const action = random.weighted({ limits: 2, freezeUser: 1, freezeWallet: 1 });
+    const userId = random.pick(plan.users);
+    const asset = random.pick(plan.assets);
+    if (action === 'limits') {
+      // Small enough to bite on the hot wallets; daily sums run over the whole UTC day, so a
+      // daily limit soon refuses everything until it is cleared.
+      const maybe = (min: number, max: number) =>
+        random.chance(0.5) ? String(random.int(min, max)) : null;
+      const limits = {
+        balanceMax: maybe(100, 3000),
+        dailyBonusMax: maybe(50, 3000),
+        dailyTransferOutMax: maybe(50, 3000),
+      };
+      if (
+        limits.balanceMax === null &&
+        limits.dailyBonusMax === null &&
+        limits.dailyTransferOutMax === null
+      )
+        limits.balanceMax = '3000';
+      admin.limitedAssets.add(asset);
+      if (
+        !(await call(SET_LIMITS, { asset, limits }, 'setAssetLimits', Date.now() + liftDeadlineMs))
+      )
+        continue;
+      admin.limitsSet += 1;
+      await sleep(holdMs);
+      await lift(
+        `clear the limits of ${asset}`,
+        SET_LIMITS,
+        { asset, limits: noLimits },
+        'setAssetLimits',
+      );
+      admin.limitsCleared += 1;
+    } else {
+      const variables = {
+        userId,
+        ...(action === 'freezeWallet' ? { asset } : {}),
+        reason: `reliability workload ${plan.seed}`,
+      };
+      admin.frozenUsers.add(userId);
+      if (
+        !(await call(
+          SET_STATUS,
+          { ...variables, status: 'FROZEN' },
+          'setWalletStatus',
+          Date.now() + liftDeadlineMs,
+        ))
+      )
+        continue;
+      admin.freezes += 1;
+      await sleep(holdMs);
+      await lift(
+        `unfreeze ${JSON.stringify(variables)}`,
+        SET_STATUS,
+        { ...variables, status: 'ACTIVE' },
+        'setWalletStatus',
+      );
+      admin.unfreezes += 1;
+    }
+  }
+  // A set whose answer was lost may have applied: lift everything the admin ever touched.
+  for (const asset of admin.limitedAssets)
+    await lift(
+      `clear the limits of ${asset}`,
+      SET_LIMITS,
+      { asset, limits: noLimits },
+      'setAssetLimits',
+    );
+  for (const userId of admin.frozenUsers) {
+    await lift(`unfreeze ${userId}`, SET_STATUS, { userId, status: 'ACTIVE' }, 'setWalletStatus');
+    for (const asset of plan.assets)
+      await lift(
+        `unfreeze ${userId}/${asset}`,
+        SET_STATUS,
+        { userId, asset, status: 'ACTIVE' },
+        'setWalletStatus',
+      );
+  }
+}
+
 export interface RunOptions {
   plan: PlannedOperation[];
   book: Bookkeeper;
@@ -681,16 +984,20 @@ export interface RunOptions {
   lostRetryDelayMs?: number;
   /** Stops taking new operations when it returns true. */
   stop?: () => boolean;
+  /** An admin setting limits and freezes alongside the workers, until they are done (see runAdmin). */
+  admin?: AdminPlan;
 }
 
 /** Turns a planned operation into its inputs, picking targets among the run's acknowledged results. */
 function resolveVariants(op: PlannedOperation, all: RunResults): Variant[] | undefined {
   // A client acts only on its own holds and transactions (another client's answer FORBIDDEN).
-  const results: RunResults = {
-    transactions: all.transactions.filter((t) => t.client === op.client),
-    holds: all.holds.filter((h) => h.client === op.client),
-  };
+  const results = ownResults(all, op.client);
   const changedAmount = (amount: number) => amount + 1;
+  // Fixed once per operation, so that every retry of the key sends the same expiresAt.
+  const expiresAt = (inMs: number | null) =>
+    inMs === null ? undefined : new Date(Date.now() + inMs).toISOString();
+  const creditExpiresAt =
+    op.kind === 'topup' || op.kind === 'bonus' ? expiresAt(op.expiresInMs) : undefined;
   const transfer = (amount: number): Variant => ({
     variables: {
       input: {
@@ -699,6 +1006,7 @@ function resolveVariants(op: PlannedOperation, all: RunResults): Variant[] | und
         amount: String(amount),
         idempotencyKey: op.key,
         reference: `op-${op.index}`,
+        ...(creditExpiresAt ? { expiresAt: creditExpiresAt } : {}),
       },
     },
     expectTransaction: {
@@ -707,6 +1015,8 @@ function resolveVariants(op: PlannedOperation, all: RunResults): Variant[] | und
       asset_code: op.asset,
       amount: String(amount),
     },
+    involves: { users: [op.userId], assets: [op.asset] },
+    ...(creditExpiresAt ? { expiresAtMs: Date.parse(creditExpiresAt) } : {}),
   });
   switch (op.kind) {
     case 'topup':
@@ -725,6 +1035,7 @@ function resolveVariants(op: PlannedOperation, all: RunResults): Variant[] | und
           },
         },
         expectHold: { user_id: op.userId, asset_code: op.asset, amount: String(amount) },
+        involves: { users: [op.userId], assets: [op.asset] },
       });
       return [hold(op.amount), hold(changedAmount(op.amount))];
     }
@@ -746,6 +1057,7 @@ function resolveVariants(op: PlannedOperation, all: RunResults): Variant[] | und
           amount: (amount ?? target.amount).toString(),
           hold_id: target.id,
         },
+        involves: { users: [target.userId], assets: [target.asset] },
       });
       const partial = op.partialCapture && target.amount > 2n ? target.amount - 1n : undefined;
       return [capture(partial), capture(partial === undefined ? target.amount - 1n : undefined)];
@@ -779,15 +1091,23 @@ function resolveVariants(op: PlannedOperation, all: RunResults): Variant[] | und
           asset_code: op.asset,
           amount: String(amount),
         },
+        involves: { users: [op.userId, op.toUserId], assets: [op.asset] },
       });
       if (op.toUserId === op.userId) return undefined;
       return [transfer(op.amount), transfer(changedAmount(op.amount))];
     }
     case 'changeset': {
+      const legExpiry = op.legs.map((leg) => expiresAt(leg.expiresInMs));
+      const expiries = legExpiry
+        .filter((at): at is string => at !== undefined)
+        .map((at) => Date.parse(at));
       const changeset = (bump: number): Variant => {
         const legs = op.legs.map((leg, i) => ({
-          ...leg,
+          userId: leg.userId,
+          asset: leg.asset,
+          kind: leg.kind,
           amount: String(i === 0 ? leg.amount + bump : leg.amount),
+          ...(legExpiry[i] ? { expiresAt: legExpiry[i] } : {}),
         }));
         return {
           variables: { input: { legs, idempotencyKey: op.key, reference: `op-${op.index}` } },
@@ -798,6 +1118,8 @@ function resolveVariants(op: PlannedOperation, all: RunResults): Variant[] | und
             amount: leg.amount,
             leg_index: String(i),
           })),
+          involves: { users: legs.map((leg) => leg.userId), assets: legs.map((leg) => leg.asset) },
+          ...(expiries.length > 0 ? { expiresAtMs: Math.min(...expiries) } : {}),
         };
       };
       return [changeset(0), changeset(1)];
@@ -816,10 +1138,42 @@ function resolveVariants(op: PlannedOperation, all: RunResults): Variant[] | und
           amount: target.amount.toString(),
           user_id: target.userId,
         },
+        involves: { users: [target.userId], assets: [target.asset] },
       });
       return [reverse(reversible[index]!), reverse(reversible[(index + 1) % reversible.length]!)];
     }
   }
+}
+
+/**
+ * One client's share of the run's results, kept up to date as results arrive: filtering the whole
+ * list for every operation is quadratic, too slow for a goal-size run of 100,000 operations.
+ */
+const resultsByClient = new WeakMap<
+  RunResults,
+  { seen: { transactions: number; holds: number }; byClient: Map<string, RunResults> }
+>();
+function ownResults(all: RunResults, client: string): RunResults {
+  let index = resultsByClient.get(all);
+  if (!index)
+    resultsByClient.set(
+      all,
+      (index = { seen: { transactions: 0, holds: 0 }, byClient: new Map() }),
+    );
+  const of = (owner: string) => {
+    let own = index!.byClient.get(owner);
+    if (!own) index!.byClient.set(owner, (own = { transactions: [], holds: [] }));
+    return own;
+  };
+  for (; index.seen.transactions < all.transactions.length; index.seen.transactions += 1) {
+    const t = all.transactions[index.seen.transactions]!;
+    of(t.client).transactions.push(t);
+  }
+  for (; index.seen.holds < all.holds.length; index.seen.holds += 1) {
+    const h = all.holds[index.seen.holds]!;
+    of(h.client).holds.push(h);
+  }
+  return of(client);
 }
 
 function noteResult(
@@ -863,6 +1217,33 @@ function noteResult(
   }
 }
 
+const sleep = (ms: number) => setTimeout(ms);
+
+/**
+ * Sends one input of a key and classifies the answer. A "lapsed" answer is believed only if the
+ * input's expiresAt had passed by the time the answer came (the gateway checks it under the wallet
+ * lock, which a request may wait for; the gateway and the test share one clock).
+ */
+async function sendVariant(
+  send: Send,
+  client: string,
+  kind: OperationKind,
+  variant: Variant,
+): Promise<Answer> {
+  const answer = classify(kind, await send(client, mutations[kind], variant.variables));
+  const receivedAtMs = Date.now();
+  if (
+    answer.kind === 'lapsed' &&
+    (variant.expiresAtMs === undefined || variant.expiresAtMs > receivedAtMs)
+  ) {
+    return {
+      kind: 'unexpected',
+      detail: `expiresAt refused as past, though it was ${variant.expiresAtMs === undefined ? 'not sent' : `still ${variant.expiresAtMs - receivedAtMs} ms ahead when the answer came`}`,
+    };
+  }
+  return answer;
+}
+
 /** Sends one attempt and records it; lost answers are retried with the same key and input a few times. */
 async function attempt(
   options: RunOptions,
@@ -872,10 +1253,7 @@ async function attempt(
 ): Promise<Answer> {
   const retriesMax = options.lostRetries ?? 0;
   for (let lost = 0; ; lost += 1) {
-    const answer = classify(
-      op.kind,
-      await options.send(op.client, mutations[op.kind], record.variants[variant]!.variables),
-    );
+    const answer = await sendVariant(options.send, op.client, op.kind, record.variants[variant]!);
     options.book.record(record, variant, answer);
     noteResult(op, record.variants[variant]!, answer, options.book.results);
     if (answer.kind !== 'unknown' || lost >= retriesMax || options.stop?.()) return answer;
@@ -909,7 +1287,21 @@ export async function runWorkload(options: RunOptions): Promise<void> {
       await runOperation(options, op);
     }
   };
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  let workersDone = false;
+  const admin = options.admin
+    ? runAdmin(
+        options.admin,
+        options.book,
+        options.send,
+        () => workersDone || options.stop?.() === true,
+      )
+    : undefined;
+  try {
+    await Promise.all(Array.from({ length: options.concurrency }, worker));
+  } finally {
+    workersDone = true;
+    await admin;
+  }
 }
 
 /**
@@ -928,17 +1320,16 @@ export async function resolveUndecided(
       for (let record = queue.shift(); record; record = queue.shift()) {
         const sent = [...new Set(record.attempts.map((a) => a.variant))];
         for (const variant of sent) {
-          const answer = classify(
+          const answer = await sendVariant(
+            options.send,
+            record.client,
             record.kind,
-            await options.send(
-              record.client,
-              mutations[record.kind],
-              record.variants[variant]!.variables,
-            ),
+            record.variants[variant]!,
           );
           options.book.record(record, variant, answer);
           options.book.counters.lostAnswerRetries += 1;
-          if (answer.kind === 'success' || answer.kind === 'refused') break;
+          if (answer.kind === 'success' || answer.kind === 'refused' || answer.kind === 'lapsed')
+            break;
         }
       }
     };
@@ -946,4 +1337,26 @@ export async function resolveUndecided(
     pending = options.book.undecided();
     if (pending.length > 0) await sleep(200);
   }
+}
+
+/** Figures of the v2 parts of a run, for its log line: EXPIRY transactions the sweep posted, and what the admin did. */
+export async function lotFigures(
+  prisma: PrismaClient,
+  book: Bookkeeper,
+): Promise<Record<string, unknown>> {
+  const [row] = await prisma.$queryRawUnsafe<{ expiries: bigint; expired: string | null }[]>(
+    `/* lotFigures */ SELECT COUNT(*) AS expiries, SUM(amount)::text AS expired FROM transactions WHERE kind::text = 'EXPIRY'`,
+  );
+  // The sets are for the bookkeeping; the figures report only the counts.
+  const {
+    frozenUsers: _frozenUsers,
+    limitedAssets: _limitedAssets,
+    unexpected,
+    ...admin
+  } = book.admin;
+  return {
+    expiryTransactions: Number(row?.expiries ?? 0),
+    expiredAmount: row?.expired ?? '0',
+    admin: { ...admin, unexpected: unexpected.length },
+  };
 }
