@@ -299,6 +299,14 @@ export class MoneyEngine {
       idsCount,
     );
     if (locked.wallets.some((w) => w.lastXact >= locked.xact)) throw new TransactionOrderConflict();
+    // A batch reads its keys again with a snapshot taken after every lock is held (see readOutcomes).
+    const priors =
+      items.length > 1
+        ? await moneyStore.readOutcomes(
+            tx,
+            items.map((item) => item.scope),
+          )
+        : locked.priors;
     const book = await this.bookOf(tx, locked, items);
     type Decided =
       | Exclude<Outcome, { kind: 'posted' }>
@@ -307,7 +315,7 @@ export class MoneyEngine {
     const seen = new Set<string>();
     for (const item of items) {
       const key = keyOf(item.scope);
-      const prior = locked.priors.get(key);
+      const prior = priors.get(key);
       if (seen.has(key)) outcomes.push({ kind: 'duplicate' });
       else if (prior) outcomes.push({ kind: 'prior', prior });
       else outcomes.push(await this.decideOne(tx, item, book));

@@ -413,6 +413,26 @@ export const moneyStore = {
     return { transactions, wallets };
   },
 
+  /**
+   * The outcomes the keys have, read by a statement of its own once every lock is held. A batch
+   * waits for many locks, so the lock statement's snapshot is old by the time it has them: a key
+   * another transaction committed meanwhile (one that held some of the same wallets) is seen here,
+   * instead of failing the whole batch on the key's unique index.
+   */
+  async readOutcomes(
+    tx: TxClient,
+    scopes: readonly KeyScope[],
+  ): Promise<Map<string, RecordedOutcome>> {
+    const clients = scopes.map((scope) => scope.clientId);
+    const keys = scopes.map((scope) => scope.key);
+    const rows = await tx.$queryRaw<PriorJson[]>`/* readOutcomes */
+      SELECT i.client_id, i.key, i.operation, i.request_hash, i.outcome::text AS outcome, i.error_code, i.error_detail,
+        i.transaction_id::text AS transaction_id, i.hold_id::text AS hold_id, i.changeset_id::text AS changeset_id
+      FROM idempotency_keys i JOIN unnest(${clients}::text[], ${keys}::text[]) AS k(client_id, key)
+        ON i.client_id = k.client_id AND i.key = k.key`;
+    return new Map(rows.map((row) => [`${row.client_id}\u0000${row.key}`, priorOf(row)]));
+  },
+
   /** The outcome a key has, read after the commit (a key decided twice in one batch replays it). */
   async readOutcome(db: PrismaClient, scope: KeyScope): Promise<RecordedOutcome | undefined> {
     const rows = await db.$queryRaw<PriorJson[]>`/* readOutcome */
