@@ -165,7 +165,10 @@ export interface Wallet {
   paid: bigint;
   free: bigint;
   status: ops.WalletStatus;
-  /** Lots with an expiry, soonest first (at most 20). */
+  /**
+   * Lots with an expiry, soonest first (at most 20), as of now. Empty in a BalanceChange: the
+   * gateway sends a change's wallet as of its entry, without lots; read balance() for them.
+   */
   expiring: CreditLot[];
 }
 
