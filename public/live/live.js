@@ -10,16 +10,24 @@
   'use strict';
 
   var LEDGER_ROWS = 15;
+  // paid/free split the balance by where it came from (PAID topups, FREE credits); expiring lists
+  // the lots with an expiry, soonest first, and the page shows the first.
+  var WALLET =
+    'balance available lastSequence paid free status expiring { origin amount expiresAt } asset { code name decimals }';
   var SNAPSHOT =
     'query LiveSnapshot($userId: ID!, $first: Int!) {\n' +
-    '  balances(userId: $userId) { balance available lastSequence asset { code name decimals } }\n' +
+    '  balances(userId: $userId) { ' +
+    WALLET +
+    ' }\n' +
     '  ledger(userId: $userId, first: $first) { edges { node { ...LiveEntry } } }\n' +
     '}\n' +
     'fragment LiveEntry on LedgerEntry { id sequence direction amount balanceAfter kind createdAt asset { code } transaction { reference } }';
   var BALANCE_CHANGED =
     'subscription LiveBalance($userId: ID!, $asset: ID, $afterSequence: Amount) {\n' +
     '  balanceChanged(userId: $userId, asset: $asset, afterSequence: $afterSequence) {\n' +
-    '    wallet { balance available lastSequence asset { code name decimals } }\n' +
+    '    wallet { ' +
+    WALLET +
+    ' }\n' +
     '    entry { ...LiveEntry }\n' +
     '  }\n' +
     '}\n' +
@@ -89,6 +97,10 @@
       addCell(row, wallet.asset.name + ' (' + code + ')');
       addCell(row, formatAmount(wallet.balance, wallet.asset.decimals), 'num balance');
       addCell(row, formatAmount(wallet.available, wallet.asset.decimals), 'num available');
+      addCell(row, formatAmount(wallet.paid, wallet.asset.decimals), 'num paid');
+      addCell(row, formatAmount(wallet.free, wallet.asset.decimals), 'num free');
+      addCell(row, expiringText(wallet), 'expiring');
+      addCell(row, wallet.status, 'status' + (wallet.status === 'FROZEN' ? ' frozen' : ''));
       addCell(row, wallet.lastSequence, 'num sequence');
       tbody.appendChild(row);
     });
@@ -119,6 +131,14 @@
     });
   }
 
+  /** The soonest expiring lot: its amount, origin and expiry (UTC, to the minute); a dash if none. */
+  function expiringText(wallet) {
+    var lot = wallet.expiring && wallet.expiring[0];
+    if (!lot) return '—';
+    var when = new Date(lot.expiresAt).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+    return formatAmount(lot.amount, wallet.asset.decimals) + ' ' + lot.origin + ' · ' + when;
+  }
+
   function addCell(row, text, className) {
     var cell = document.createElement('td');
     cell.textContent = text;
@@ -132,11 +152,34 @@
     var sequence = BigInt(change.entry.sequence);
     // Already shown (a replay overlapping what was delivered before a reconnect).
     if (wallet && sequence <= BigInt(wallet.lastSequence)) return;
+    // A change carries the wallet as of its entry, and no expiring lots (those are "as of now"):
+    // keep the ones shown until a fresh read replaces them.
+    change.wallet.expiring = wallet ? wallet.expiring : [];
     current.wallets.set(code, change.wallet);
+    refreshExpiring(current, code);
     current.entries.unshift(change.entry);
     current.entries.length = Math.min(current.entries.length, LEDGER_ROWS);
     renderBalances(code);
     renderLedger(change.entry.id);
+  }
+
+  var EXPIRING =
+    'query LiveExpiring($userId: ID!, $asset: ID!) { balance(userId: $userId, asset: $asset) { expiring { origin amount expiresAt } } }';
+
+  /** Reads the wallet's expiring lots as of now; only the answer to the latest read is shown. */
+  async function refreshExpiring(current, code) {
+    current.expiringReads = current.expiringReads || new Map();
+    var ticket = (current.expiringReads.get(code) || 0) + 1;
+    current.expiringReads.set(code, ticket);
+    try {
+      var data = await graphql(current.token, EXPIRING, { userId: current.userId, asset: code });
+      var wallet = current.wallets.get(code);
+      if (current.ended || !wallet || current.expiringReads.get(code) !== ticket) return;
+      wallet.expiring = data.balance.expiring;
+      renderBalances();
+    } catch (error) {
+      showError(error.message);
+    }
   }
 
   function liveText(current) {

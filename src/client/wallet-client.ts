@@ -13,7 +13,15 @@ import { print, type DocumentNode } from 'graphql';
 import { createClient, type Client as WsClient } from 'graphql-ws';
 import * as ops from './generated/graphql';
 
-export type { TransactionKind, HoldStatus, EntryDirection, AccountKind } from './generated/graphql';
+export type {
+  TransactionKind,
+  HoldStatus,
+  EntryDirection,
+  AccountKind,
+  CreditOrigin,
+  WalletStatus,
+  EventType,
+} from './generated/graphql';
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -30,6 +38,8 @@ export const WalletErrorCodes = [
   'ALREADY_REVERSED',
   'RATE_LIMITED',
   'SERVICE_UNAVAILABLE',
+  'LIMIT_EXCEEDED',
+  'WALLET_FROZEN',
   'INTERNAL_SERVER_ERROR',
   /** Client side: the request never got an answer (connection refused, reset, timed out). */
   'NETWORK_ERROR',
@@ -74,6 +84,14 @@ export class WalletApiError extends Error {
     this.code = code;
     this.errors = options.errors ?? [];
     this.status = options.status;
+  }
+
+  /**
+   * The first error's extensions: for LIMIT_EXCEEDED `limit`, `max` and `remaining`; for a refused
+   * changeset `leg` (the index of the first refused leg); for BAD_USER_INPUT often `field`.
+   */
+  get extensions(): Record<string, unknown> {
+    return this.errors[0]?.extensions ?? {};
   }
 
   /** True when sending the same request again (same idempotency key) may succeed. */
@@ -142,6 +160,26 @@ export async function withRetries<T>(
 
 type Asset = ops.AssetFieldsFragment;
 
+/** An asset's limits; null means no limit. */
+export interface AssetLimits {
+  balanceMax: bigint | null;
+  dailyBonusMax: bigint | null;
+  dailyTransferOutMax: bigint | null;
+}
+
+export interface AssetWithLimits extends Asset {
+  limits: AssetLimits;
+}
+
+/** A credit lot with an expiry that has not expired yet (Wallet.expiring). */
+export interface CreditLot {
+  origin: ops.CreditOrigin;
+  /** What is left of the lot, reserved amounts included. */
+  amount: bigint;
+  expiresAt: string | null;
+  createdAt: string;
+}
+
 export interface Wallet {
   userId: string;
   asset: Asset;
@@ -150,6 +188,15 @@ export interface Wallet {
   /** The sequence of the wallet's latest entry; pass it as afterSequence to resume a subscription. */
   lastSequence: bigint;
   updatedAt: string;
+  /** The parts of balance that came from PAID (topup) and FREE credits; paid + free = balance. */
+  paid: bigint;
+  free: bigint;
+  status: ops.WalletStatus;
+  /**
+   * Lots with an expiry, soonest first (at most 20), as of now. Empty in a BalanceChange: the
+   * gateway sends a change's wallet as of its entry, without lots; read balance() for them.
+   */
+  expiring: CreditLot[];
 }
 
 export interface LedgerEntry {
@@ -175,6 +222,13 @@ export interface Transaction {
   reference: string | null;
   metadata: unknown;
   createdAt: string;
+  /** The parts of amount drawn from or added to PAID and FREE lots. */
+  paidAmount: bigint;
+  freeAmount: bigint;
+  /** For a TRANSFER, the recipient (userId is the sender). */
+  counterpartyUserId: string | null;
+  /** For a leg of a changeset, the id its legs share. */
+  changesetId: string | null;
   asset: { code: string };
   entries: LedgerEntry[];
 }
@@ -216,11 +270,69 @@ export interface BalanceChange {
   entry: LedgerEntry;
 }
 
+export interface UserTransferResult {
+  /** userId is the sender, counterpartyUserId the recipient. */
+  transaction: Transaction;
+  from: Wallet;
+  to: Wallet;
+  replayed: boolean;
+}
+
+export interface ChangesetResult {
+  changesetId: string;
+  /** One transaction per leg, in the order of the legs. */
+  transactions: Transaction[];
+  /** Every wallet the changeset touched, ordered by userId then asset code. */
+  wallets: Wallet[];
+  replayed: boolean;
+}
+
+/** One committed change of the event feed (Query.events). */
+export interface FeedEvent {
+  id: string;
+  type: ops.EventType;
+  createdAt: string;
+  /** Resume after it (events({ after })) to read what follows this event. */
+  cursor: string;
+  transaction:
+    | (Omit<
+        NonNullable<ops.EventFieldsFragment['transaction']>,
+        'amount' | 'paidAmount' | 'freeAmount'
+      > & { amount: bigint; paidAmount: bigint; freeAmount: bigint })
+    | null;
+  hold: Hold | null;
+  wallet:
+    (Omit<NonNullable<ops.EventFieldsFragment['wallet']>, 'balance'> & { balance: bigint }) | null;
+}
+
+export interface EventsPage {
+  events: FeedEvent[];
+  hasNextPage: boolean;
+  /** Pass as `after` to read the next page; keep it (durably) to resume after a restart. */
+  endCursor: string | null;
+}
+
+export type Webhook = ops.WebhookFieldsFragment & {
+  failedEvents?: { id: string; type: ops.EventType; createdAt: string }[];
+};
+
 const toWallet = (w: ops.WalletFieldsFragment): Wallet => ({
   ...w,
   balance: BigInt(w.balance),
   available: BigInt(w.available),
   lastSequence: BigInt(w.lastSequence),
+  paid: BigInt(w.paid),
+  free: BigInt(w.free),
+  expiring: w.expiring.map((lot) => ({ ...lot, amount: BigInt(lot.amount) })),
+});
+const orNull = (amount: string | null): bigint | null => (amount === null ? null : BigInt(amount));
+const toAssetWithLimits = (a: ops.AssetLimitsFieldsFragment): AssetWithLimits => ({
+  ...a,
+  limits: {
+    balanceMax: orNull(a.limits.balanceMax),
+    dailyBonusMax: orNull(a.limits.dailyBonusMax),
+    dailyTransferOutMax: orNull(a.limits.dailyTransferOutMax),
+  },
 });
 const toEntry = (
   e: ops.EntryFieldsFragment & { transaction?: { id: string; reference: string | null } },
@@ -233,6 +345,8 @@ const toEntry = (
 const toTransaction = (t: ops.TransactionFieldsFragment): Transaction => ({
   ...t,
   amount: BigInt(t.amount),
+  paidAmount: BigInt(t.paidAmount),
+  freeAmount: BigInt(t.freeAmount),
   entries: t.entries.map(toEntry),
 });
 const toTransfer = (p: ops.TransferFieldsFragment): TransferResult => ({
@@ -246,6 +360,26 @@ const toHoldResult = (p: ops.HoldPayloadFieldsFragment): HoldResult => ({
   hold: toHold(p.hold),
   wallet: toWallet(p.wallet),
 });
+const toEvent = ({
+  cursor,
+  node,
+}: {
+  cursor: string;
+  node: ops.EventFieldsFragment;
+}): FeedEvent => ({
+  ...node,
+  cursor,
+  transaction: node.transaction
+    ? {
+        ...node.transaction,
+        amount: BigInt(node.transaction.amount),
+        paidAmount: BigInt(node.transaction.paidAmount),
+        freeAmount: BigInt(node.transaction.freeAmount),
+      }
+    : null,
+  hold: node.hold ? toHold(node.hold) : null,
+  wallet: node.wallet ? { ...node.wallet, balance: BigInt(node.wallet.balance) } : null,
+});
 
 // ---------------------------------------------------------------------------------------------
 // Inputs: amounts as bigint
@@ -254,6 +388,41 @@ export interface TransferInput {
   userId: string;
   asset: string;
   amount: bigint;
+  idempotencyKey: string;
+  reference?: string;
+  metadata?: unknown;
+}
+
+/** A topup or bonus: the input of a spend plus, optionally, when the credit's lot expires. */
+export interface CreditInput extends TransferInput {
+  /** The lot expires then: in the future, at most 10 years ahead. */
+  expiresAt?: Date;
+}
+
+export interface UserTransferInput {
+  fromUserId: string;
+  /** Must differ from fromUserId. */
+  toUserId: string;
+  asset: string;
+  amount: bigint;
+  idempotencyKey: string;
+  reference?: string;
+  metadata?: unknown;
+}
+
+export interface ChangesetLegInput {
+  userId: string;
+  asset: string;
+  /** TOPUP, BONUS or SPEND. */
+  kind: Extract<ops.TransactionKind, 'TOPUP' | 'BONUS' | 'SPEND'>;
+  amount: bigint;
+  /** Credit legs only. */
+  expiresAt?: Date;
+}
+
+export interface ChangesetInput {
+  /** 1..20 legs, applied all together or not at all. */
+  legs: ChangesetLegInput[];
   idempotencyKey: string;
   reference?: string;
   metadata?: unknown;
@@ -281,6 +450,10 @@ export interface LedgerOptions {
 const transferVariables = (input: TransferInput) => ({
   input: { ...input, amount: input.amount.toString() },
 });
+const creditVariables = (input: CreditInput) => ({
+  input: { ...input, amount: input.amount.toString(), expiresAt: input.expiresAt?.toISOString() },
+});
+const limitText = (amount: bigint | null) => (amount === null ? null : amount.toString());
 
 // ---------------------------------------------------------------------------------------------
 // The client
@@ -377,8 +550,9 @@ export class WalletClient {
     return body.data;
   }
 
-  async assets(): Promise<Asset[]> {
-    return (await this.request(ops.AssetsDocument, {})).assets;
+  /** Every asset, with its limits. */
+  async assets(): Promise<AssetWithLimits[]> {
+    return (await this.request(ops.AssetsDocument, {})).assets.map(toAssetWithLimits);
   }
 
   async balance(userId: string, asset: string, at?: Date): Promise<Wallet> {
@@ -417,12 +591,14 @@ export class WalletClient {
     return hold ? toHold(hold) : null;
   }
 
-  async topup(input: TransferInput): Promise<TransferResult> {
-    return toTransfer((await this.request(ops.TopupDocument, transferVariables(input))).topup);
+  /** A PAID credit (treasury -> user); with expiresAt, its lot expires then. */
+  async topup(input: CreditInput): Promise<TransferResult> {
+    return toTransfer((await this.request(ops.TopupDocument, creditVariables(input))).topup);
   }
 
-  async bonus(input: TransferInput): Promise<TransferResult> {
-    return toTransfer((await this.request(ops.BonusDocument, transferVariables(input))).bonus);
+  /** A FREE credit (bonus pool -> user); with expiresAt, its lot expires then. */
+  async bonus(input: CreditInput): Promise<TransferResult> {
+    return toTransfer((await this.request(ops.BonusDocument, creditVariables(input))).bonus);
   }
 
   async spend(input: TransferInput): Promise<TransferResult> {
@@ -455,12 +631,113 @@ export class WalletClient {
     );
   }
 
+  /**
+   * Undoes a TOPUP, BONUS, SPEND or CAPTURE. With allowPartial, a credit that was partly spent (a
+   * refunded purchase) is taken back as far as the wallet allows instead of INSUFFICIENT_FUNDS.
+   */
   async reverse(input: {
     transactionId: string;
     idempotencyKey: string;
     reason?: string;
+    allowPartial?: boolean;
   }): Promise<TransferResult> {
     return toTransfer((await this.request(ops.ReverseDocument, { input })).reverse);
+  }
+
+  /** One player to another: one TRANSFER transaction (servers and admins). */
+  async transfer(input: UserTransferInput): Promise<UserTransferResult> {
+    const { transfer } = await this.request(ops.TransferDocument, {
+      input: { ...input, amount: input.amount.toString() },
+    });
+    return {
+      replayed: transfer.replayed,
+      transaction: toTransaction(transfer.transaction),
+      from: toWallet(transfer.from),
+      to: toWallet(transfer.to),
+    };
+  }
+
+  /**
+   * Every leg or none. A refused leg throws WalletApiError whose `extensions.leg` is the index of
+   * the first refused leg.
+   */
+  async applyChangeset(input: ChangesetInput): Promise<ChangesetResult> {
+    const legs = input.legs.map((leg) => ({
+      ...leg,
+      amount: leg.amount.toString(),
+      expiresAt: leg.expiresAt?.toISOString(),
+    }));
+    const { applyChangeset } = await this.request(ops.ApplyChangesetDocument, {
+      input: { ...input, legs },
+    });
+    return {
+      changesetId: applyChangeset.changesetId,
+      replayed: applyChangeset.replayed,
+      transactions: applyChangeset.transactions.map(toTransaction),
+      wallets: applyChangeset.wallets.map(toWallet),
+    };
+  }
+
+  /** Admins: sets all three limits of an asset at once (null clears one). */
+  async setAssetLimits(asset: string, limits: AssetLimits): Promise<AssetWithLimits> {
+    const variables = {
+      asset,
+      limits: {
+        balanceMax: limitText(limits.balanceMax),
+        dailyBonusMax: limitText(limits.dailyBonusMax),
+        dailyTransferOutMax: limitText(limits.dailyTransferOutMax),
+      },
+    };
+    return toAssetWithLimits(
+      (await this.request(ops.SetAssetLimitsDocument, variables)).setAssetLimits,
+    );
+  }
+
+  /**
+   * Admins: freezes or unfreezes one wallet (with asset) or the user as a whole (without), and
+   * answers every wallet of the user.
+   */
+  async setWalletStatus(input: {
+    userId: string;
+    asset?: string;
+    status: ops.WalletStatus;
+    reason?: string;
+  }): Promise<Wallet[]> {
+    return (await this.request(ops.SetWalletStatusDocument, input)).setWalletStatus.map(toWallet);
+  }
+
+  /**
+   * One page of the event feed, oldest first (servers and admins). Resume with `after` = the last
+   * page's endCursor (or the last handled event's cursor): every event once, no gap.
+   */
+  async events(options: { after?: string; first?: number } = {}): Promise<EventsPage> {
+    const { events } = await this.request(ops.EventsDocument, options);
+    return {
+      events: events.edges.map(toEvent),
+      hasNextPage: events.pageInfo.hasNextPage,
+      endCursor: events.pageInfo.endCursor,
+    };
+  }
+
+  /** Admins: the registered webhooks (never their secrets), with the events each gave up on. */
+  async webhooks(): Promise<Webhook[]> {
+    return (await this.request(ops.WebhooksDocument, {})).webhooks;
+  }
+
+  /** Admins: registers an endpoint. The answer carries the signing secret: the only time it is shown. */
+  async createWebhook(input: {
+    url: string;
+    secret?: string;
+  }): Promise<Webhook & { secret: string }> {
+    const { createWebhook } = await this.request(ops.CreateWebhookDocument, { input });
+    if (createWebhook.secret === null)
+      throw new WalletApiError('BAD_RESPONSE', 'createWebhook answered without the secret.');
+    return { ...createWebhook, secret: createWebhook.secret };
+  }
+
+  /** Admins: stops a webhook's deliveries; false when there was no such webhook. */
+  async deleteWebhook(id: string): Promise<boolean> {
+    return (await this.request(ops.DeleteWebhookDocument, { id })).deleteWebhook;
   }
 
   private websocket(): WsClient {

@@ -1,4 +1,4 @@
-// Proves the live demo page end to end in a real headless Chromium: it loads a player's wallet, shows a topup made through the API without a reload, resumes after a dropped websocket with each entry shown once, and is off in production.
+// Proves the live demo page end to end in a real headless Chromium: it loads a player's wallet, shows a topup made through the API without a reload, resumes after a dropped websocket with each entry shown once, shows paid/free and the soonest expiring lot as credits arrive, and is off in production.
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -21,6 +21,7 @@ const CHROMIUM_FLAGS = [
 ];
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
 const TOPUP = inputMutation('topup', `wallet { balance lastSequence }`);
+const BONUS = inputMutation('bonus', `wallet { balance lastSequence }`);
 const haveChromium = fs.existsSync(CHROMIUM);
 
 const t = useTestGateway('live-page');
@@ -84,6 +85,8 @@ describeInBrowser(browserSuiteName, () => {
 
   const balanceText = (asset: string) =>
     page.textContent(`#balances tr[data-asset="${asset}"] .balance`);
+  const cellText = (asset: string, cell: string) =>
+    page.textContent(`#balances tr[data-asset="${asset}"] .${cell}`);
   const waitForBalance = (asset: string, text: string) =>
     page.waitForFunction(
       // Runs in the page (the test's TypeScript has no DOM types, hence the cast).
@@ -108,6 +111,11 @@ describeInBrowser(browserSuiteName, () => {
     await page.click('#connect');
     await page.waitForSelector('#status[data-state="live"]', { timeout: 15_000 });
     expect(await balanceText('GOLD_COINS')).toBe('500');
+    // A topup is PAID; no lot has an expiry yet.
+    expect(await cellText('GOLD_COINS', 'paid')).toBe('500');
+    expect(await cellText('GOLD_COINS', 'free')).toBe('0');
+    expect(await cellText('GOLD_COINS', 'expiring')).toBe('—');
+    expect(await cellText('GOLD_COINS', 'status')).toBe('ACTIVE');
     expect(await page.textContent('#user-label')).toContain(userId);
     expect(await page.locator('#ledger tbody tr').count()).toBe(1);
     // One websocket carrying one subscription per asset, as /metrics reports them.
@@ -149,5 +157,52 @@ describeInBrowser(browserSuiteName, () => {
     expect(await page.isHidden('#error')).toBe(true);
     expect(consoleErrors.filter((text) => !/WebSocket|Terminated|4499/i.test(text))).toEqual([]);
     await page.screenshot({ path: path.join(ARTIFACTS, 'live-page-resumed.png'), fullPage: true });
+  }, 60_000);
+
+  it('shows paid and free and the soonest expiring lot, live, as expiring credits arrive', async () => {
+    const userId = 'live-alice';
+    // Whole minutes, as the page shows expiry to the minute (UTC).
+    const minute = 60_000;
+    const seasonEnd = new Date(Math.ceil((Date.now() + 2 * 24 * 3600_000) / minute) * minute);
+    const weekend = new Date(Math.ceil((Date.now() + 24 * 3600_000) / minute) * minute);
+    const shown = (at: Date) => at.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+    const waitForCell = (cell: string, text: string) =>
+      page.waitForFunction(
+        ([selector, expected]) =>
+          (globalThis as any).document.querySelector(selector)?.textContent === expected,
+        [`#balances tr[data-asset="GOLD_COINS"] .${cell}`, text] as const,
+        { timeout: 15_000 },
+      );
+    const bonus = await t.gql(BONUS, {
+      input: {
+        userId,
+        asset: 'GOLD_COINS',
+        amount: '300',
+        idempotencyKey: 'live-season',
+        expiresAt: seasonEnd.toISOString(),
+      },
+    });
+    expect(bonus.errors).toBeUndefined();
+    await waitForBalance('GOLD_COINS', '2,085');
+    expect(await cellText('GOLD_COINS', 'paid')).toBe('1,785');
+    expect(await cellText('GOLD_COINS', 'free')).toBe('300');
+    // Expiring lots are read as of now after each change (a change carries none): wait for that read.
+    await waitForCell('expiring', `300 FREE · ${shown(seasonEnd)}`);
+    // A PAID lot expiring sooner becomes the one shown.
+    const topup = await t.gql(TOPUP, {
+      input: {
+        userId,
+        asset: 'GOLD_COINS',
+        amount: '15',
+        idempotencyKey: 'live-weekend',
+        expiresAt: weekend.toISOString(),
+      },
+    });
+    expect(topup.errors).toBeUndefined();
+    await waitForCell('expiring', `15 PAID · ${shown(weekend)}`);
+    expect(await cellText('GOLD_COINS', 'paid')).toBe('1,800');
+    expect(await balanceText('GOLD_COINS')).toBe('2,100');
+    expect(consoleErrors.filter((text) => !/WebSocket|Terminated|4499/i.test(text))).toEqual([]);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'live-page-lots.png'), fullPage: true });
   }, 60_000);
 });
