@@ -219,6 +219,26 @@ describe('expiry', () => {
     expect((await ok(spend(u, '7'), 'spend')).wallet.balance).toBe('0');
   });
 
+  it('a wallet with several expired lots gets one EXPIRY per lot, each under a key of its own', async () => {
+    const u = 'lot-exp-many';
+    await ok(credit(BONUS, u, '3', { expiresAt: inSeconds(1) }), 'bonus');
+    await ok(credit(TOPUP, u, '4', { expiresAt: inSeconds(1.2) }), 'topup');
+    await ok(credit(BONUS, u, '5', { expiresAt: inSeconds(1.4) }), 'bonus');
+    await sleep(1700);
+    expect(await t.gateway.services.lots.sweepExpiredLots()).toBe(3);
+    const ledger = await t.gql(
+      `query($u: ID!) { ledger(userId: $u, asset: "SEASON") { edges { node { kind amount } } } }`,
+      { u },
+    );
+    expect(
+      ledger.data.ledger.edges
+        .filter((e: any) => e.node.kind === 'EXPIRY')
+        .map((e: any) => e.node.amount)
+        .sort(),
+    ).toEqual(['3', '4', '5']);
+    expect(await balance(u)).toMatchObject({ balance: '0' });
+  });
+
   it('an EXPIRY never takes what an active hold reserves; capture and release after the lot expired', async () => {
     const u = 'lot-hold';
     await ok(credit(BONUS, u, '10', { expiresAt: inSeconds(1) }), 'bonus');

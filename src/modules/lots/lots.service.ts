@@ -42,7 +42,13 @@ export class LotsService {
     let posted = 0;
     for (const wallet of due) {
       try {
-        posted += await this.expire(wallet);
+        // One EXPIRY (one lot) per decision, each under a key of its own: a key records one
+        // transaction. The pass goes on while there is something to expire, within the bound.
+        for (let step = 0; step < limits.expiryPostingsPerWalletMax; step += 1) {
+          const expired = await this.expire(wallet, step);
+          posted += expired;
+          if (expired === 0) break;
+        }
       } catch (err) {
         logger.warn(
           { err, walletId: wallet.id.toString() },
@@ -54,25 +60,22 @@ export class LotsService {
     return posted;
   }
 
-  private async expire(due: {
-    id: bigint;
-    userId: string;
-    assetCode: string;
-    lastSequence: bigint;
-  }): Promise<number> {
+  private async expire(
+    due: { id: bigint; userId: string; assetCode: string; lastSequence: bigint },
+    step: number,
+  ): Promise<number> {
     const wallet: WalletRef = { userId: due.userId, assetCode: due.assetCode };
     const op: MoneyOperation<number> = {
       name: 'expireLots',
-      requestHash: `${due.id}:${due.lastSequence}`,
+      requestHash: `${due.id}:${due.lastSequence}:${step}`,
       wallets: [wallet],
       creates: [],
-      postingsMax: limits.expiryPostingsPerWalletMax,
       decide: (draft) => {
         const locked = draft.find(wallet);
         if (!locked) return { kind: 'skip' };
         let count = 0;
         for (const lot of locked.lots) {
-          if (count >= limits.expiryPostingsPerWalletMax || !isExpired(lot, draft.now)) continue;
+          if (count >= 1 || !isExpired(lot, draft.now)) continue;
           const amount = lot.remaining - (locked.reserved.get(lot.id) ?? 0n);
           if (amount <= 0n) continue;
           draft.post(
@@ -96,6 +99,8 @@ export class LotsService {
       answer: (posted) => posted.length,
       replay: async () => 0,
     };
-    return this.engine.run(sweeper, `expiry:${due.id}:${due.lastSequence}`, op);
+    // The wallet and its sequence when the pass found it, and the step: two sweeps of the same
+    // state (replicas) decide each step once; a later pass sees a later sequence.
+    return this.engine.run(sweeper, `expiry:${due.id}:${due.lastSequence}:${step}`, op);
   }
 }

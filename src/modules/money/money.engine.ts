@@ -36,7 +36,9 @@ type Outcome =
   /** The same key earlier in the same batch decided: replay what it recorded, after the commit. */
   | { kind: 'duplicate' }
   /** Refused before a decision (malformed input the decision found): nothing was written. */
-  | { kind: 'failed'; error: AppError };
+  | { kind: 'failed'; error: AppError }
+  /** This operation, run alone after its batch failed, failed too: its own error, nobody else's. */
+  | { kind: 'error'; error: unknown };
 
 interface Item {
   scope: KeyScope;
@@ -142,6 +144,7 @@ export class MoneyEngine {
       case 'refused':
         throw refusalError(outcome.code, outcome.detail);
       case 'failed':
+      case 'error':
         throw outcome.error;
       case 'duplicate': {
         const prior = await moneyStore.readOutcome(this.prisma, scope);
@@ -201,7 +204,14 @@ export class MoneyEngine {
         { err: error, operations: items.length },
         'a batch failed; its operations run one by one',
       );
-      return Promise.all(items.map(async (item) => (await this.execute([item]))[0]!));
+      return Promise.all(
+        items.map((item) =>
+          this.execute([item]).then(
+            ([outcome]) => outcome!,
+            (alone: unknown): Outcome => ({ kind: 'error', error: alone }),
+          ),
+        ),
+      );
     }
   }
 
