@@ -148,8 +148,9 @@ export class MoneyEngine {
         throw outcome.error;
       case 'duplicate': {
         const prior = await moneyStore.readOutcome(this.prisma, scope);
-        if (!prior)
-          throw new Error('invariant: a key decided in the batch has no recorded outcome');
+        // No outcome: the first of the two found its input malformed and wrote nothing; this one
+        // is decided on its own, as a lone request would be.
+        if (!prior) return this.settle(item, (await this.execute([item]))[0]!);
         return this.settle(item, { kind: 'prior', prior });
       }
       case 'prior': {
@@ -328,7 +329,17 @@ export class MoneyEngine {
       const prior = priors.get(key);
       if (seen.has(key)) outcomes.push({ kind: 'duplicate' });
       else if (prior) outcomes.push({ kind: 'prior', prior });
-      else outcomes.push(await this.decideOne(tx, item, book));
+      else {
+        const decided = await this.decideOne(tx, item, book);
+        // A decision that found the input malformed (an expiry that has just passed) may be a
+        // duplicate of a request that decided the key while this one waited for the locks: the
+        // key's outcome, read now, wins over the error (the client must learn the money moved).
+        const fresh =
+          decided.kind === 'failed'
+            ? (await moneyStore.readOutcomes(tx, [item.scope])).get(key)
+            : undefined;
+        outcomes.push(fresh ? { kind: 'prior', prior: fresh } : decided);
+      }
       seen.add(key);
     }
     return { book, outcomes };
