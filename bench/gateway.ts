@@ -121,7 +121,11 @@ async function spawnGateway(options: GatewayChildOptions, nodeEnv: string): Prom
     ...options.extraEnv,
   };
   if (options.poolMax !== undefined) env.DB_POOL_MAX = String(options.poolMax);
-  const child = spawn(process.execPath, [path.join(projectRoot(), 'dist', 'src', 'main.js')], {
+  // BENCH_GATEWAY_NODE_ARGS: flags for the gateway's node only, such as
+  // `--cpu-prof --cpu-prof-dir=/tmp/profiles` (node refuses --cpu-prof in NODE_OPTIONS).
+  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const main = path.join(projectRoot(), 'dist', 'src', 'main.js');
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     cwd: projectRoot(),
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

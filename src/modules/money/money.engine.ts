@@ -101,6 +101,7 @@ export interface EngineHooks {
 export class MoneyEngine {
   private readonly queue: Queued[] = [];
   private inFlight = 0;
+  private pumpScheduled = false;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -167,6 +168,20 @@ export class MoneyEngine {
   private enqueue(item: Item): Promise<Outcome> {
     return new Promise<Outcome>((resolve, reject) => {
       this.queue.push({ ...item, resolve, reject });
+      this.schedulePump();
+    });
+  }
+
+  /**
+   * Pumps once the current turn of the event loop has run (setImmediate, not a timer: nothing
+   * waits on an idle engine). The callers a commit wakes all enqueue in that turn; pumping on the
+   * first arrival would send it alone into the free slot and leave the rest to the next batch.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
       this.pump();
     });
   }
@@ -183,7 +198,7 @@ export class MoneyEngine {
         )
         .finally(() => {
           this.inFlight -= 1;
-          this.pump();
+          this.schedulePump();
         });
     }
   }
