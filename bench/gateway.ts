@@ -20,6 +20,12 @@ export interface GatewayChild {
   stopRssWindow(): number | undefined;
   /** The largest RSS sampled over the child's whole life. */
   maxRssBytes(): number | undefined;
+  /**
+   * The histogram wallet_batch_operations from the gateway's /metrics: the money operations and
+   * the engine's database transactions so far (read before and after a run, the difference gives
+   * the run's mean batch size). Undefined when /metrics cannot be read.
+   */
+  batchTotals(): Promise<BatchTotals | undefined>;
   stop(): Promise<void>;
 }
 
@@ -31,6 +37,32 @@ export interface GatewayChildOptions {
   /** More environment for the child (the census turns the hold sweep off, for instance). */
   extraEnv?: Record<string, string>;
   log: (m: string) => void;
+}
+
+export interface BatchTotals {
+  /** wallet_batch_operations_sum: operations carried by the engine's database transactions. */
+  operations: number;
+  /** wallet_batch_operations_count: the engine's database transactions. */
+  transactions: number;
+}
+
+/** Operations per database transaction between two readings; undefined when none ran. */
+export function meanBatchOps(
+  before: BatchTotals | undefined,
+  after: BatchTotals | undefined,
+): number | undefined {
+  if (!before || !after) return undefined;
+  const transactions = after.transactions - before.transactions;
+  return transactions > 0 ? (after.operations - before.operations) / transactions : undefined;
+}
+
+/** The sum and count of wallet_batch_operations in a Prometheus text exposition. */
+export function parseBatchTotals(text: string): BatchTotals | undefined {
+  const sum = /^wallet_batch_operations_sum(?:\{\})? ([0-9.e+-]+)$/m.exec(text)?.[1];
+  const count = /^wallet_batch_operations_count(?:\{\})? ([0-9.e+-]+)$/m.exec(text)?.[1];
+  return sum === undefined || count === undefined
+    ? undefined
+    : { operations: Number(sum), transactions: Number(count) };
 }
 
 const rssSampleIntervalMs = 100;
@@ -102,6 +134,7 @@ async function waitForReady(
 
 async function spawnGateway(options: GatewayChildOptions, nodeEnv: string): Promise<GatewayChild> {
   const port = await findFreePort();
+  const metricsToken = process.env.METRICS_TOKEN ?? 'bench-metrics-token-0123456789';
   const env: NodeJS.ProcessEnv = {
     // The container image's malloc setting (see the Dockerfile), unless the caller chose another.
     MALLOC_ARENA_MAX: '2',
@@ -115,12 +148,14 @@ async function spawnGateway(options: GatewayChildOptions, nodeEnv: string): Prom
     LOG_PRETTY: 'false',
     JWT_SECRET: options.jwtSecret,
     // Production refuses to serve /metrics unprotected; the bench reads it with this token.
-    METRICS_TOKEN: process.env.METRICS_TOKEN ?? 'bench-metrics-token-0123456789',
+    METRICS_TOKEN: metricsToken,
     SEED_DEMO: 'false',
     MIGRATE_ON_START: 'false',
     ...options.extraEnv,
   };
   if (options.poolMax !== undefined) env.DB_POOL_MAX = String(options.poolMax);
+  // The bench reads the batch sizes from /metrics on the gateway's own port (see batchTotals).
+  delete env.METRICS_PORT;
   // BENCH_GATEWAY_NODE_ARGS: flags for the gateway's node only, such as
   // `--cpu-prof --cpu-prof-dir=/tmp/profiles` (node refuses --cpu-prof in NODE_OPTIONS).
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
@@ -205,6 +240,16 @@ async function spawnGateway(options: GatewayChildOptions, nodeEnv: string): Prom
       return max === 0 ? undefined : max;
     },
     maxRssBytes: () => lifetimeMax,
+    async batchTotals() {
+      try {
+        const response = await fetch(`${baseUrl}/metrics`, {
+          headers: { authorization: `Bearer ${metricsToken}` },
+        });
+        return response.ok ? parseBatchTotals(await response.text()) : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     stop,
   };
 }

@@ -16,7 +16,13 @@ import {
   type CensusOperation,
 } from './census';
 import { provisionDatabase, withClient, type BenchDatabase } from './database';
-import { startGatewayChild, type GatewayChild } from './gateway';
+import {
+  engineWorkloads,
+  startEngineHarness,
+  type EngineHarness,
+  type EngineWorkloadDefinition,
+} from './engine-load';
+import { meanBatchOps, startGatewayChild, type GatewayChild } from './gateway';
 import { httpWorkloads, runHttpWorkload, type HttpWorkloadDefinition } from './http-load';
 import { readOptions, type BenchOptions } from './options';
 import { findPgbench, pgbenchInstallHint, runPgbench, type PgbenchBinary } from './pgbench';
@@ -27,6 +33,8 @@ import {
   renderConsoleTable,
   renderConsoleTargets,
   renderMarkdown,
+  tableNotes,
+  targetClients,
   type BenchReport,
   type CensusReport,
   type RunRecord,
@@ -54,9 +62,13 @@ import {
 interface CeilingDefinition {
   name: string;
   description: string;
-  script: 'same-sql-transfer.sql' | 'naive-transfer.sql';
+  script: 'same-sql-transfer.sql' | 'naive-transfer.sql' | 'batched-transfer.sql';
   operation: 'topup' | 'spend';
   hot: boolean;
+  /** batched-transfer.sql: transfers per pgbench transaction. */
+  batch?: number;
+  /** The per-transfer ceiling a batched reference is shown against (its ratio columns). */
+  ceiling?: string;
 }
 
 const ceilings: CeilingDefinition[] = [
@@ -95,17 +107,45 @@ const ceilings: CeilingDefinition[] = [
     operation: 'spend',
     hot: true,
   },
+  // The references of group commit: the engine's batched shape (one lock statement, one posting
+  // statement per batch), driven by pgbench. Run at the targets' client count only.
+  ...[8, 32].flatMap((batch): CeilingDefinition[] => [
+    {
+      name: `pgbench batched topup distinct x${batch}`,
+      description: `${batch} topups per transaction, each client on ${batch} wallets of its own slice`,
+      script: 'batched-transfer.sql',
+      operation: 'topup',
+      hot: false,
+      batch,
+      ceiling: 'pgbench same-SQL topup distinct',
+    },
+    {
+      name: `pgbench batched spend hot x${batch}`,
+      description: `${batch} spends per transaction, all on the one hot wallet`,
+      script: 'batched-transfer.sql',
+      operation: 'spend',
+      hot: true,
+      batch,
+      ceiling: 'pgbench naive spend hot',
+    },
+  ]),
 ];
 
 /** The order of one round: each gateway workload right after the ceiling it is compared with. */
 const order = [
   'pgbench same-SQL topup distinct',
+  'pgbench batched topup distinct x8',
+  'pgbench batched topup distinct x32',
+  'engine topup distinct',
   'gw topup distinct',
   'pgbench same-SQL spend distinct',
   'gw spend distinct',
   'pgbench naive spend distinct',
   'pgbench same-SQL spend hot',
   'pgbench naive spend hot',
+  'pgbench batched spend hot x8',
+  'pgbench batched spend hot x32',
+  'engine spend hot',
   'gw spend hot',
   'gw mixed',
   'gw ledger first page',
@@ -135,13 +175,19 @@ function ceilingVariables(
     op: def.operation,
     amount: topup ? 100 : 1,
     delta: topup ? 100 : -1,
-    cid: def.script === 'naive-transfer.sql' ? 'pgbench-naive' : 'pgbench-same',
+    cid: {
+      'naive-transfer.sql': 'pgbench-naive',
+      'same-sql-transfer.sql': 'pgbench-same',
+      'batched-transfer.sql': 'pgbench-batched',
+    }[def.script],
     asset: data.asset,
     hash: ceilingRequestHash,
     // Distinct: client c draws from its own slice of the pool; hot: everyone on the hot user.
+    // (A batched script draws `batch` consecutive users of its slice: random(0, stride - batch).)
     ubase: def.hot ? Number(ceilingHotUser) : ceilingPoolBase + 1,
-    stride: def.hot ? 1 : Math.floor(data.users / clients),
+    stride: def.hot ? (def.batch ?? 1) : Math.floor(data.users / clients),
     spread: def.hot ? 0 : 1,
+    ...(def.batch === undefined ? {} : { batch: def.batch }),
     // The same NOTIFY as the gateway's posting sends, on a channel nobody listens to: PostgreSQL
     // does the same work, and the running gateway is not woken by the ceiling's transactions.
     channel: 'bench_ceiling_events',
@@ -283,6 +329,25 @@ async function runCensus(options: {
   }
 }
 
+/**
+ * The client counts a workload runs at: every BENCH_CLIENTS count, except the batched pgbench
+ * references and the engine rows, which run at the targets' count only (16 by default); a
+ * batched reference on distinct wallets also needs a slice of at least `batch` users per client.
+ */
+function clientCountsOf(name: string, options: BenchOptions, skipped: string[]): number[] {
+  const at = targetClients(options.clients);
+  if (engineWorkloads.some((w) => w.name === name)) return [at];
+  const ceiling = ceilings.find((c) => c.name === name);
+  if (ceiling?.batch === undefined) return options.clients;
+  if (!ceiling.hot && Math.floor(options.users / at) < ceiling.batch) {
+    skipped.push(
+      `${name} at ${at} clients: ${options.users} users give each client ${Math.floor(options.users / at)} wallets, fewer than ${ceiling.batch}`,
+    );
+    return [];
+  }
+  return [at];
+}
+
 function selected(options: BenchOptions, name: string): boolean {
   return (
     options.only.length === 0 ||
@@ -293,12 +358,18 @@ function selected(options: BenchOptions, name: string): boolean {
 async function main(): Promise<number> {
   const options = readOptions();
   const startedAt = new Date();
-  const workloadNames = order.filter((name) => selected(options, name));
-  const runsPlanned = options.rounds * workloadNames.length * options.clients.length;
+  const skippedRuns: string[] = [];
+  const plan = order
+    .filter((name) => selected(options, name))
+    .map((name) => ({ name, clients: clientCountsOf(name, options, skippedRuns) }))
+    .filter((entry) => entry.clients.length > 0);
+  const runsPerRound = plan.reduce((sum, entry) => sum + entry.clients.length, 0);
+  const runsPlanned = options.rounds * runsPerRound;
   const estimateS = runsPlanned * (options.warmupS + options.durationS + 1) + 60;
   log(
-    `${workloadNames.length} workloads x ${options.clients.length} client counts x ${options.rounds} round(s) = ${runsPlanned} runs of ${options.warmupS} s warm-up + ${options.durationS} s; about ${Math.ceil(estimateS / 60)} min including setup`,
+    `${plan.length} workloads, ${runsPerRound} runs per round (client counts ${options.clients.join(',')}; batched pgbench and engine rows at ${targetClients(options.clients)} only) x ${options.rounds} round(s) = ${runsPlanned} runs of ${options.warmupS} s warm-up + ${options.durationS} s; about ${Math.ceil(estimateS / 60)} min including setup`,
   );
+  for (const skipped of skippedRuns) log(`skipped: ${skipped}`);
 
   const pgbench: PgbenchBinary | undefined = await findPgbench();
   const alarms: string[] = [];
@@ -321,7 +392,10 @@ async function main(): Promise<number> {
 
   let db: BenchDatabase | undefined;
   let gateway: GatewayChild | undefined;
+  let engine: EngineHarness | undefined;
   const cleanup = async () => {
+    await engine?.close().catch(() => undefined);
+    engine = undefined;
     await gateway?.stop().catch(() => undefined);
     await db
       ?.drop()
@@ -405,9 +479,17 @@ async function main(): Promise<number> {
       }
     }
 
+    if (plan.some((entry) => engineWorkloads.some((w) => w.name === entry.name)))
+      engine = await startEngineHarness({
+        databaseUrl: db.url,
+        asset: data.asset,
+        poolMax: options.poolMax,
+        log,
+      });
+
     const runs: RunRecord[] = [];
     const ceilingOf: Record<string, string> = {};
-    for (const workload of httpWorkloads)
+    for (const workload of [...httpWorkloads, ...engineWorkloads, ...ceilings])
       if (workload.ceiling) ceilingOf[workload.name] = workload.ceiling;
 
     const runOne = async (
@@ -415,6 +497,8 @@ async function main(): Promise<number> {
       clients: number,
       round: number,
     ): Promise<RunRecord | undefined> => {
+      const engineWorkload = engineWorkloads.find((w) => w.name === name);
+      if (engineWorkload) return runEngine(engineWorkload, clients, round);
       const ceiling = ceilings.find((c) => c.name === name);
       if (ceiling) {
         if (!pgbench) return undefined;
@@ -431,14 +515,19 @@ async function main(): Promise<number> {
           recordLatencies: true,
         });
         const errors = result.failed + result.errors.length;
+        // pgbench's tps counts its transactions: a batched script's carry `batch` transfers each
+        // (its latencies stay per transaction, that is per batch).
+        const batch = ceiling.batch ?? 1;
         const record: RunRecord = {
           workload: name,
           kind: 'ceiling',
           clients,
           round,
-          txPerS: result.txPerS,
+          txPerS: result.txPerS * batch,
           p50Ms: result.p50Ms,
           p99Ms: result.p99Ms,
+          meanBatchOps: batch,
+          batch: ceiling.batch,
           errors,
           errorCodes: errors > 0 ? { PGBENCH: errors } : {},
           warmupErrors: warm ? warm.failed + warm.errors.length : 0,
@@ -460,7 +549,9 @@ async function main(): Promise<number> {
         options.warmupS > 0
           ? await runHttpWorkload({ ...common, durationS: options.warmupS })
           : undefined;
+      const batchesBefore = await gateway!.batchTotals();
       const result = await runHttpWorkload({ ...common, durationS: options.durationS });
+      const batchesAfter = await gateway!.batchTotals();
       const rss = gateway!.stopRssWindow();
       // The gateway's log lines for the last requests arrive a moment after their answers.
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -478,6 +569,7 @@ async function main(): Promise<number> {
         txPerS: result.txPerS,
         p50Ms: result.p50Ms,
         p99Ms: result.p99Ms,
+        meanBatchOps: meanBatchOps(batchesBefore, batchesAfter),
         errors,
         errorCodes: result.errorCodes,
         warmupErrors,
@@ -506,21 +598,58 @@ async function main(): Promise<number> {
       return record;
     };
 
+    const runEngine = async (
+      workload: EngineWorkloadDefinition,
+      clients: number,
+      round: number,
+    ): Promise<RunRecord> => {
+      const warm =
+        options.warmupS > 0 ? await engine!.run(workload, clients, options.warmupS) : undefined;
+      const result = await engine!.run(workload, clients, options.durationS);
+      const record: RunRecord = {
+        workload: workload.name,
+        kind: 'engine',
+        clients,
+        round,
+        txPerS: result.txPerS,
+        p50Ms: result.p50Ms,
+        p99Ms: result.p99Ms,
+        meanBatchOps: Number.isFinite(result.meanBatchOps) ? result.meanBatchOps : undefined,
+        errors: result.errors,
+        errorCodes: result.errorCodes,
+        warmupErrors: warm?.errors ?? 0,
+        durationS: result.durationS,
+        errorSamples: result.errorSamples,
+      };
+      if (record.errors > 0 || record.warmupErrors > 0)
+        alarm(
+          `ERRORS in ${workload.name}, ${clients} callers, round ${round}: ${record.errors} in the run, ${record.warmupErrors} in the warm-up`,
+          [
+            `by code: ${JSON.stringify(result.errorCodes)}${warm && warm.errors > 0 ? `; warm-up: ${JSON.stringify(warm.errorCodes)}` : ''}`,
+            ...result.errorSamples.slice(0, 3),
+            ...(warm?.errorSamples.slice(0, 2) ?? []),
+          ],
+        );
+      return record;
+    };
+
     let done = 0;
     for (let round = 1; round <= options.rounds; round++) {
-      for (const name of workloadNames) {
-        for (const clients of options.clients) {
+      for (const { name, clients: clientCounts } of plan) {
+        for (const clients of clientCounts) {
           const record = await runOne(name, clients, round);
           done += 1;
           if (!record) continue;
           runs.push(record);
           log(
-            `[${done}/${runsPlanned}] round ${round} ${name.padEnd(32)} c=${String(clients).padStart(2)}  ${record.txPerS.toFixed(0).padStart(6)} tx/s  p50 ${record.p50Ms.toFixed(2)} ms  p99 ${record.p99Ms.toFixed(2)} ms  errors ${record.errors}${record.rssMaxMb !== undefined ? `  rss ${record.rssMaxMb.toFixed(0)} MB` : ''}${record.replaysSent ? `  replays ${record.replaysSent}` : ''}`,
+            `[${done}/${runsPlanned}] round ${round} ${name.padEnd(34)} c=${String(clients).padStart(2)}  ${record.txPerS.toFixed(0).padStart(6)} tx/s  p50 ${record.p50Ms.toFixed(2)} ms  p99 ${record.p99Ms.toFixed(2)} ms${record.meanBatchOps !== undefined ? `  ops/batch ${record.meanBatchOps.toFixed(1)}` : ''}  errors ${record.errors}${record.rssMaxMb !== undefined ? `  rss ${record.rssMaxMb.toFixed(0)} MB` : ''}${record.replaysSent ? `  replays ${record.replaysSent}` : ''}`,
           );
         }
       }
     }
 
+    await engine?.close();
+    engine = undefined;
     const overallRssBytes = gateway.maxRssBytes();
     const gatewayNodeEnv = gateway.nodeEnv;
     await gateway.stop();
@@ -583,6 +712,8 @@ async function main(): Promise<number> {
         gatewayNodeEnv,
         dbPoolMax: options.poolMax ?? 'gateway default',
         only: options.only.join(',') || null,
+        batchedAndEngineClients: targetClients(options.clients),
+        skippedRuns: skippedRuns.join('; ') || null,
         overallMaxRssMb: overallRssMb === undefined ? null : Math.round(overallRssMb),
       },
       rows,
@@ -596,6 +727,7 @@ async function main(): Promise<number> {
 
     console.log('');
     console.log(renderConsoleTable(rows));
+    for (const note of tableNotes) console.log(`  (${note.replace(/`/g, '')})`);
     console.log('');
     console.log(renderConsoleTargets(targets));
     console.log('');
