@@ -189,12 +189,26 @@ export const limits = {
   /** How often the idle LISTEN connection is probed (a half-open TCP link is otherwise silent). */
   walletEventsProbeIntervalMs: 10_000,
   walletEventsProbeTimeoutMs: 5_000,
+  /**
+   * How far V8 lets the old generation grow past the live heap before its next full collection,
+   * in percent (set at start by src/main.ts). V8's own factor goes up to 4x when allocation is
+   * fast, so under load the gateway held ~100 MB of garbage on a ~45 MB live heap (RSS ~300 MB);
+   * at 50% RSS stays near 200-230 MB at the same throughput (docs/performance.md). A soft factor,
+   * not a cap: the heap still grows with the live set (10,000 websockets need ~150 MB).
+   */
+  heapGrowthPercent: 50,
   // The event feed and webhooks (src/modules/events, src/modules/webhooks; docs/events.md).
   /** Feed pages: the default and the cap for `first` (contract: at most 500). */
   eventsPageSizeDefault: 100,
   eventsPageSizeMax: 500,
   /** Webhook URLs; a longer one is refused with BAD_USER_INPUT. */
   webhookUrlLengthMax: 2048,
+  /**
+   * Kept-alive connections to webhook receivers: idle ones close after this (the SSRF check runs
+   * again on the next connection), and at most this many are open to one host and port.
+   */
+  webhookIdleSocketMs: 5_000,
+  webhookSocketsPerHostMax: 16,
   /** Signing secrets: 32..128 characters (contract); a generated one has this many random bytes. */
   webhookSecretLengthMin: 32,
   webhookSecretLengthMax: 128,

@@ -14,6 +14,20 @@ export interface DeliveryResult {
 }
 
 /**
+ * Connections to receivers are kept alive between deliveries: a webhook's events go out one after
+ * another, and a fresh TCP (and TLS) connection per event was half the time one event took
+ * (docs/events.md). The SSRF check runs in `lookup`, that is for each new connection; an idle
+ * connection is closed after `webhookIdleSocketMs`, so a receiver whose name now resolves
+ * elsewhere is checked again within that time.
+ */
+const agentOptions = {
+  keepAlive: true,
+  timeout: limits.webhookIdleSocketMs,
+  maxSockets: limits.webhookSocketsPerHostMax,
+};
+const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+
+/**
  * POSTs one event body to a webhook URL, signed, and reports whether the receiver answered 2xx
  * within the timeout. It never throws. Redirects are not followed (a 3xx is a failure), so a
  * receiver cannot bounce the gateway to an address the SSRF rules refuse. The answer's body is
@@ -35,19 +49,21 @@ export function deliver(
   if (refusal) return Promise.resolve(done({ ok: false, error: `refused: ${refusal}` }));
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (result: Omit<DeliveryResult, 'durationMs'>) => {
+    // `reusable`: the answer was read to its end, so the connection goes back to the agent's pool;
+    // any other ending (timeout, abort, an answer cut at the bound, an error) closes it.
+    const finish = (result: Omit<DeliveryResult, 'durationMs'>, reusable = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      request.destroy();
+      if (!reusable) request.destroy();
       resolve(done(result));
     };
-    const client = url.protocol === 'https:' ? https : http;
-    const request = client.request(url, {
+    const https_ = url.protocol === 'https:';
+    const request = (https_ ? https : http).request(url, {
       method: 'POST',
       lookup,
-      agent: false,
+      agent: https_ ? agents.https : agents.http,
       headers: {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(body, 'utf8'),
@@ -67,15 +83,21 @@ export function deliver(
       const status = response.statusCode ?? 0;
       const chunks: Buffer[] = [];
       let kept = 0;
-      const conclude = () => {
+      const conclude = (reusable: boolean) => {
         const text = Buffer.concat(chunks).toString('utf8').slice(0, limits.webhookErrorTextMax);
-        if (status >= 200 && status < 300) finish({ ok: true, status });
+        if (status >= 200 && status < 300) finish({ ok: true, status }, reusable);
         else
-          finish({
-            ok: false,
-            status,
-            error: `HTTP ${status}${text ? `: ${text}` : ''}`.slice(0, limits.webhookErrorTextMax),
-          });
+          finish(
+            {
+              ok: false,
+              status,
+              error: `HTTP ${status}${text ? `: ${text}` : ''}`.slice(
+                0,
+                limits.webhookErrorTextMax,
+              ),
+            },
+            reusable,
+          );
       };
       response.on('data', (chunk: Buffer) => {
         if (kept < limits.webhookResponseBytesMax) {
@@ -84,10 +106,10 @@ export function deliver(
           kept += part.length;
         }
         // Past the bound the rest is not waited for: the status is all that counts.
-        if (kept >= limits.webhookResponseBytesMax) conclude();
+        if (kept >= limits.webhookResponseBytesMax) conclude(false);
       });
-      response.on('end', conclude);
-      response.on('error', conclude);
+      response.on('end', () => conclude(true));
+      response.on('error', () => conclude(false));
     });
     request.end(body);
   });

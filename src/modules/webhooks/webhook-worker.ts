@@ -82,6 +82,16 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
       limits.webhookBatchMax,
     );
     let attempts = claim.attempts;
+    // The cursor's move past the previous event, committing while the next event is being sent:
+    // one event's time is then one POST, not a POST plus a commit. Its answer is awaited before
+    // anything else happens, so a deleted webhook or a lost lease still stops the loop with at
+    // most the one delivery in flight; a crash re-sends at most that one more (at least once).
+    let advancing: Promise<boolean> | undefined;
+    const advanced = async (): Promise<boolean> => {
+      const moved = advancing ? await advancing : true;
+      advancing = undefined;
+      return moved;
+    };
     for (const event of events) {
       if (abort.signal.aborted) return;
       const position = { xact: BigInt(event.xact), id: BigInt(event.id) };
@@ -92,16 +102,22 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
         options.policy,
         abort.signal,
       );
+      // False: the webhook was deleted or the lease lost; whoever holds it now carries on.
+      if (!(await advanced())) return;
       if (abort.signal.aborted) return;
       options.metrics.attempt(webhookId, result.ok, result.durationMs / 1000);
       if (result.ok) {
         options.metrics.delivered(webhookId, (Date.now() - event.createdAt.getTime()) / 1000);
         attempts = 0;
-        // False: the webhook was deleted or the lease lost; whoever holds it now carries on.
-        if (
-          !(await webhookStore.advance(options.prisma, claim.id, token, position, options.leaseMs))
-        )
-          return;
+        advancing = webhookStore.advance(
+          options.prisma,
+          claim.id,
+          token,
+          position,
+          options.leaseMs,
+        );
+        // Awaited above or below; this only keeps an abandoned one (abort) from being unhandled.
+        advancing.catch(() => undefined);
         continue;
       }
       attempts += 1;
@@ -121,6 +137,7 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
       if (!(await webhookStore.giveUp(options.prisma, claim.id, token, position, options.leaseMs)))
         return;
     }
+    await advanced();
   };
 
   // Only the first slot polls at the poll interval; the others look rarely on their own and are
