@@ -60,6 +60,12 @@ export interface HttpWorkloadDefinition {
   description: string;
   /** The ceiling this row is compared with (a pgbench workload name), if any. */
   ceiling?: string;
+  /**
+   * Off: the event outbox's trigger on transactions is disabled for this run (and enabled again
+   * after it), so that the row next to `gw topup distinct` shows what the outbox costs. The
+   * transactions of such a run have no event; the bench database is dropped at the end.
+   */
+  outbox?: 'off';
   /** A fresh request planner for one run; `ring` holds requests already answered successfully. */
   planner(data: BenchData, ring: ReplayRing): () => PlannedRequest;
 }
@@ -129,6 +135,14 @@ export const httpWorkloads: HttpWorkloadDefinition[] = [
     description: 'topup mutations over HTTP, every client on its own wallet',
     ceiling: 'pgbench same-SQL topup distinct',
     planner: distinctTransfers('topup'),
+  },
+  {
+    name: 'gw topup distinct outbox off',
+    description:
+      "as gw topup distinct, with the event outbox's trigger on transactions disabled: what the outbox costs",
+    ceiling: 'pgbench same-SQL topup distinct',
+    planner: distinctTransfers('topup'),
+    outbox: 'off',
   },
   {
     name: 'gw spend distinct',

@@ -138,6 +138,7 @@ const order = [
   'pgbench batched topup distinct x32',
   'engine topup distinct',
   'gw topup distinct',
+  'gw topup distinct outbox off',
   'pgbench same-SQL spend distinct',
   'gw spend distinct',
   'pgbench naive spend distinct',
@@ -209,6 +210,15 @@ function gitDescription(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** The event outbox's trigger on transactions (see prisma/migrations/*_events), off or on. */
+async function setOutboxTrigger(url: string, on: boolean): Promise<void> {
+  await withClient(url, (client) =>
+    client.query(
+      `ALTER TABLE transactions ${on ? 'ENABLE' : 'DISABLE'} TRIGGER transactions_events`,
+    ),
+  );
 }
 
 /** Ceiling wallets exempt from the lots-sum rule: the whole ceiling pool a bench may fund. */
@@ -542,6 +552,20 @@ async function main(): Promise<number> {
         return record;
       }
       const workload = httpWorkloads.find((w) => w.name === name) as HttpWorkloadDefinition;
+      if (workload.outbox === 'off') await setOutboxTrigger(db!.url, false);
+      try {
+        return await runGateway(workload, clients, round);
+      } finally {
+        if (workload.outbox === 'off') await setOutboxTrigger(db!.url, true);
+      }
+    };
+
+    const runGateway = async (
+      workload: HttpWorkloadDefinition,
+      clients: number,
+      round: number,
+    ): Promise<RunRecord> => {
+      const name = workload.name;
       const common = { url: gateway!.url, token: serverToken, workload, data, clients };
       gateway!.drainLogLines();
       gateway!.startRssWindow();
