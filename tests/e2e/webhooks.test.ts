@@ -265,6 +265,33 @@ it('two gateways deliver each event to each webhook, none lost, each webhook in 
   expect(r2.firstArrivals()).toEqual(expected);
 }, 120_000);
 
+it('deliveries reuse kept-alive connections, and the cursor ends past the last event delivered', async () => {
+  const r = await receiver();
+  const webhook = await createWebhook(gw, { url: r.url });
+  const ids: string[] = [];
+  for (let i = 0; i < 20; i += 1) ids.push(await topup(gw, 'wh-keepalive'));
+  const delivered = () =>
+    ids.every((id) => r.deliveries.some((d) => d.body.transaction?.id === id));
+  await r.waitFor(delivered, 30_000, 'the 20 deliveries');
+  // A connection per POST would be 20 or more (both gateways' workers may deliver, each with its
+  // own pool of kept-alive sockets).
+  expect(r.connectionsAccepted()).toBeLessThanOrEqual(4);
+  // The cursor's last move overlaps nothing and is awaited before the worker lets the webhook go.
+  const last = r.deliveries.filter((d) => ids.includes(d.body.transaction?.id)).at(-1)!.body.id;
+  const deadline = Date.now() + 10_000;
+  let cursor = '';
+  while (Date.now() < deadline) {
+    const row = await gw.database.pool.query<{ cursor: string }>(
+      'SELECT cursor_event_id::text AS cursor FROM webhooks WHERE id = $1',
+      [webhook.id],
+    );
+    cursor = row.rows[0]!.cursor;
+    if (BigInt(cursor) >= BigInt(last)) break;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  expect(BigInt(cursor) >= BigInt(last)).toBe(true);
+}, 60_000);
+
 it('deleteWebhook stops deliveries; deleting it again answers false', async () => {
   const r = await receiver();
   const webhook = await createWebhook(gw, { url: r.url });

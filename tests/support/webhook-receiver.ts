@@ -16,6 +16,8 @@ export interface Receiver {
   deliveries: Delivery[];
   /** The status to answer with for a delivery (default 200); delayMs holds the answer back. */
   respond: (delivery: Delivery) => { status: number; delayMs?: number };
+  /** TCP connections the receiver has accepted so far. */
+  connectionsAccepted(): number;
   /** Distinct event ids in order of first arrival. */
   firstArrivals(): string[];
   waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void>;
@@ -48,7 +50,9 @@ export async function startReceiver(port = 0): Promise<Receiver> {
       else send();
     });
   });
+  let connectionsAccepted = 0;
   server.on('connection', (socket) => {
+    connectionsAccepted += 1;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -58,6 +62,7 @@ export async function startReceiver(port = 0): Promise<Receiver> {
     url: `http://127.0.0.1:${actualPort}/hook`,
     port: actualPort,
     deliveries,
+    connectionsAccepted: () => connectionsAccepted,
     firstArrivals() {
       const seen = new Set<string>();
       const order: string[] = [];
