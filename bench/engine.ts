@@ -8,6 +8,7 @@
  * `npm run bench:engine`; knobs: BENCH_CLIENTS (16), BENCH_DURATION_S (10), BENCH_ROUNDS (3),
  * BENCH_DATABASE_URL (default: an embedded PostgreSQL).
  */
+import { runScript } from './cli';
 import 'reflect-metadata';
 import { createServices } from '../src/app/services';
 import type { Principal } from '../src/shared/auth/principal';
@@ -177,10 +178,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runScript(main);

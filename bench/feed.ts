@@ -1,3 +1,4 @@
+import { intEnv, runScript, scriptLog } from './cli';
 import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -72,16 +73,7 @@ const FEED = `query($after: String, $first: Int) { events(after: $after, first: 
 const CREATE_WEBHOOK = `mutation($input: WebhookInput!) { createWebhook(input: $input) { id url } }`;
 const CREATE_ASSET = `mutation($input: CreateAssetInput!) { createAsset(input: $input) { code } }`;
 
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
-
-function log(message: string): void {
-  console.log(`[bench:feed ${new Date().toISOString().slice(11, 19)}] ${message}`);
-}
+const log = scriptLog('bench:feed');
 
 const now = () => performance.now();
 
@@ -907,10 +899,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runScript(main);

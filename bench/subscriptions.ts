@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { intEnv, runScript, scriptLog } from './cli';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, type Client } from 'graphql-ws';
@@ -51,16 +52,7 @@ const SUBSCRIPTION = `subscription($userId: ID!, $asset: ID, $after: Amount) {
 }`;
 const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { wallet { lastSequence } } }`;
 
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
-
-function log(message: string): void {
-  console.log(`[bench:subscriptions ${new Date().toISOString().slice(11, 19)}] ${message}`);
-}
+const log = scriptLog('bench:subscriptions');
 
 interface Receipt {
   key: string;
@@ -477,10 +469,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runScript(main);
