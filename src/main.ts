@@ -18,11 +18,6 @@ import { seedDemo } from './seed/demo';
 import { startGateway } from './server';
 
 /**
- * The gateway process. `--demo` (npm start) migrates, seeds the demo data and serves; without it
- * (the production entry, the image's command) it never seeds and expects migrations applied by
- * `prisma migrate deploy`, unless MIGRATE_ON_START says otherwise.
- */
-/**
  * Bounds the garbage V8 keeps between full collections (see limits.heapGrowthPercent). V8 reads
  * this flag at every collection, so setting it at start takes effect; a flag given on the command
  * line wins.
@@ -32,6 +27,11 @@ function boundHeapGrowth(): void {
   setFlagsFromString(`--heap-growing-percent=${limits.heapGrowthPercent}`);
 }
 
+/**
+ * The gateway process. `--demo` (npm start) migrates, seeds the demo data and serves; without it
+ * (the production entry, the image's command) it never seeds and expects migrations applied by
+ * `prisma migrate deploy`, unless MIGRATE_ON_START says otherwise.
+ */
 async function main(): Promise<void> {
   boundHeapGrowth();
   const demo = process.argv.includes('--demo');

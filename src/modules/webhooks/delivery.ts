@@ -59,11 +59,11 @@ export function deliver(
       if (!reusable) request.destroy();
       resolve(done(result));
     };
-    const https_ = url.protocol === 'https:';
-    const request = (https_ ? https : http).request(url, {
+    const secure = url.protocol === 'https:';
+    const request = (secure ? https : http).request(url, {
       method: 'POST',
       lookup,
-      agent: https_ ? agents.https : agents.http,
+      agent: secure ? agents.https : agents.http,
       headers: {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(body, 'utf8'),
