@@ -95,6 +95,17 @@ describeInBrowser(browserSuiteName, () => {
       [`#balances tr[data-asset="${asset}"] .balance`, text] as const,
       { timeout: 15_000 },
     );
+  /** The websocket and stream gauges once `done` holds of them, or as they are after 10 s. */
+  const waitForGauges = async (done: (websockets?: number, streams?: number) => boolean) => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const { samples } = await scrape(t.url);
+      const websockets = sampleValue(samples, 'wallet_websocket_connections');
+      const streams = sampleValue(samples, 'wallet_subscriptions_active');
+      if (done(websockets, streams) || Date.now() > deadline) return { websockets, streams };
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
   const topup = async (userId: string, amount: string, key: string) => {
     const res = await t.gql(TOPUP, {
       input: { userId, asset: 'GOLD_COINS', amount, idempotencyKey: key, reference: key },
@@ -118,12 +129,15 @@ describeInBrowser(browserSuiteName, () => {
     expect(await cellText('GOLD_COINS', 'status')).toBe('ACTIVE');
     expect(await page.textContent('#user-label')).toContain(userId);
     expect(await page.locator('#ledger tbody tr').count()).toBe(1);
-    // One websocket carrying one subscription per asset, as /metrics reports them.
-    const { samples } = await scrape(t.url);
-    expect(sampleValue(samples, 'wallet_websocket_connections')).toBe(1);
-    expect(sampleValue(samples, 'wallet_subscriptions_active')).toBe(
-      await page.locator('#balances tbody tr').count(),
+    // One websocket carrying one subscription per asset, as /metrics reports them. "live" means the
+    // socket is acknowledged; each stream registers only after its first read of the wallet's
+    // head, and graphql-ws sends no acknowledgement per subscription, so wait for the gauge.
+    const rows = await page.locator('#balances tbody tr').count();
+    expect(rows).toBeGreaterThan(0);
+    const gauges = await waitForGauges(
+      (websockets, streams) => websockets === 1 && streams === rows,
     );
+    expect(gauges).toEqual({ websockets: 1, streams: rows });
 
     const wallet = await topup(userId, '1250', 'live-second');
     expect(wallet.balance).toBe('1750');
