@@ -4,7 +4,8 @@
 # checkout as it ships, in turn, ROUNDS times each, with the same knobs (BENCH_ONLY, BENCH_CLIENTS,
 # BENCH_DURATION_S, ... from the environment), then prints the median tx/s, p50 and p99 of every
 # workload for each and the ratios to the baseline. Interleaving keeps slow drifts of a shared
-# machine (other load, thermal) from landing on one side only.
+# machine (other load, thermal) from landing on one side only. AB_SIDES="baseline current" leaves
+# out the side with group commit off.
 set -euo pipefail
 baseline=$(cd "$1" && pwd)
 rounds=${2:-3}
@@ -12,7 +13,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mktemp -d)
 export BENCH_ROUNDS=1
 for round in $(seq 1 "$rounds"); do
-  for side in baseline unbatched current; do
+  for side in ${AB_SIDES:-baseline unbatched current}; do
     dir=$here; [ "$side" = baseline ] && dir=$baseline
     batching=true; [ "$side" = unbatched ] && batching=false
     mkdir -p "$out/$side-$round"
@@ -28,6 +29,7 @@ const sides = ['baseline', 'unbatched', 'current'];
 const rows = { baseline: {}, unbatched: {}, current: {} };
 for (const side of sides) for (let r = 1; r <= rounds; r++) {
   const dir = path.join(out, `${side}-${r}`);
+  if (!fs.existsSync(dir)) continue;
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) {
     const report = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
     for (const row of report.rows) {

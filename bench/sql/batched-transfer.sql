@@ -11,8 +11,9 @@
 --     another), the system entries, the wallets' final balance and sequence (guarded by the
 --     balance and sequence read under the lock), the keys' outcomes, and one NOTIFY per transfer;
 --   COMMIT.
--- What it leaves out of the engine's transaction: the readOutcomes round trip a batch of several
--- makes after its locks, the lots (credit_lots, lot_movements, wallets.lots: the ceiling wallets
+-- What it leaves out of the engine's transaction: reading the keys with a snapshot taken once the
+-- locks are held (the engine calls key_outcomes_now in the same statement; this script reads them
+-- with the statement's own snapshot), the lots (credit_lots, lot_movements, wallets.lots: the ceiling wallets
 -- are exempt from the lots rule, like the same-SQL script's), the asset limits and user freezes
 -- the lock statement also reads, and the JSON document the engine passes its rows in.
 -- Run with -M prepared. pgbench's tps counts batches: transfers/s = tps x :batch, and the latency

@@ -1,4 +1,4 @@
-// Proves group commit: batches really form under load, and one batch holding a refused operation, a duplicate key, ten operations on one hot wallet and a key decided meanwhile by a second gateway resolves each exactly as a lone request would.
+// Proves group commit: batches really form under load; one batch holding a refused operation, a duplicate key, ten operations on one hot wallet and a key decided meanwhile by a second gateway resolves each exactly as a lone request would; and a key recorded elsewhere while a batch waits for its locks is seen without retrying the batch.
 import { Client as PgClient } from 'pg';
 import { startGateway, type Gateway } from '../../src/server';
 import { createDatabase, type Database } from '../../src/shared/db/prisma';
@@ -41,6 +41,24 @@ async function settle<T>(call: Promise<T>): Promise<{ ok: T } | { code: string }
   }
 }
 
+/** A second gateway process's services on the same database (started once, stopped with `a`). */
+async function secondGateway(): Promise<Gateway> {
+  if (b) return b.gateway;
+  const database = createDatabase({
+    connectionString: a.connectionString,
+    poolMax: 4,
+    connectTimeoutMs: a.config.DB_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: a.config.DB_STATEMENT_TIMEOUT_MS,
+  });
+  const gateway = await startGateway({
+    config: a.config,
+    database,
+    connectionString: a.connectionString,
+  });
+  b = { gateway, database };
+  return gateway;
+}
+
 it('batches form under load: 64 concurrent topups share fewer database transactions', async () => {
   const before = await batchHistogram();
   const results = await Promise.all(
@@ -77,19 +95,7 @@ it('one batch: a refusal, a duplicate key, ten spends on a hot wallet and a key 
     amount: 5n,
     idempotencyKey: 'gc-blocker-fund',
   });
-  b = {
-    database: createDatabase({
-      connectionString: a.connectionString,
-      poolMax: 4,
-      connectTimeoutMs: a.config.DB_CONNECT_TIMEOUT_MS,
-      statementTimeoutMs: a.config.DB_STATEMENT_TIMEOUT_MS,
-    }),
-  } as typeof b & object;
-  b!.gateway = await startGateway({
-    config: a.config,
-    database: b!.database,
-    connectionString: a.connectionString,
-  });
+  const other = await secondGateway();
 
   // Hold the blocker wallet's row, so that two operations on it occupy both of the engine's
   // transactions in flight; everything sent meanwhile queues and forms the next batch.
@@ -110,7 +116,7 @@ it('one batch: a refusal, a duplicate key, ten spends on a hot wallet and a key 
   await new Promise((resolve) => setTimeout(resolve, 300));
 
   // The second gateway decides a key first; the batch then replays it.
-  const decidedElsewhere = await b!.gateway.services.wallet.topup(server, {
+  const decidedElsewhere = await other.services.wallet.topup(server, {
     userId: 'gc-other',
     asset: 'GOLD_COINS',
     amount: 7n,
@@ -199,4 +205,85 @@ it('one batch: a refusal, a duplicate key, ten spends on a hot wallet and a key 
       }),
     ),
   ).toEqual({ code: 'INSUFFICIENT_FUNDS' });
+});
+
+it('a key another gateway records while the batch waits for its locks is replayed without a retry', async () => {
+  const wallet = a.gateway.services.wallet;
+  const other = await secondGateway();
+  await wallet.topup(server, {
+    userId: 'gc-wait',
+    asset: 'GOLD_COINS',
+    amount: 5n,
+    idempotencyKey: 'gc-wait-fund',
+  });
+  const lockStatements: string[] = [];
+  (a.database.prisma as any).$on('query', (event: { query: string }) => {
+    if (event.query.includes('/* lockWallets */')) lockStatements.push(event.query);
+  });
+
+  // Hold gc-wait's row: the batch takes its advisory locks, then waits for this row lock.
+  const pg = new PgClient({ connectionString: a.connectionString });
+  await pg.connect();
+  await pg.query('BEGIN');
+  await pg.query(`SELECT id FROM wallets WHERE user_id = 'gc-wait' FOR UPDATE`);
+  const before = await batchHistogram();
+  const batch = [
+    settle(
+      wallet.spend(server, {
+        userId: 'gc-wait',
+        asset: 'GOLD_COINS',
+        amount: 2n,
+        idempotencyKey: 'gc-wait-spend',
+      }),
+    ),
+    settle(
+      wallet.topup(server, {
+        userId: 'gc-wait-x',
+        asset: 'GOLD_COINS',
+        amount: 4n,
+        idempotencyKey: 'gc-wait-key',
+      }),
+    ),
+  ];
+  // Until the batch's lock statement waits on the row (asked on a connection of its own: within a
+  // transaction, pg_stat_activity keeps answering from its first read).
+  const watcher = new PgClient({ connectionString: a.connectionString });
+  await watcher.connect();
+  for (let waited = 0; ; waited += 1) {
+    const { rows } = await watcher.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE wait_event_type = 'Lock' AND query LIKE '/* lockWallets */%' AND datname = current_database()`,
+    );
+    if (rows[0].n === 1) break;
+    if (waited > 200) throw new Error('the batch never waited on the held row');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  await watcher.end();
+  // Meanwhile the other gateway records the same key for a different request (other wallets, so
+  // it does not wait) and commits.
+  const elsewhere = await other.services.wallet.topup(server, {
+    userId: 'gc-wait-y',
+    asset: 'GOLD_COINS',
+    amount: 9n,
+    idempotencyKey: 'gc-wait-key',
+  });
+  expect(elsewhere.replayed).toBe(false);
+  await pg.query('COMMIT');
+  await pg.end();
+  const [spent, reused] = await Promise.all(batch);
+  const after = await batchHistogram();
+  // Both operations went in one transaction.
+  expect([after.count - before.count, after.sum - before.sum]).toEqual([1, 2]);
+
+  // One lock statement: the keys were read once every lock was held, so the batch saw the key and
+  // did not fail on its unique index and run again. A lone request would answer the same.
+  expect(lockStatements).toHaveLength(1);
+  expect(spent).toHaveProperty('ok');
+  expect(reused).toEqual({ code: 'IDEMPOTENCY_KEY_REUSED' });
+  expect((await wallet.balance(server, 'gc-wait', 'GOLD_COINS')).balance).toBe(3n);
+  expect((await wallet.balance(server, 'gc-wait-y', 'GOLD_COINS')).balance).toBe(9n);
+  // The refused credit created no wallet.
+  const created = await a.database.prisma.$queryRaw<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM wallets WHERE user_id = 'gc-wait-x'`;
+  expect(created[0]!.n).toBe(0);
 });

@@ -325,14 +325,8 @@ export class MoneyEngine {
       idsCount,
     );
     if (locked.wallets.some((w) => w.lastXact >= locked.xact)) throw new TransactionOrderConflict();
-    // A batch reads its keys again with a snapshot taken after every lock is held (see readOutcomes).
-    const priors =
-      items.length > 1
-        ? await moneyStore.readOutcomes(
-            tx,
-            items.map((item) => item.scope),
-          )
-        : locked.priors;
+    // Read with every lock held (see moneyStore.lock): keys decided while the batch waited are seen.
+    const priors = locked.priors;
     const book = await this.bookOf(tx, locked, items);
     type Decided =
       | Exclude<Outcome, { kind: 'posted' }>

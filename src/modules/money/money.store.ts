@@ -108,9 +108,11 @@ export const moneyStore = {
    * assigned by the first row lock, once every wallet is this transaction's, so along each wallet
    * transaction ids grow with its sequence (the event feed's order relies on it). They also cover
    * wallets that do not exist yet, so two first credits of one wallet queue like any others.
-   * The key is read with the statement's snapshot: a concurrent winner that committed while this
-   * statement waited for a lock is not seen, and the unique index on the key then fails this
-   * transaction's own outcome record, which makes it retry and replay the winner.
+   * The keys are read once every lock is held, with a snapshot taken then (key_outcomes_now, a
+   * VOLATILE function, after the whole locked set has been read): a key that a transaction holding
+   * some of the same wallets recorded while this statement waited is seen, so the batch replays it
+   * instead of failing on the key's unique index. A key a transaction on other wallets records
+   * later still meets that index: this transaction then fails, retries and replays the winner.
    */
   async lock(
     tx: TxClient,
@@ -129,7 +131,7 @@ export const moneyStore = {
         SELECT pg_advisory_xact_lock(k.key) FROM (
           SELECT DISTINCT hashtextextended(r.asset_code || E'\x1f' || r.user_id, 0) AS key FROM wanted r ORDER BY 1
         ) AS k
-      ), locked AS (
+      ), locked AS MATERIALIZED (
         SELECT w.id, w.user_id, w.asset_code, w.balance, w.last_sequence, w.updated_at, w.may_have_holds, w.last_xact,
           w.lots, w.frozen OR w.user_frozen AS frozen, w.bonus_day, w.bonus_today,
           w.transfer_out_day, w.transfer_out_today
@@ -145,11 +147,8 @@ export const moneyStore = {
            'dailyTransferOutMax', a.daily_transfer_out_max::text)) FROM assets a WHERE a.code = ANY(${assets}::text[])) AS limits_json,
         (SELECT array_agg(f.user_id) FROM user_freezes f WHERE f.user_id = ANY(${users}::text[])) AS frozen_users,
         (SELECT array_agg(nextval('transactions_id_seq')::text) FROM generate_series(1, ${idsCount}::int)) AS ids,
-        (SELECT json_agg(json_build_object('client_id', i.client_id, 'key', i.key, 'operation', i.operation,
-           'request_hash', i.request_hash, 'outcome', i.outcome, 'error_code', i.error_code, 'error_detail', i.error_detail,
-           'transaction_id', i.transaction_id::text, 'hold_id', i.hold_id::text, 'changeset_id', i.changeset_id::text))
-         FROM idempotency_keys i JOIN unnest(${clients}::text[], ${keys}::text[]) AS k(client_id, key)
-           ON i.client_id = k.client_id AND i.key = k.key) AS priors,
+        -- count(*) reads all of locked first: the function runs with every lock held.
+        (SELECT key_outcomes_now(${clients}::text[], ${keys}::text[]) FROM (SELECT count(*) FROM locked) AS held) AS priors,
         pg_current_xact_id()::text AS xact, clock_timestamp() AS now
       FROM (SELECT 1) AS one
       LEFT JOIN locked w ON true
@@ -414,10 +413,8 @@ export const moneyStore = {
   },
 
   /**
-   * The outcomes the keys have, read by a statement of its own once every lock is held. A batch
-   * waits for many locks, so the lock statement's snapshot is old by the time it has them: a key
-   * another transaction committed meanwhile (one that held some of the same wallets) is seen here,
-   * instead of failing the whole batch on the key's unique index.
+   * The outcomes the keys have now, by a statement of its own: for a decision that found its input
+   * malformed, which a key decided since the lock statement may overrule.
    */
   async readOutcomes(
     tx: TxClient,
