@@ -152,34 +152,12 @@
     var sequence = BigInt(change.entry.sequence);
     // Already shown (a replay overlapping what was delivered before a reconnect).
     if (wallet && sequence <= BigInt(wallet.lastSequence)) return;
-    // A change carries the wallet as of its entry, and no expiring lots (those are "as of now"):
-    // keep the ones shown until a fresh read replaces them.
-    change.wallet.expiring = wallet ? wallet.expiring : [];
+    // A change carries the wallet as of its entry, with its expiring lots as of delivery.
     current.wallets.set(code, change.wallet);
-    refreshExpiring(current, code);
     current.entries.unshift(change.entry);
     current.entries.length = Math.min(current.entries.length, LEDGER_ROWS);
     renderBalances(code);
     renderLedger(change.entry.id);
-  }
-
-  var EXPIRING =
-    'query LiveExpiring($userId: ID!, $asset: ID!) { balance(userId: $userId, asset: $asset) { expiring { origin amount expiresAt } } }';
-
-  /** Reads the wallet's expiring lots as of now; only the answer to the latest read is shown. */
-  async function refreshExpiring(current, code) {
-    current.expiringReads = current.expiringReads || new Map();
-    var ticket = (current.expiringReads.get(code) || 0) + 1;
-    current.expiringReads.set(code, ticket);
-    try {
-      var data = await graphql(current.token, EXPIRING, { userId: current.userId, asset: code });
-      var wallet = current.wallets.get(code);
-      if (current.ended || !wallet || current.expiringReads.get(code) !== ticket) return;
-      wallet.expiring = data.balance.expiring;
-      renderBalances();
-    } catch (error) {
-      showError(error.message);
-    }
   }
 
   function liveText(current) {

@@ -7,6 +7,10 @@ import type { LedgerEntry, Transaction } from '../modules/ledger/ledger.types';
 import { reversalStore } from '../modules/ledger/reversal.store';
 import { holdStore } from '../modules/holds/holds.store';
 import type { Hold } from '../modules/holds/holds.types';
+import { fromStored } from '../modules/money/lots';
+import { expiringLots } from '../modules/wallet/wallet.service';
+import { walletStore } from '../modules/wallet/wallet.store';
+import type { CreditLot } from '../modules/wallet/wallet.types';
 
 /**
  * Per-request batching: a ledger page of 50 entries with their transactions, assets and the
@@ -19,7 +23,11 @@ export interface Loaders {
   /** The id of the reversal of a transaction, by the transaction's id (null when not reversed). */
   reversalIdByTransactionId: DataLoader<string, string | null>;
   holdById: DataLoader<string, Hold | null>;
+  /** Wallet.expiring as of now, by walletLoaderKey(userId, asset) ([] for a wallet not created). */
+  expiringByWallet: DataLoader<string, CreditLot[]>;
 }
+
+export const walletLoaderKey = (userId: string, assetCode: string) => `${userId}\u0000${assetCode}`;
 
 export function createLoaders(prisma: PrismaClient): Loaders {
   return {
@@ -64,6 +72,20 @@ export function createLoaders(prisma: PrismaClient): Loaders {
       );
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? null);
+    }),
+    expiringByWallet: new DataLoader(async (keys) => {
+      const refs = keys.map((key) => {
+        const [userId, assetCode] = key.split('\u0000') as [string, string];
+        return { userId, assetCode };
+      });
+      const rows = await walletStore.findLotsOf(prisma, refs);
+      const byKey = new Map(
+        rows.map((row) => [
+          walletLoaderKey(row.user_id, row.asset_code),
+          expiringLots(row.lots.map(fromStored), row.now),
+        ]),
+      );
+      return keys.map((key) => byKey.get(key) ?? []);
     }),
   };
 }

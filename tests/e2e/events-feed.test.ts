@@ -8,7 +8,7 @@ const EVENTS = `query($after: String, $first: Int) { events(after: $after, first
   edges { cursor node { id type createdAt
     transaction { id kind userId amount asset { code } entries { sequence } }
     hold { id userId amount status asset { code } }
-    wallet { userId balance available asset { code } } } }
+    wallet { userId balance available asset { code } expiring { origin amount } } } }
   pageInfo { hasNextPage endCursor } } }`;
 const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { transaction { id } wallet { lastSequence } } }`;
 
@@ -291,6 +291,19 @@ it('hold events carry the hold as each change left it: placed, released, capture
 
 it('record_wallet_status_event records the wallet as the change left it (for freezes)', async () => {
   await topup('feed-frozen', 42);
+  const bonus = await a.gql(
+    `mutation($input: BonusInput!) { bonus(input: $input) { wallet { balance } } }`,
+    {
+      input: {
+        userId: 'feed-frozen',
+        asset: 'GOLD_COINS',
+        amount: '8',
+        idempotencyKey: `feed-${++keyCounter}`,
+        expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+      },
+    },
+  );
+  expect(bonus.errors).toBeUndefined();
   const start = { cursor: await settledCursor() };
   const wallet = await a.database.pool.query<{ id: string }>(
     `SELECT id::text FROM wallets WHERE user_id = 'feed-frozen'`,
@@ -307,9 +320,11 @@ it('record_wallet_status_event records the wallet as the change left it (for fre
     hold: null,
     wallet: {
       userId: 'feed-frozen',
-      balance: '42',
-      available: '42',
+      balance: '50',
+      available: '50',
       asset: { code: 'GOLD_COINS' },
+      // As of now, as Wallet.expiring always is (the snapshot keeps no lots).
+      expiring: [{ origin: 'FREE', amount: '8' }],
     },
   });
   const payload = await a.database.pool.query(`SELECT payload FROM events WHERE id = $1`, [
@@ -318,7 +333,7 @@ it('record_wallet_status_event records the wallet as the change left it (for fre
   expect(payload.rows[0].payload).toMatchObject({
     status: 'FROZEN',
     reason: 'chargeback',
-    lastSequence: '1',
+    lastSequence: '2',
   });
   await expect(
     a.database.pool.query(`SELECT record_wallet_status_event(987654321, 'FROZEN')`),

@@ -200,7 +200,7 @@ describeInBrowser(browserSuiteName, () => {
     await waitForBalance('GOLD_COINS', '2,085');
     expect(await cellText('GOLD_COINS', 'paid')).toBe('1,785');
     expect(await cellText('GOLD_COINS', 'free')).toBe('300');
-    // Expiring lots are read as of now after each change (a change carries none): wait for that read.
+    // A change lists the expiring lots as of its delivery.
     await waitForCell('expiring', `300 FREE · ${shown(seasonEnd)}`);
     // A PAID lot expiring sooner becomes the one shown.
     const topup = await t.gql(TOPUP, {

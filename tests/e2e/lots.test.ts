@@ -110,6 +110,12 @@ describe('lots and the debit order', () => {
       free: '0',
     });
     expect(await balance(u)).toMatchObject({ balance: '15', paid: '10', free: '5' });
+    // expiring is always as of now, also at an instant before the expiring credit existed.
+    const later = new Date(Date.now() + 3600_000).toISOString();
+    await ok(credit(BONUS, u, '4', { expiresAt: later }), 'bonus');
+    const expiringNow = [{ origin: 'FREE', amount: '4', expiresAt: later }];
+    expect((await balance(u, 'SEASON', between)).expiring).toEqual(expiringNow);
+    expect((await balance(u)).expiring).toEqual(expiringNow);
   });
 
   it('refuses bad expiries and writes nothing', async () => {

@@ -109,6 +109,44 @@ describe('delivery', () => {
     );
   });
 
+  it("lists a change's expiring lots as of now, live and replayed (the contract's rule for Wallet.expiring)", async () => {
+    const EXPIRING_CHANGED = `subscription($userId: ID!, $asset: ID, $after: Amount) {
+      balanceChanged(userId: $userId, asset: $asset, afterSequence: $after) {
+        wallet { balance free expiring { origin amount expiresAt } } entry { sequence }
+      }
+    }`;
+    await topup('s-expiring', 10);
+    const c = client();
+    const live = collect(c.client, { userId: 's-expiring', asset: 'GOLD_COINS' }, EXPIRING_CHANGED);
+    await waitForStreams(t.gateway.services.subscriptions, 1);
+    const expiresAt = new Date(Date.now() + 3600_000).toISOString();
+    const res = await t.gql(inputMutation('bonus', 'wallet { balance }'), {
+      input: {
+        userId: 's-expiring',
+        asset: 'GOLD_COINS',
+        amount: '5',
+        idempotencyKey: key('s-expiring'),
+        expiresAt,
+      },
+    });
+    expect(res.errors).toBeUndefined();
+    const lots = [{ origin: 'FREE', amount: '5', expiresAt }];
+    const [change] = await live.waitForCount(1);
+    expect(change.wallet).toEqual({ balance: '15', free: '5', expiring: lots });
+    // Replayed from the ledger, the topup's change (from before the lot existed) lists it too:
+    // the balance is as of the entry, the expiring lots as of now.
+    const replay = collect(
+      c.client,
+      { userId: 's-expiring', asset: 'GOLD_COINS', after: '0' },
+      EXPIRING_CHANGED,
+    );
+    const replayed = await replay.waitForCount(2);
+    expect(replayed.map((e) => [e.entry.sequence, e.wallet])).toEqual([
+      ['1', { balance: '10', free: '0', expiring: lots }],
+      ['2', { balance: '15', free: '5', expiring: lots }],
+    ]);
+  });
+
   it('sends nothing for a refused spend or a rolled-back posting; the next change follows without a gap', async () => {
     await topup('s-refused', 10);
     const c = client();

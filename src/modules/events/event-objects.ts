@@ -37,10 +37,10 @@ export function walletFromSnapshot(payload: Record<string, unknown>): Wallet {
     available: BigInt(String(available)),
     lastSequence: BigInt(String(lastSequence ?? '0')),
     updatedAt: date(updatedAt)!,
-    // The split and status as the change left them (expiring lots are "as of now": not kept).
+    // The split and status as the change left them; expiring is "as of now", read by
+    // WalletResolver.expiring when asked for.
     paid: paidPart,
     free: total - paidPart,
-    expiring: [],
     status: payload.status === 'FROZEN' ? 'FROZEN' : 'ACTIVE',
   } as Wallet;
 }

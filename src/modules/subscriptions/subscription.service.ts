@@ -188,7 +188,7 @@ export class SubscriptionService {
         // The split recorded with the entry; the status as it is now.
         paid: paidAfter ?? 0n,
         free: entry.balanceAfter - (paidAfter ?? 0n),
-        expiring: [],
+        // expiring: as of now, read by WalletResolver.expiring when the subscriber asks for it.
         status: frozen ? WalletStatus.FROZEN : WalletStatus.ACTIVE,
         lastSequence: entry.sequence,
         updatedAt: entry.createdAt,

@@ -1,10 +1,12 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import type { GatewayContext } from '../../app/context';
+import { walletLoaderKey } from '../../app/loaders';
 import { requireAsset } from '../assets/asset.fields';
 import { Asset } from '../assets/asset.types';
 import {
   BonusInput,
+  CreditLot,
   SpendInput,
   TopupInput,
   TransferPayload,
@@ -78,5 +80,14 @@ export class WalletResolver {
   @FieldResolver(() => Asset)
   asset(@Root() wallet: Wallet, @Ctx() ctx: GatewayContext): Promise<Asset> {
     return requireAsset(ctx, wallet.assetCode);
+  }
+
+  /** As of now, always: a wallet that is a past state (a change, an instant) reads its lots now. */
+  @FieldResolver(() => [CreditLot])
+  expiring(@Root() wallet: Wallet, @Ctx() ctx: GatewayContext): CreditLot[] | Promise<CreditLot[]> {
+    return (
+      wallet.expiring ??
+      ctx.loaders.expiringByWallet.load(walletLoaderKey(wallet.userId, wallet.assetCode))
+    );
   }
 }

@@ -196,7 +196,7 @@ export function assertLotExpiryAhead(expiresAt: Date | null, now: Date, field: s
 }
 
 /** Lots with an expiry that have not expired, soonest first, at most 20. */
-function expiringLots(lots: readonly Lot[], now: Date): CreditLot[] {
+export function expiringLots(lots: readonly Lot[], now: Date): CreditLot[] {
   return lots
     .filter((lot) => lot.expiresAt !== null && !isExpired(lot, now) && lot.remaining > 0n)
     .sort(debitOrder)
@@ -249,7 +249,7 @@ export function toWallet(row: WalletRow): Wallet {
       available: row.balance - row.held,
       paid,
       free: row.balance - paid,
-      expiring: [],
+      // expiring: as of now, read by WalletResolver.expiring when asked for.
       status: row.frozen ? WalletStatus.FROZEN : WalletStatus.ACTIVE,
     };
   }

@@ -53,6 +53,19 @@ export const walletStore = {
       ORDER BY w.asset_code`;
   },
 
+  /** The live lots of several wallets, and the database clock that judges their expiry. */
+  async findLotsOf(
+    db: Queryable,
+    refs: readonly { userId: string; assetCode: string }[],
+  ): Promise<{ user_id: string; asset_code: string; lots: StoredLot[]; now: Date }[]> {
+    const users = refs.map((ref) => ref.userId);
+    const assets = refs.map((ref) => ref.assetCode);
+    return db.$queryRaw`/* findLotsOf */
+      SELECT w.user_id, w.asset_code, w.lots, clock_timestamp() AS now
+      FROM wallets w JOIN unnest(${users}::text[], ${assets}::text[]) AS r(user_id, asset_code)
+        ON w.user_id = r.user_id AND w.asset_code = r.asset_code`;
+  },
+
   /**
    * The wallet as of an instant: the balance after its last entry at or before `at`, and the holds
    * that were active then. Undefined when the wallet had no entry by then.

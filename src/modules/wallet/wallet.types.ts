@@ -70,7 +70,12 @@ export class Wallet {
     description:
       'v2: lots with an expiry that have not expired, soonest first, at most 20 (always as of now).',
   })
-  expiring!: CreditLot[];
+  /**
+   * Left undefined where the wallet is a past state (a change delivered to a subscription, a feed
+   * event, a balance at an instant): WalletResolver.expiring then reads the lots as of now, as the
+   * contract says this field always is.
+   */
+  expiring?: CreditLot[];
 
   @Field(() => WalletStatus, { description: 'v2' })
   status!: WalletStatus;
