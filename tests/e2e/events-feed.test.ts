@@ -1,7 +1,11 @@
 // Proves the event feed: every committed change once, in one stable order, with no gap, under 200 concurrent topups and across two gateways; holds and wallet statuses as the change left them; refusals produce nothing; only servers and admins read it.
-import { startGateway, type Gateway } from '../../src/server';
-import { createDatabase, type Database } from '../../src/shared/db/prisma';
-import { errorCode, startTestGateway, type TestGateway } from '../support/gateway';
+import {
+  errorCode,
+  startReplica,
+  startTestGateway,
+  type Replica,
+  type TestGateway,
+} from '../support/gateway';
 import { scrape, sampleValue } from '../support/metrics-text';
 
 const EVENTS = `query($after: String, $first: Int) { events(after: $after, first: $first) {
@@ -13,7 +17,7 @@ const EVENTS = `query($after: String, $first: Int) { events(after: $after, first
 const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { transaction { id } wallet { lastSequence } } }`;
 
 let a: TestGateway;
-let b: { gateway: Gateway; database: Database };
+let b: Replica;
 let keyCounter = 0;
 
 async function topup(
@@ -100,27 +104,13 @@ async function settledCursor(): Promise<string | null> {
 
 beforeAll(async () => {
   a = await startTestGateway('events_feed');
-  const database = createDatabase({
-    connectionString: a.connectionString,
-    poolMax: 10,
-    connectTimeoutMs: 20_000,
-    statementTimeoutMs: 30_000,
-  });
-  b = {
-    database,
-    gateway: await startGateway({
-      config: a.config,
-      database,
-      connectionString: a.connectionString,
-    }),
-  };
+  b = await startReplica(a, { poolMax: 10, statementTimeoutMs: 30_000 });
 }, 120_000);
 afterEach(async () => {
   await a.assertInvariants();
 });
 afterAll(async () => {
-  await b?.gateway.stop();
-  await b?.database.close();
+  await b?.stop();
   await a?.stop();
 });
 

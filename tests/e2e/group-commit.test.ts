@@ -1,17 +1,15 @@
 // Proves group commit: batches really form under load; one batch holding a refused operation, a duplicate key, ten operations on one hot wallet and a key decided meanwhile by a second gateway resolves each exactly as a lone request would; and a key recorded elsewhere while a batch waits for its locks is seen without retrying the batch.
 import { Client as PgClient } from 'pg';
-import { startGateway, type Gateway } from '../../src/server';
-import { createDatabase, type Database } from '../../src/shared/db/prisma';
+import type { Gateway } from '../../src/server';
 import type { Principal } from '../../src/shared/auth/principal';
-import { errorCode } from '../support/gateway';
+import { errorCode, startReplica, type Replica } from '../support/gateway';
 import { parseMetrics, sampleValue } from '../support/metrics-text';
 import { useTestGateway } from '../support/use-test-gateway';
 
-let b: { gateway: Gateway; database: Database } | undefined;
+let b: Replica | undefined;
 const a = useTestGateway('group_commit', {
   beforeStop: async () => {
-    await b?.gateway.stop();
-    await b?.database.close();
+    await b?.stop();
   },
 });
 
@@ -43,20 +41,8 @@ async function settle<T>(call: Promise<T>): Promise<{ ok: T } | { code: string }
 
 /** A second gateway process's services on the same database (started once, stopped with `a`). */
 async function secondGateway(): Promise<Gateway> {
-  if (b) return b.gateway;
-  const database = createDatabase({
-    connectionString: a.connectionString,
-    poolMax: 4,
-    connectTimeoutMs: a.config.DB_CONNECT_TIMEOUT_MS,
-    statementTimeoutMs: a.config.DB_STATEMENT_TIMEOUT_MS,
-  });
-  const gateway = await startGateway({
-    config: a.config,
-    database,
-    connectionString: a.connectionString,
-  });
-  b = { gateway, database };
-  return gateway;
+  b ??= await startReplica(a, { poolMax: 4 });
+  return b.gateway;
 }
 
 it('batches form under load: 64 concurrent topups share fewer database transactions', async () => {

@@ -1,6 +1,5 @@
 // Proves delivery across replicas: two gateways (each with its own pool and LISTEN connection) on one database, mutations on one reaching subscribers on the other, and a replica's shutdown closing its sockets with 1001.
-import { startGateway, type Gateway } from '../../src/server';
-import { createDatabase, type Database } from '../../src/shared/db/prisma';
+import { startReplica, type Replica } from '../support/gateway';
 import {
   collect,
   waitForStreams,
@@ -14,7 +13,7 @@ import { inputMutation } from '../support/documents';
 const TOPUP = inputMutation('topup', `wallet { lastSequence }`);
 const SPEND = inputMutation('spend', `wallet { lastSequence }`);
 
-let b: { gateway: Gateway; database: Database; wsUrl: string; url: string };
+let b: Replica;
 const clients: WsClient[] = [];
 let keyCounter = 0;
 
@@ -44,31 +43,15 @@ function client(wsUrl: string): WsClient {
   return c;
 }
 
-/** A second replica: its own pool, its own LISTEN connection, the same database. */
-async function startReplica(): Promise<typeof b> {
-  const database = createDatabase({
-    connectionString: a.connectionString,
-    poolMax: a.config.DB_POOL_MAX,
-    connectTimeoutMs: a.config.DB_CONNECT_TIMEOUT_MS,
-    statementTimeoutMs: a.config.DB_STATEMENT_TIMEOUT_MS,
-  });
-  const gateway = await startGateway({
-    config: a.config,
-    database,
-    connectionString: a.connectionString,
-  });
-  return { gateway, database, url: gateway.url, wsUrl: gateway.url.replace(/^http/, 'ws') };
-}
-
 const a = useTestGateway('subscription_replicas', {
   invariantsAfterEach: false,
   beforeStop: async () => {
-    await b?.gateway.stop();
-    await b?.database.close();
+    await b?.stop();
   },
 });
 beforeAll(async () => {
-  b = await startReplica();
+  // A second replica: its own pool, its own LISTEN connection, the same database.
+  b = await startReplica(a);
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.dispose()));
@@ -124,7 +107,7 @@ it('concurrent writers on both replicas: each subscriber sees every entry once, 
 });
 
 it('a replica shutting down closes its sockets with 1001 and releases its streams and listener', async () => {
-  const replica = await startReplica();
+  const replica = await startReplica(a);
   try {
     const c = client(replica.wsUrl);
     const sub = collect(c.client, { userId: 'rep-shutdown' });
@@ -144,7 +127,6 @@ it('a replica shutting down closes its sockets with 1001 and releases its stream
     await post(a.url, TOPUP, 'rep-shutdown', 1);
     expect((await onA.waitForCount(1))[0].entry.sequence).toBe('1');
   } finally {
-    await replica.gateway.stop();
-    await replica.database.close();
+    await replica.stop();
   }
 });

@@ -1,8 +1,12 @@
 // Proves webhook delivery over real HTTP to a real receiver: signed bodies a receiver can verify (and a wrong secret cannot), retries in feed order after an outage, every event to every webhook from two gateways, give-up after the retry window, deleteWebhook stopping deliveries, the SSRF rules in production mode, and input checks.
-import { startGateway, type Gateway } from '../../src/server';
-import { createDatabase, type Database } from '../../src/shared/db/prisma';
 import { verifyWalletSignature } from '../../docs/examples/verify-signature';
-import { errorCode, startTestGateway, type TestGateway } from '../support/gateway';
+import {
+  errorCode,
+  startReplica,
+  startTestGateway,
+  type Replica,
+  type TestGateway,
+} from '../support/gateway';
 import { scrape, sampleValue } from '../support/metrics-text';
 import { startReceiver, type Receiver } from '../support/webhook-receiver';
 
@@ -21,7 +25,7 @@ const FAST = {
 };
 
 let gw: TestGateway;
-let replica: { gateway: Gateway; database: Database };
+let replica: Replica;
 const receivers: Receiver[] = [];
 let keyCounter = 0;
 
@@ -104,20 +108,7 @@ async function settledCursor(g: TestGateway): Promise<string | null> {
 
 beforeAll(async () => {
   gw = await startTestGateway('webhooks', { env: FAST });
-  const database = createDatabase({
-    connectionString: gw.connectionString,
-    poolMax: 10,
-    connectTimeoutMs: 20_000,
-    statementTimeoutMs: 30_000,
-  });
-  replica = {
-    database,
-    gateway: await startGateway({
-      config: gw.config,
-      database,
-      connectionString: gw.connectionString,
-    }),
-  };
+  replica = await startReplica(gw, { poolMax: 10, statementTimeoutMs: 30_000 });
 }, 120_000);
 afterEach(async () => {
   // Each test's webhooks go, so that the next test's receivers see only their own.
@@ -128,8 +119,7 @@ afterEach(async () => {
   await gw.assertInvariants();
 });
 afterAll(async () => {
-  await replica?.gateway.stop();
-  await replica?.database.close();
+  await replica?.stop();
   await gw?.stop();
 });
 

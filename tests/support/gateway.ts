@@ -136,6 +136,47 @@ export async function startTestGateway(
   };
 }
 
+/** A second gateway on a test gateway's database: the URLs to reach it, and a stop for both. */
+export interface Replica {
+  gateway: Gateway;
+  database: Database;
+  url: string;
+  wsUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A second gateway process in all but name: its own pool, HTTP server, LISTEN connection and
+ * in-memory state, on the same database as `primary`. Stop it before the primary (which drops the
+ * database).
+ */
+export async function startReplica(
+  primary: Pick<TestGateway, 'config' | 'connectionString'>,
+  options: { poolMax?: number; statementTimeoutMs?: number } = {},
+): Promise<Replica> {
+  const database = createDatabase({
+    connectionString: primary.connectionString,
+    poolMax: options.poolMax ?? primary.config.DB_POOL_MAX,
+    connectTimeoutMs: primary.config.DB_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: options.statementTimeoutMs ?? primary.config.DB_STATEMENT_TIMEOUT_MS,
+  });
+  const gateway = await startGateway({
+    config: primary.config,
+    database,
+    connectionString: primary.connectionString,
+  });
+  return {
+    gateway,
+    database,
+    url: gateway.url,
+    wsUrl: gateway.url.replace(/^http/, 'ws'),
+    async stop() {
+      await gateway.stop();
+      await database.close();
+    },
+  };
+}
+
 /** The first error code of a response (undefined when it succeeded). */
 export function errorCode(response: GraphQLResponse): string | undefined {
   return response.errors?.[0]?.extensions?.code;
