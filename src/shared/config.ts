@@ -183,7 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.NODE_ENV === 'production' && !hasVerificationKey(config)) {
     throw new Error(
       'Invalid configuration:\n  No token verification key: in production (NODE_ENV=production) set JWT_JWKS_URL or ' +
-        'JWT_JWKS_FILE (RS256/ES256/EdDSA public keys), or JWT_SECRET (HS256). See the README, section Authentication.',
+        'JWT_JWKS_FILE (RS256/ES256/EdDSA public keys), or JWT_SECRET (HS256). See docs/auth.md, section "Configuring keys".',
     );
   }
   // /metrics shows money moved per asset and transaction volumes: in production it is either
