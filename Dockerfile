@@ -47,6 +47,8 @@ RUN apt-get update \
 COPY package.json package-lock.json ./
 COPY prisma ./prisma
 COPY prisma.config.ts ./
+# The stand-in for @prisma/streams-local that package.json's overrides link (docs/development.md).
+COPY scripts/stubs ./scripts/stubs
 # Production dependencies only. --omit=optional leaves out embedded-postgres's PostgreSQL binaries
 # (the image always runs against DATABASE_URL). `prisma --version` fetches the Prisma schema
 # engine now, where the image is built, so that the container never downloads at start.
