@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { z } from 'zod';
 import { limits } from './limits';
 
@@ -147,12 +148,50 @@ export const configSchema = z.object({
   WEBHOOK_RETRY_WINDOW_MS: integer(limits.webhookRetryWindowMsDefault, 1, 30 * 86_400_000),
   /** A replica's claim on one webhook, renewed before each delivery; must exceed one delivery (10 s). */
   WEBHOOK_LEASE_MS: integer(limits.webhookLeaseMsDefault, 1000, 600_000),
+  /** Files holding DATABASE_URL, JWT_SECRET and METRICS_TOKEN (Docker secrets); see withSecretFiles. */
+  DATABASE_URL_FILE: z.string().min(1).optional(),
+  JWT_SECRET_FILE: z.string().min(1).optional(),
+  METRICS_TOKEN_FILE: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
 
+/**
+ * The settings that are secrets and may come from a file instead (`NAME_FILE=/run/secrets/name`):
+ * Docker and Kubernetes secrets are files, and a file keeps the value out of `docker inspect`, the
+ * process environment of every child and the compose file.
+ */
+export const fileSecretSettings = ['DATABASE_URL', 'JWT_SECRET', 'METRICS_TOKEN'] as const;
+
+/**
+ * `env` with each `NAME_FILE` read into `NAME`: the file's content without its trailing newline
+ * (what `echo secret > file` leaves). Setting both NAME and NAME_FILE is refused, since which one
+ * wins would be a guess; an unreadable file is refused with the variable's name.
+ */
+export function withSecretFiles(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const resolved: NodeJS.ProcessEnv = { ...env };
+  for (const name of fileSecretSettings) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined || file === '') continue;
+    if (env[name] !== undefined && env[name] !== '')
+      throw new Error(
+        `Invalid configuration:\n  ${name} and ${name}_FILE: set one of them, not both.`,
+      );
+    let content: string;
+    try {
+      content = fs.readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new Error(
+        `Invalid configuration:\n  ${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+      );
+    }
+    resolved[name] = content.replace(/\r?\n$/, '');
+  }
+  return resolved;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  const parsed = configSchema.safeParse(withSecretFiles(env));
   if (!parsed.success) {
     const problems = parsed.error.issues
       .map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
+import { withSecretFiles } from '../config';
 import {
   EmbeddedPostgresInUseError,
   RUNTIME_DIR_SETTING,
@@ -182,7 +183,7 @@ export async function resolveDatabase(
   purpose: DatabasePurpose,
   options: ResolveDatabaseOptions = {},
 ): Promise<ResolvedDatabase> {
-  const env = options.env ?? process.env;
+  const env = withSecretFiles(options.env ?? process.env);
   const log = options.log ?? (() => undefined);
   const url = env.DATABASE_URL?.trim();
   if (url) {
