@@ -12,7 +12,10 @@
 # the database pool before exiting (within 15 s; give the orchestrator a longer grace period).
 
 # Node 24 LTS. package.json's engines lists the lines the code supports (docs/development.md).
-ARG NODE_IMAGE=node:24-bookworm-slim
+# Pinned by digest, so that a rebuild gets the same base until the digest is changed on purpose:
+# node:24-bookworm-slim as published for Node 24.18.0. To move to a newer one, take the digest
+# `docker buildx imagetools inspect node:24-bookworm-slim` prints, and rebuild and test.
+ARG NODE_IMAGE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
 
 # ---------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build

@@ -1,8 +1,10 @@
 // Proves, without a Docker engine, that the Dockerfile and docker-compose.yml fit the code: stages, non-root user, health check route, start command, ports, and environment names the configuration schema knows.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { configSchema } from '../../src/shared/config';
+import { configSchema, loadConfig } from '../../src/shared/config';
 import { useTestGateway } from '../support/use-test-gateway';
 
 const root = path.join(__dirname, '..', '..');
@@ -89,7 +91,8 @@ describe('Dockerfile', () => {
   it('is multi-stage: a build stage, and a runtime stage from a slim Node 24 LTS image, both installing with npm ci', () => {
     expect(allStages.length).toBeGreaterThanOrEqual(2);
     const nodeImage = /ARG NODE_IMAGE=(\S+)/.exec(read('Dockerfile'))?.[1];
-    expect(nodeImage).toMatch(/^node:24[\w.-]*-slim$/);
+    // A slim Node 24 image, pinned by digest.
+    expect(nodeImage).toMatch(/^node:24[\w.-]*-slim@sha256:[0-9a-f]{64}$/);
     expect(allStages.map((stage) => stage.from)).toEqual(allStages.map(() => '${NODE_IMAGE}'));
     const build = allStages[0]!;
     expect(
@@ -234,12 +237,98 @@ describe('docker-compose.yml', () => {
     for (const [name, gateway] of [...gateways, ['migrate', compose.services.migrate!] as const]) {
       const env = gateway.environment!;
       expect([name, Object.keys(env).filter((key) => !configNames.has(key))]).toEqual([name, []]);
-      expect(new URL(env.DATABASE_URL!).hostname).toBe('postgres');
+      // The database URL, with its password, comes from a secret file (see the secrets tests below).
+      expect(env.DATABASE_URL).toBeUndefined();
+      expect(env.DATABASE_URL_FILE).toBe('/run/secrets/database_url');
     }
     for (const [, gateway] of gateways) {
       expect(gateway.environment).toMatchObject({ NODE_ENV: 'production' });
-      expect(gateway.environment!.JWT_SECRET).toMatch(/^\$\{JWT_SECRET:\?/);
+      expect(gateway.environment!.JWT_SECRET).toBeUndefined();
+      expect(gateway.environment!.JWT_SECRET_FILE).toBe('/run/secrets/jwt_secret');
     }
+  });
+});
+
+describe('docker-compose.yml: demo data, secrets as files', () => {
+  const raw = parseYaml(read('docker-compose.yml'), { merge: true }) as {
+    services: Record<
+      string,
+      { command?: string[]; entrypoint?: string[]; environment?: Record<string, string> }
+    >;
+  };
+  const secretsCommand = raw.services.secrets!.command![0]!;
+  const writtenSecrets = [...secretsCommand.matchAll(/write\('(\w+)'/g)].map((m) => m[1]!);
+
+  it('seeds the same demo data as npm start on one replica, unless SEED_DEMO=false', () => {
+    expect(compose.services['gateway-a']!.environment!.SEED_DEMO).toBe('${SEED_DEMO:-true}');
+    expect(compose.services['gateway-b']!.environment!.SEED_DEMO).toBeUndefined();
+    expect(loadConfig({ SEED_DEMO: 'true' }).SEED_DEMO).toBe(true);
+    expect(loadConfig({ SEED_DEMO: 'false' }).SEED_DEMO).toBe(false);
+  });
+
+  it('holds no secret value: no password, token or URL with credentials, only *_FILE paths', () => {
+    const text = read('docker-compose.yml')
+      .split('\n')
+      .filter((line) => !/^\s*#/.test(line))
+      .join('\n');
+    expect(text).not.toMatch(/postgresql:\/\/[^:'"\s]+:[^@'"\s$]+@/);
+    for (const [name, service] of Object.entries(compose.services)) {
+      const env = service.environment ?? {};
+      for (const secret of ['POSTGRES_PASSWORD', 'DATABASE_URL', 'JWT_SECRET', 'METRICS_TOKEN'])
+        expect([name, secret, env[secret]]).toEqual([name, secret, undefined]);
+      for (const [key, value] of Object.entries(env).filter(([key]) => key.endsWith('_FILE'))) {
+        // Each file is one the secrets service writes, in a volume this service mounts.
+        expect([key, writtenSecrets]).toEqual([
+          key,
+          expect.arrayContaining([path.basename(value)]),
+        ]);
+        expect(value.startsWith('/run/secrets/')).toBe(true);
+        expect(service.volumes).toEqual(expect.arrayContaining(['secrets:/run/secrets:ro']));
+      }
+    }
+    expect(compose.services.postgres!.environment!.POSTGRES_PASSWORD_FILE).toBe(
+      '/run/secrets/postgres_password',
+    );
+    expect(compose.services.postgres!.depends_on!.secrets!.condition).toBe(
+      'service_completed_successfully',
+    );
+    expect(compose.services.migrate!.command!.join(' ')).toContain('$$(cat "$$DATABASE_URL_FILE")');
+  });
+
+  it('the secrets service writes files a production gateway starts with, once', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-secrets-'));
+    try {
+      const script = secretsCommand.replaceAll('/run/secrets/', `${dir}/`);
+      expect(raw.services.secrets!.entrypoint).toEqual(['node', '-e']);
+      execFileSync(process.execPath, ['-e', script]);
+      const first = fs.readFileSync(path.join(dir, 'jwt_secret'), 'utf8');
+      execFileSync(process.execPath, ['-e', script]);
+      expect(fs.readFileSync(path.join(dir, 'jwt_secret'), 'utf8')).toBe(first);
+      const password = fs.readFileSync(path.join(dir, 'postgres_password'), 'utf8').trim();
+      const env = compose.services['gateway-a']!.environment!;
+      const config = loadConfig({
+        NODE_ENV: 'production',
+        ...Object.fromEntries(
+          Object.entries(env)
+            .filter(([key]) => key.endsWith('_FILE'))
+            .map(([key, value]) => [key, value.replace('/run/secrets/', `${dir}/`)]),
+        ),
+      });
+      expect(new URL(config.DATABASE_URL!).password).toBe(password);
+      expect(new URL(config.DATABASE_URL!).hostname).toBe('postgres');
+      expect(config.JWT_SECRET!.length).toBeGreaterThanOrEqual(32);
+      expect(config.METRICS_TOKEN!.length).toBeGreaterThanOrEqual(16);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('docs/operations.md says what the compose file does with METRICS_TOKEN and the demo data', () => {
+    const operations = read('docs/operations.md');
+    expect(operations).toContain('METRICS_TOKEN_FILE');
+    expect(operations).toContain('/run/secrets/metrics_token');
+    expect(operations).not.toMatch(/METRICS_TOKEN` is\s+passed through from the shell/);
+    expect(operations).toContain('SEED_DEMO=false docker compose up');
   });
 });
 
