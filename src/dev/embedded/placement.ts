@@ -197,8 +197,51 @@ export async function reachableDataDir(
   const key = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
   const relocated = path.join(runtimeDir, 'data', `${path.basename(dataDir)}-${key}`);
   await fs.mkdir(path.dirname(relocated), { recursive: true, mode: 0o755 });
+  await pruneOrphanedData(path.dirname(relocated), log);
+  // Who it belongs to, so that it can be removed once that checkout is gone.
+  await fs.writeFile(`${relocated}${OWNER_SUFFIX}`, `${path.resolve(dataDir)}\n`);
   log(
-    `The ${POSTGRES_USER_NAME} user cannot enter ${describeBlock(blocked)}: the data for ${dataDir} lives in ${relocated}`,
+    `The ${POSTGRES_USER_NAME} user cannot enter ${describeBlock(blocked)}: the data for ${dataDir} lives in ${relocated} ` +
+      `(about 180 MB; this checkout reuses it at every start, a start removes it once the checkout is gone; rm -rf ${relocated} removes it now)`,
   );
   return relocated;
+}
+
+/** Next to each relocated data directory: the data directory (in a checkout) it stands in for. */
+const OWNER_SUFFIX = '.checkout';
+
+/**
+ * Removes the relocated data directories whose checkout no longer exists (its folder holding
+ * `.data` is gone) and whose server is not running: what a deleted clone left in the runtime
+ * folder. Anything without an owner file, or whose checkout still exists, is kept.
+ */
+export async function pruneOrphanedData(
+  dataRoot: string,
+  log: (m: string) => void,
+): Promise<string[]> {
+  const removed: string[] = [];
+  const entries = await fs.readdir(dataRoot).catch(() => [] as string[]);
+  for (const entry of entries.filter((name) => name.endsWith(OWNER_SUFFIX))) {
+    const ownerFile = path.join(dataRoot, entry);
+    const relocated = ownerFile.slice(0, -OWNER_SUFFIX.length);
+    const owner = (await fs.readFile(ownerFile, 'utf8').catch(() => '')).trim();
+    if (owner === '') continue;
+    const checkout = path.dirname(path.dirname(owner));
+    if (await exists(checkout)) continue;
+    if (await exists(path.join(relocated, 'postmaster.pid'))) continue; // running, or crashed: leave it
+    await fs.rm(relocated, { recursive: true, force: true });
+    await fs.rm(ownerFile, { force: true });
+    log(`Removed ${relocated}: the data of ${owner}, whose checkout is gone`);
+    removed.push(relocated);
+  }
+  return removed;
+}
+
+async function exists(target: string): Promise<boolean> {
+  try {
+    await fs.access(target);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -15,6 +15,7 @@ import {
   type RunAs,
 } from './placement';
 import { findFreePort } from './ports';
+import { serverLog } from './server-log';
 import { withStartLock } from './start-lock';
 
 /**
@@ -183,7 +184,9 @@ function runPostgres(
   const child = spawn(
     launch.binaries.postgres,
     ['-D', dataDir, '-p', String(port), ...POSTGRES_FLAGS],
-    spawnOptions(launch),
+    // A process group of its own: the terminal's Ctrl-C is for node, which stops it in order
+    // (see stopWithProcess).
+    { ...spawnOptions(launch), detached: true },
   );
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => launch.onLog(chunk.toString('utf8')));
@@ -213,15 +216,12 @@ async function pathExists(p: string): Promise<boolean> {
   }
 }
 
-export async function startEmbeddedPostgres(
+/** The binaries and data directory as the user that runs them can reach them (placement.ts). */
+async function placeServer(
   options: StartEmbeddedPostgresOptions,
-): Promise<EmbeddedPostgresHandle> {
-  const log = options.log ?? (() => undefined);
-  const startTimeoutMs = options.startTimeoutMs ?? 120_000;
-  const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
-  const runtimeDir = options.runtimeDir ?? DEFAULT_RUNTIME_DIR;
-  const startedAtMs = Date.now();
-
+  runtimeDir: string,
+  log: (m: string) => void,
+): Promise<{ binaries: PostgresBinaries; runAs: RunAs | undefined; dataDir: string }> {
   const installed = await installedBinaries(log);
   const found = options.nativeDir ? binariesIn(options.nativeDir, installed.version) : installed;
   // PostgreSQL refuses to run as root: then its processes run as the postgres user, with the
@@ -232,95 +232,152 @@ export async function startEmbeddedPostgres(
     ? await reachableDataDir(path.resolve(options.dataDir), runAs, runtimeDir, log)
     : path.resolve(options.dataDir);
   await ensureExecutable(binaries);
+  return { binaries, runAs, dataDir };
+}
 
-  // Keep the last lines of the server's output: the log is the only place that says why a
-  // start failed.
-  const logTail: string[] = [];
-  const onLog = (text: string): void => {
-    for (const line of text.split('\n')) {
-      if (line.trim() === '') continue;
-      logTail.push(line);
-      if (logTail.length > LOG_TAIL_LINES) logTail.shift();
-      log(`[postgres] ${line}`);
+/** Runs initdb on a directory without a cluster; refuses to initdb over unrelated files. */
+async function initialiseIfNew(
+  launch: Launch,
+  dataDir: string,
+  startTimeoutMs: number,
+  log: (m: string) => void,
+): Promise<void> {
+  if (await pathExists(path.join(dataDir, 'PG_VERSION'))) return;
+  const entries = await fs.readdir(dataDir).catch(() => [] as string[]);
+  if (entries.length > 0) {
+    throw new Error(
+      `${dataDir} is not empty but holds no PostgreSQL cluster (no PG_VERSION), perhaps from an interrupted initdb. Delete it to let the embedded PostgreSQL recreate it.`,
+    );
+  }
+  await fs.mkdir(path.dirname(dataDir), { recursive: true });
+  // PostgreSQL insists that only its user can read the cluster.
+  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  if (launch.runAs) await fs.chown(dataDir, launch.runAs.uid, launch.runAs.gid);
+  log(`Initialising a new PostgreSQL cluster in ${dataDir}`);
+  try {
+    await withTimeout(
+      runInitdb(launch, dataDir),
+      startTimeoutMs,
+      `initdb did not finish within ${startTimeoutMs} ms`,
+    );
+  } catch (error) {
+    // A half-written cluster would block every later start; it holds nothing yet.
+    await fs.rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
+    throw new Error(`initdb failed for ${dataDir}: ${errorMessage(error)}`);
+  }
+}
+
+/** Starts postgres on the requested port, or on a free one (picked again if taken meanwhile). */
+async function startOnPort(
+  launch: Launch,
+  dataDir: string,
+  requestedPort: number | undefined,
+  startTimeoutMs: number,
+  logTail: string[],
+  log: (m: string) => void,
+): Promise<{ child: ChildProcess; port: number }> {
+  const attempts = requestedPort === undefined ? 3 : 1;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const port = requestedPort ?? (await findFreePort());
+    logTail.length = 0;
+    const candidate = runPostgres(launch, dataDir, port);
+    try {
+      await withTimeout(
+        candidate.ready,
+        startTimeoutMs,
+        `PostgreSQL did not start within ${startTimeoutMs} ms`,
+      );
+      return { child: candidate.child, port };
+    } catch (error) {
+      await killChild(candidate.child, 'SIGQUIT', 5_000);
+      // Started by someone outside this lock (by hand, or an older version of this code).
+      const other = await readPostmasterPid(dataDir);
+      if (other && other.pid !== candidate.child.pid && (await isLivePostgres(other.pid))) {
+        throw new EmbeddedPostgresInUseError(dataDir, other.pid, other.port);
+      }
+      const serverLog = logTail.join('\n');
+      if (/could not bind|address already in use/i.test(serverLog) && attempt < attempts) {
+        log(`Port ${port} was taken before PostgreSQL could bind it; retrying on another port`);
+        continue;
+      }
+      throw new Error(
+        `Embedded PostgreSQL failed to start on 127.0.0.1:${port} (${errorMessage(error)}). Server log:\n${serverLog}`,
+      );
     }
+  }
+  throw new Error('Embedded PostgreSQL failed to start');
+}
+
+/** The signal listeners stopWithProcess added (one per running server of this process). */
+const signalGuards = new Set<unknown>();
+
+/** The signals after which a process that does not handle them ends. */
+const ENDING_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * The server runs in a process group of its own (spawned detached), so that a Ctrl-C in the
+ * terminal reaches node only, and the gateway stops the server after closing its pool: before,
+ * PostgreSQL got the same SIGINT at the same moment and cut every pooled connection. What the
+ * terminal no longer does, this does when nobody else will: on exit, and on an ending signal
+ * that no other listener handles (a CLI without handlers; the signal is raised again after).
+ * Returns the function that removes these listeners.
+ */
+function stopWithProcess(child: ChildProcess): () => void {
+  const nodeProcess = realProcess();
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  // A synchronous signal is all an exit handler can do.
+  const onExit = (): void => {
+    if (alive()) child.kill('SIGINT');
   };
-  const launch: Launch = { binaries, runAs, onLog };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // Someone else handles it (the gateway shuts down, and calls stop()).
+    if (nodeProcess.listeners(signal).some((listener) => !signalGuards.has(listener))) return;
+    remove();
+    if (alive()) child.kill('SIGINT');
+    // Every server of this process stops; the last guard raises the signal again.
+    if (!nodeProcess.listeners(signal).some((listener) => signalGuards.has(listener)))
+      nodeProcess.kill(nodeProcess.pid, signal);
+  };
+  const remove = (): void => {
+    signalGuards.delete(onSignal);
+    nodeProcess.removeListener('exit', onExit);
+    for (const signal of ENDING_SIGNALS) nodeProcess.removeListener(signal, onSignal);
+  };
+  signalGuards.add(onSignal);
+  nodeProcess.on('exit', onExit);
+  for (const signal of ENDING_SIGNALS) nodeProcess.on(signal, onSignal);
+  return remove;
+}
+
+export async function startEmbeddedPostgres(
+  options: StartEmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresHandle> {
+  const log = options.log ?? (() => undefined);
+  const startTimeoutMs = options.startTimeoutMs ?? 120_000;
+  const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
+  const startedAtMs = Date.now();
+  const { binaries, runAs, dataDir } = await placeServer(
+    options,
+    options.runtimeDir ?? DEFAULT_RUNTIME_DIR,
+    log,
+  );
+  // The last lines of the server's output are kept: the log is the only place that says why a
+  // start failed. A stop's own lines are not forwarded (server-log.ts).
+  const output = serverLog(log, LOG_TAIL_LINES);
+  const launch: Launch = { binaries, runAs, onLog: output.onLog };
 
   const { child, port } = await withStartLock(dataDir, startTimeoutMs, log, async () => {
-    // Initialise only a directory without a cluster; refuse to initdb over unrelated files.
-    if (!(await pathExists(path.join(dataDir, 'PG_VERSION')))) {
-      const entries = await fs.readdir(dataDir).catch(() => [] as string[]);
-      if (entries.length > 0) {
-        throw new Error(
-          `${dataDir} is not empty but holds no PostgreSQL cluster (no PG_VERSION), perhaps from an interrupted initdb. Delete it to let the embedded PostgreSQL recreate it.`,
-        );
-      }
-      await fs.mkdir(path.dirname(dataDir), { recursive: true });
-      // PostgreSQL insists that only its user can read the cluster.
-      await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
-      if (runAs) await fs.chown(dataDir, runAs.uid, runAs.gid);
-      log(`Initialising a new PostgreSQL cluster in ${dataDir}`);
-      try {
-        await withTimeout(
-          runInitdb(launch, dataDir),
-          startTimeoutMs,
-          `initdb did not finish within ${startTimeoutMs} ms`,
-        );
-      } catch (error) {
-        // A half-written cluster would block every later start; it holds nothing yet.
-        await fs.rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
-        throw new Error(`initdb failed for ${dataDir}: ${errorMessage(error)}`);
-      }
-    }
-
+    await initialiseIfNew(launch, dataDir, startTimeoutMs, log);
     const running = await checkPostmasterPid(dataDir, log);
     if (running) throw new EmbeddedPostgresInUseError(dataDir, running.pid, running.port);
-
-    // A port we picked can be taken by someone else before postgres binds it: pick again.
-    const attempts = options.port === undefined ? 3 : 1;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      const port = options.port ?? (await findFreePort());
-      logTail.length = 0;
-      const candidate = runPostgres(launch, dataDir, port);
-      try {
-        await withTimeout(
-          candidate.ready,
-          startTimeoutMs,
-          `PostgreSQL did not start within ${startTimeoutMs} ms`,
-        );
-        return { child: candidate.child, port };
-      } catch (error) {
-        await killChild(candidate.child, 'SIGQUIT', 5_000);
-        // Started by someone outside this lock (by hand, or an older version of this code).
-        const other = await readPostmasterPid(dataDir);
-        if (other && other.pid !== candidate.child.pid && (await isLivePostgres(other.pid))) {
-          throw new EmbeddedPostgresInUseError(dataDir, other.pid, other.port);
-        }
-        const serverLog = logTail.join('\n');
-        if (/could not bind|address already in use/i.test(serverLog) && attempt < attempts) {
-          log(`Port ${port} was taken before PostgreSQL could bind it; retrying on another port`);
-          continue;
-        }
-        throw new Error(
-          `Embedded PostgreSQL failed to start on 127.0.0.1:${port} (${errorMessage(error)}). Server log:\n${serverLog}`,
-        );
-      }
-    }
-    throw new Error('Embedded PostgreSQL failed to start');
+    return startOnPort(launch, dataDir, options.port, startTimeoutMs, output.tail, log);
   });
-
-  const nodeProcess = realProcess();
-  // If the process exits without calling stop(), still shut the server down rather than leave
-  // an orphan holding the data directory: a synchronous signal is all an exit handler can do.
-  const onProcessExit = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
-  };
-  nodeProcess.on('exit', onProcessExit);
+  const removeProcessListeners = stopWithProcess(child);
 
   try {
     await checkConnection(embeddedConnectionString(port));
   } catch (error) {
-    nodeProcess.removeListener('exit', onProcessExit);
+    removeProcessListeners();
     await killChild(child, 'SIGINT', stopTimeoutMs);
     throw new Error(
       `Embedded PostgreSQL started but refused a connection on port ${port}: ${errorMessage(error)}`,
@@ -333,7 +390,8 @@ export async function startEmbeddedPostgres(
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      nodeProcess.removeListener('exit', onProcessExit);
+      removeProcessListeners();
+      output.stopRequested();
       await killChild(child, 'SIGINT', stopTimeoutMs);
       if (options.ephemeral) await fs.rm(dataDir, { recursive: true, force: true });
       log(`Embedded PostgreSQL on port ${port} stopped`);
