@@ -3,6 +3,7 @@ import '../shared/env-file';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { devSecretPath, readOrCreateDevSecret } from '../shared/auth/dev-credentials';
+import { withSecretFiles } from '../shared/config';
 import { mintToken, type Role } from '../shared/auth/tokens';
 import { limits } from '../shared/limits';
 
@@ -42,7 +43,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(ttl) || ttl < 1)
     throw new Error(`--ttl must be a whole number of seconds, at least 1\n\n${usage}`);
 
-  let secret = process.env.JWT_SECRET;
+  // JWT_SECRET_FILE too: the compose stack's gateways get their secret as a file.
+  let secret = withSecretFiles(process.env).JWT_SECRET;
   if (!secret) {
     if (process.env.NODE_ENV === 'production' || !existsSync(devSecretPath())) {
       throw new Error(

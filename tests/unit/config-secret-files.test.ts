@@ -1,9 +1,11 @@
 // Proves that DATABASE_URL, JWT_SECRET and METRICS_TOKEN can come from files (NAME_FILE, as Docker secrets are): the content without its trailing newline, and never both NAME and NAME_FILE.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileSecretSettings, loadConfig, withSecretFiles } from '../../src/shared/config';
 import { resolveDatabase } from '../../src/shared/db/database';
+import { jwtVerify } from 'jose';
 
 let dir: string;
 beforeAll(() => {
@@ -59,5 +61,29 @@ describe('NAME_FILE settings', () => {
       env: { DATABASE_URL_FILE: secretFile('db-url', `${url}\n`) },
     });
     expect(resolved).toMatchObject({ connectionString: url, embedded: false });
+  });
+
+  it('npm run token mints with JWT_SECRET_FILE (docker compose run gateway-a node dist/src/cli/token.js)', async () => {
+    const secret = 'a-jwt-secret-of-at-least-32-characters!!';
+    const token = execFileSync(
+      process.execPath,
+      [
+        path.join(__dirname, '..', '..', 'dist', 'src', 'cli', 'token.js'),
+        '--role',
+        'server',
+        '--sub',
+        'game-1',
+      ],
+      {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          NODE_ENV: 'production',
+          JWT_SECRET_FILE: secretFile('cli-jwt', `${secret}\n`),
+        },
+      },
+    ).trim();
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(secret));
+    expect(payload).toMatchObject({ sub: 'game-1', role: 'server' });
   });
 });
