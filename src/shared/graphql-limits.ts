@@ -19,6 +19,7 @@ import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphq
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import type { Principal } from './auth/principal';
 import { ErrorCode } from './errors';
 import { limits } from './limits';
 import { pageSizeOf } from './validation';
@@ -261,17 +262,21 @@ export function prepareOperation(
  */
 export function costLimitPlugin(
   maxCost: number = limits.queryCostMax,
+  adminMaxCost: number = limits.queryCostAdminMax,
 ): ApolloServerPlugin<BaseContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ schema, document, request }) {
+        async didResolveOperation({ schema, document, request, contextValue }) {
+          // Admins get a budget of their own (limits.queryCostAdminMax): their listings (every
+          // webhook with its failed events) are counted at what they can really return.
+          const principal = (contextValue as { principal?: Principal }).principal;
           const tooCostly = checkOperationCost(
             schema,
             document,
             request.variables,
             request.operationName,
-            maxCost,
+            principal?.role === 'admin' ? Math.max(maxCost, adminMaxCost) : maxCost,
           );
           if (tooCostly) {
             throw new GraphQLError(tooCostly.message, {

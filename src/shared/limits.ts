@@ -1,3 +1,7 @@
+/** Registered webhooks in all (limits.webhooksMax), and the failed events one lists (limits.webhookFailedEventsShownMax). */
+const webhooksMax = 100;
+const webhookFailedEventsShownMax = 100;
+
 /**
  * Every limit the gateway enforces, in one place. Limits exist so that no client, by accident or
  * on purpose, can make the service do unbounded work or store unbounded data.
@@ -101,14 +105,25 @@ export const limits = {
    */
   queryCostMax: 20_000,
   /**
+   * The same estimate's limit for an admin's operation over HTTP. Admin listings are counted at
+   * what they can return: `webhooks` with each one's `failedEvents` is 100 webhooks x 100 events,
+   * about 30,000 for the typed client's Webhooks document (3 fields an event), which players and
+   * servers never send. Admins are the operators; the limit still bounds a runaway document.
+   */
+  queryCostAdminMax: 50_000,
+  /**
    * Items the cost estimate assumes for a list field that has no page argument (the service
    * returns such a list whole). `Transaction.entries` holds a transaction's postings: 2 today, 4
    * allowed for multi-leg transactions. `assets` and `balances` hold one item per asset: the
    * estimate assumes up to 20 assets; with more, raise it. A connection's `edges` list is the page
    * itself, already multiplied by the page size on the field that returns the connection.
+   * `webhooks` and `Webhook.failedEvents` return up to their own caps (100 each, so 100 x 100
+   * events in one answer): they are counted at those caps, not at the default 20.
    */
   costListItems: {
     default: 20,
+    'Query.webhooks': webhooksMax,
+    'Webhook.failedEvents': webhookFailedEventsShownMax,
     'Transaction.entries': 4,
     'LedgerConnection.edges': 1,
     'EventConnection.edges': 1,
@@ -214,7 +229,7 @@ export const limits = {
   webhookSecretLengthMax: 128,
   webhookSecretGeneratedBytes: 32,
   /** Registered webhooks in all: each costs every replica a claim per poll. */
-  webhooksMax: 100,
+  webhooksMax,
   /** One delivery (connect, send, answer) must finish within this time (contract: 10 s). */
   webhookDeliveryTimeoutMs: 10_000,
   /** The most of a receiver's answer body read (kept for last_error); the rest is discarded. */
@@ -231,7 +246,7 @@ export const limits = {
    */
   webhookDbPoolMax: 2,
   /** Webhook.failedEvents lists at most this many, newest first. */
-  webhookFailedEventsShownMax: 100,
+  webhookFailedEventsShownMax,
   /** The per-webhook pending gauge counts up to this many (a count, not a scan of the backlog). */
   webhookPendingCountMax: 10_000,
   // Defaults of the WEBHOOK_* settings in config.ts.
