@@ -128,6 +128,11 @@ export const limits = {
     'LedgerConnection.edges': 1,
     'EventConnection.edges': 1,
   } as Readonly<Record<string, number>>,
+  /**
+   * Over HTTP, for a caller who is not an admin: admin-only lists answer FORBIDDEN before anything
+   * is read, so they hold no item (and such a document meets FORBIDDEN, not the cost limit).
+   */
+  costListItemsNonAdmin: { 'Query.webhooks': 0 } as Readonly<Record<string, number>>,
 
   /**
    * The websocket close code for a failed or expired credential. graphql-ws's client treats 4403
