@@ -225,10 +225,9 @@ export const limits = {
   webhookUrlLengthMax: 2048,
   /**
    * Kept-alive connections to webhook receivers: idle ones close after this (the SSRF check runs
-   * again on the next connection), and at most this many are open to one host and port.
+   * again on the next connection). Up to webhookWorkerConcurrency are open to one host and port.
    */
   webhookIdleSocketMs: 5_000,
-  webhookSocketsPerHostMax: 16,
   /** Signing secrets: 32..128 characters (contract); a generated one has this many random bytes. */
   webhookSecretLengthMin: 32,
   webhookSecretLengthMax: 128,
@@ -243,8 +242,20 @@ export const limits = {
   webhookErrorTextMax: 500,
   /** Events one claim of a webhook reads and delivers before it lets the webhook go. */
   webhookBatchMax: 100,
-  /** Webhooks one process delivers to at once (each claim is one webhook, in feed order). */
-  webhookWorkerConcurrency: 4,
+  /**
+   * A claim also ends after this long (checked before each event), so that when more webhooks are
+   * due than the worker has places, a long backlog takes turns with the rest instead of holding a
+   * place for 100 slow answers (15 minutes at 9 s each).
+   */
+  webhookClaimBudgetMs: 5_000,
+  /**
+   * Webhooks one process delivers to at once (each claim is one webhook, in feed order). As many
+   * as there can be webhooks: a delivery in flight costs a socket and a promise, not a thread, and
+   * with fewer places four receivers that hang took all four and held a healthy webhook's events
+   * back for minutes (review of 2026-12, docs/security.md). One webhook never has two in flight
+   * (its lease), so feed order per webhook holds.
+   */
+  webhookWorkerConcurrency: webhooksMax,
   /**
    * Connections of the delivery worker's own pool (apart from DB_POOL_MAX's). A slot holds one only
    * for a statement, never across an HTTP call, so two serve every slot.
