@@ -240,6 +240,11 @@ export const limits = {
   webhookResponseBytesMax: 4 * 1024,
   /** The stored text of a delivery's last error. */
   webhookErrorTextMax: 500,
+  /**
+   * Of a receiver's answer body, lastError keeps at most this many characters after the status
+   * (control characters replaced): enough for "invalid signature" or a JSON error, not a page.
+   */
+  webhookErrorBodyCharsMax: 200,
   /** Events one claim of a webhook reads and delivers before it lets the webhook go. */
   webhookBatchMax: 100,
   /**

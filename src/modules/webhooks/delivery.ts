@@ -29,9 +29,29 @@ const agentOptions = {
 };
 const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
 
-/** The text kept as a webhook's lastError. */
+/** Control characters (C0, DEL, C1) and the line and paragraph separators, in runs. */
+// eslint-disable-next-line no-control-regex
+const controlCharacters = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+
+/** Text as one printable line: control characters become a space, at most `max` characters. */
+function printable(text: string, max: number): string {
+  const line = text.replace(controlCharacters, ' ').trim();
+  return line.length > max ? `${line.slice(0, max)}...` : line;
+}
+
+/** The text kept as a webhook's lastError: one printable line, bounded. */
 export function boundedErrorText(text: string): string {
-  return text.slice(0, limits.webhookErrorTextMax);
+  return printable(text, limits.webhookErrorTextMax);
+}
+
+/**
+ * A failed answer as lastError: the status, then at most webhookErrorBodyCharsMax of the body.
+ * lastError is shown to admins and logged, so a receiver's page (an HTML error page, a stack
+ * trace, terminal escapes) is cut to what tells why, not echoed.
+ */
+export function answerErrorText(status: number, body: string): string {
+  const excerpt = printable(body, limits.webhookErrorBodyCharsMax);
+  return `HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`;
 }
 
 type Outcome = Omit<DeliveryResult, 'durationMs'>;
@@ -51,10 +71,7 @@ function readAnswer(
   const conclude = (reusable: boolean) => {
     if (status >= 200 && status < 300) return finish({ ok: true, status }, reusable);
     const text = Buffer.concat(chunks).toString('utf8');
-    finish(
-      { ok: false, status, error: boundedErrorText(`HTTP ${status}${text ? `: ${text}` : ''}`) },
-      reusable,
-    );
+    finish({ ok: false, status, error: answerErrorText(status, text) }, reusable);
   };
   response.on('data', (chunk: Buffer) => {
     if (kept < limits.webhookResponseBytesMax) {

@@ -88,8 +88,37 @@ function hostOf(url: URL): string {
   return url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
 }
 
+/**
+ * One WEBHOOK_ALLOWED_HOSTS entry: `host`, `host:port`, an IPv4 literal with or without a port,
+ * `[v6]:port`, or a bare IPv6 literal. Without a port it allows the host on any port; with one,
+ * that port only (an internal CRM's webhook port, not its admin or database ports).
+ */
+export function parseAllowedHost(entry: string): { host: string; port?: number } | undefined {
+  const lower = entry.trim().toLowerCase();
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(lower);
+  const [host, port] = bracketed
+    ? [bracketed[1]!, bracketed[2]]
+    : (lower.match(/:/g) ?? []).length === 1
+      ? (lower.split(':') as [string, string])
+      : [lower, undefined];
+  if (!host) return undefined;
+  if (port === undefined) return { host };
+  const number = /^\d{1,5}$/.test(port) ? Number(port) : 0;
+  return number >= 1 && number <= 65535 ? { host, port: number } : undefined;
+}
+
+function portOf(url: URL): number {
+  if (url.port) return Number(url.port);
+  return url.protocol === 'https:' ? 443 : 80;
+}
+
 export function isAllowedHost(url: URL, policy: SsrfPolicy): boolean {
-  return policy.allowedHosts.includes(hostOf(url));
+  const host = hostOf(url);
+  const port = portOf(url);
+  return policy.allowedHosts.some((entry) => {
+    const allowed = parseAllowedHost(entry);
+    return allowed?.host === host && (allowed.port === undefined || allowed.port === port);
+  });
 }
 
 /**
