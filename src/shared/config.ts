@@ -6,6 +6,19 @@ import { limits } from './limits';
  * Every setting of the gateway, read from the environment once and validated at start. A bad
  * value stops the process with a message naming the variable. `.env.example` documents them.
  */
+/** A WEBHOOK_ALLOWED_HOSTS entry's port, when it names one, is 1..65535 (a bare IPv6 names none). */
+function validAllowedHostPort(entry: string): boolean {
+  const colons = entry.split(':').length - 1;
+  const port = entry.startsWith('[')
+    ? /^\[[^\]]+\](?::(.*))?$/.exec(entry)?.[1]
+    : colons === 1
+      ? entry.split(':')[1]
+      : undefined;
+  if (entry.startsWith('[') && !/^\[[^\]]+\](?::.*)?$/.test(entry)) return false;
+  if (port === undefined) return true;
+  return /^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535;
+}
+
 const integer = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 const flag = (fallback: boolean) =>
@@ -128,7 +141,9 @@ export const configSchema = z.object({
   /**
    * Webhook hosts allowed in production even though they resolve to a loopback, private,
    * link-local or metadata address (comma-separated host names or IP literals, e.g. an internal
-   * CRM). Everyone else's URLs must resolve to public addresses. Development allows loopback.
+   * CRM), each optionally with a port (`crm.internal:8443`, `10.0.0.12:9000`, `[fd00::5]:8443`):
+   * then only that port is allowed. Everyone else's URLs must resolve to public addresses.
+   * Development allows loopback.
    */
   WEBHOOK_ALLOWED_HOSTS: z
     .string()
@@ -138,6 +153,10 @@ export const configSchema = z.object({
         .split(',')
         .map((host) => host.trim().toLowerCase())
         .filter((host) => host.length > 0),
+    )
+    .refine(
+      (hosts) => hosts.every(validAllowedHostPort),
+      'each entry is a host, host:port (port 1..65535), [ipv6]:port or a bare IPv6 literal',
     ),
   /** How often an idle webhook delivery worker looks for due work (0: this process delivers nothing). */
   WEBHOOK_POLL_INTERVAL_MS: integer(limits.webhookPollIntervalMsDefault, 0, 600_000),

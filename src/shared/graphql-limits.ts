@@ -19,6 +19,7 @@ import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphq
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import type { Principal } from './auth/principal';
 import { ErrorCode } from './errors';
 import { limits } from './limits';
 import { pageSizeOf } from './validation';
@@ -139,24 +140,28 @@ export const limitValidationRules: readonly ValidationRule[] = [depthLimitRule()
  * (limits.costListItems). The estimate is then at least the number of objects the answer can
  * hold, which tests/unit/cost-estimate.test.ts checks against a real gateway.
  */
-const pageEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
-  const page = field.args.find((argument) => argument.name === 'first');
-  if (page) {
-    const first = args.first;
-    // An explicit null or an absent `first` is the field's own default page (ledger 50, events 100).
-    const fallback = typeof page.defaultValue === 'number' ? page.defaultValue : undefined;
-    return 1 + childComplexity * pageSizeOf(typeof first === 'number' ? first : null, fallback);
-  }
-  const returned = getNullableType(field.type);
-  if (isListType(returned) && !isLeafType(getNamedType(returned))) {
-    return (
-      1 +
-      childComplexity *
-        (limits.costListItems[`${type.name}.${field.name}`] ?? limits.costListItems.default!)
-    );
-  }
-  return undefined;
-};
+const pageEstimator =
+  (listItems: Readonly<Record<string, number>>): ComplexityEstimator =>
+  ({ type, field, args, childComplexity }) => {
+    const page = field.args.find((argument) => argument.name === 'first');
+    if (page) {
+      const first = args.first;
+      // An explicit null or an absent `first` is the field's own default page (ledger 50, events 100).
+      const fallback = typeof page.defaultValue === 'number' ? page.defaultValue : undefined;
+      return 1 + childComplexity * pageSizeOf(typeof first === 'number' ? first : null, fallback);
+    }
+    const returned = getNullableType(field.type);
+    if (isListType(returned) && !isLeafType(getNamedType(returned))) {
+      return (
+        1 +
+        childComplexity *
+          (listItems[`${type.name}.${field.name}`] ??
+            listItems.default ??
+            limits.costListItems.default!)
+      );
+    }
+    return undefined;
+  };
 
 /**
  * The estimated cost of the operation that will run. It needs the variables (a page size is
@@ -167,13 +172,14 @@ export function operationCost(
   document: DocumentNode,
   variables?: Record<string, unknown> | null,
   operationName?: string | null,
+  listItems: Readonly<Record<string, number>> = limits.costListItems,
 ): number {
   return getComplexity({
     schema,
     query: document,
     variables: variables ?? undefined,
     operationName: operationName ?? undefined,
-    estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
+    estimators: [pageEstimator(listItems), simpleEstimator({ defaultComplexity: 1 })],
   });
 }
 
@@ -184,6 +190,7 @@ export function checkOperationCost(
   variables?: Record<string, unknown> | null,
   operationName?: string | null,
   maxCost: number = limits.queryCostMax,
+  listItems: Readonly<Record<string, number>> = limits.costListItems,
 ): GraphQLError | undefined {
   // Variables that do not coerce are left to execution, which reports them with their names.
   const operation = getOperationAST(document, operationName ?? undefined);
@@ -194,7 +201,7 @@ export function checkOperationCost(
   if (coerced.errors) return undefined;
   let cost: number;
   try {
-    cost = operationCost(schema, document, variables, operationName);
+    cost = operationCost(schema, document, variables, operationName, listItems);
   } catch (error) {
     // Any other failure to estimate fails closed. In particular getComplexity gives up on
     // documents that expand past its node budget (fragments spread over and over): exactly the
@@ -255,23 +262,36 @@ export function prepareOperation(
   };
 }
 
+const nonAdminListItems: Readonly<Record<string, number>> = {
+  ...limits.costListItems,
+  ...limits.costListItemsNonAdmin,
+};
+
 /**
  * Apollo plugin for the cost limit over HTTP. It runs once the operation is known, with the
  * request's variables, and before anything executes; the refusal answers HTTP 400.
  */
 export function costLimitPlugin(
   maxCost: number = limits.queryCostMax,
+  adminMaxCost: number = limits.queryCostAdminMax,
 ): ApolloServerPlugin<BaseContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ schema, document, request }) {
+        async didResolveOperation({ schema, document, request, contextValue }) {
+          // Admins get a budget of their own (limits.queryCostAdminMax): their listings (every
+          // webhook with its failed events) are counted at what they can really return. Anyone
+          // else is refused admin-only lists with FORBIDDEN before an item is read: they cost 0
+          // items (limits.costListItemsNonAdmin), so the refusal stays FORBIDDEN.
+          const principal = (contextValue as { principal?: Principal }).principal;
+          const admin = principal?.role === 'admin';
           const tooCostly = checkOperationCost(
             schema,
             document,
             request.variables,
             request.operationName,
-            maxCost,
+            admin ? Math.max(maxCost, adminMaxCost) : maxCost,
+            admin ? limits.costListItems : nonAdminListItems,
           );
           if (tooCostly) {
             throw new GraphQLError(tooCostly.message, {

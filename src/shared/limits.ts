@@ -1,3 +1,7 @@
+/** Registered webhooks in all (limits.webhooksMax), and the failed events one lists (limits.webhookFailedEventsShownMax). */
+const webhooksMax = 100;
+const webhookFailedEventsShownMax = 100;
+
 /**
  * Every limit the gateway enforces, in one place. Limits exist so that no client, by accident or
  * on purpose, can make the service do unbounded work or store unbounded data.
@@ -101,18 +105,34 @@ export const limits = {
    */
   queryCostMax: 20_000,
   /**
+   * The same estimate's limit for an admin's operation over HTTP. Admin listings are counted at
+   * what they can return: `webhooks` with each one's `failedEvents` is 100 webhooks x 100 events,
+   * about 30,000 for the typed client's Webhooks document (3 fields an event), which players and
+   * servers never send. Admins are the operators; the limit still bounds a runaway document.
+   */
+  queryCostAdminMax: 50_000,
+  /**
    * Items the cost estimate assumes for a list field that has no page argument (the service
    * returns such a list whole). `Transaction.entries` holds a transaction's postings: 2 today, 4
    * allowed for multi-leg transactions. `assets` and `balances` hold one item per asset: the
    * estimate assumes up to 20 assets; with more, raise it. A connection's `edges` list is the page
    * itself, already multiplied by the page size on the field that returns the connection.
+   * `webhooks` and `Webhook.failedEvents` return up to their own caps (100 each, so 100 x 100
+   * events in one answer): they are counted at those caps, not at the default 20.
    */
   costListItems: {
     default: 20,
+    'Query.webhooks': webhooksMax,
+    'Webhook.failedEvents': webhookFailedEventsShownMax,
     'Transaction.entries': 4,
     'LedgerConnection.edges': 1,
     'EventConnection.edges': 1,
   } as Readonly<Record<string, number>>,
+  /**
+   * Over HTTP, for a caller who is not an admin: admin-only lists answer FORBIDDEN before anything
+   * is read, so they hold no item (and such a document meets FORBIDDEN, not the cost limit).
+   */
+  costListItemsNonAdmin: { 'Query.webhooks': 0 } as Readonly<Record<string, number>>,
 
   /**
    * The websocket close code for a failed or expired credential. graphql-ws's client treats 4403
@@ -205,33 +225,49 @@ export const limits = {
   webhookUrlLengthMax: 2048,
   /**
    * Kept-alive connections to webhook receivers: idle ones close after this (the SSRF check runs
-   * again on the next connection), and at most this many are open to one host and port.
+   * again on the next connection). Up to webhookWorkerConcurrency are open to one host and port.
    */
   webhookIdleSocketMs: 5_000,
-  webhookSocketsPerHostMax: 16,
   /** Signing secrets: 32..128 characters (contract); a generated one has this many random bytes. */
   webhookSecretLengthMin: 32,
   webhookSecretLengthMax: 128,
   webhookSecretGeneratedBytes: 32,
   /** Registered webhooks in all: each costs every replica a claim per poll. */
-  webhooksMax: 100,
+  webhooksMax,
   /** One delivery (connect, send, answer) must finish within this time (contract: 10 s). */
   webhookDeliveryTimeoutMs: 10_000,
   /** The most of a receiver's answer body read (kept for last_error); the rest is discarded. */
   webhookResponseBytesMax: 4 * 1024,
   /** The stored text of a delivery's last error. */
   webhookErrorTextMax: 500,
+  /**
+   * Of a receiver's answer body, lastError keeps at most this many characters after the status
+   * (control characters replaced): enough for "invalid signature" or a JSON error, not a page.
+   */
+  webhookErrorBodyCharsMax: 200,
   /** Events one claim of a webhook reads and delivers before it lets the webhook go. */
   webhookBatchMax: 100,
-  /** Webhooks one process delivers to at once (each claim is one webhook, in feed order). */
-  webhookWorkerConcurrency: 4,
+  /**
+   * A claim also ends after this long (checked before each event), so that when more webhooks are
+   * due than the worker has places, a long backlog takes turns with the rest instead of holding a
+   * place for 100 slow answers (15 minutes at 9 s each).
+   */
+  webhookClaimBudgetMs: 5_000,
+  /**
+   * Webhooks one process delivers to at once (each claim is one webhook, in feed order). As many
+   * as there can be webhooks: a delivery in flight costs a socket and a promise, not a thread, and
+   * with fewer places four receivers that hang took all four and held a healthy webhook's events
+   * back for minutes (review of 2026-12, docs/security.md). One webhook never has two in flight
+   * (its lease), so feed order per webhook holds.
+   */
+  webhookWorkerConcurrency: webhooksMax,
   /**
    * Connections of the delivery worker's own pool (apart from DB_POOL_MAX's). A slot holds one only
    * for a statement, never across an HTTP call, so two serve every slot.
    */
   webhookDbPoolMax: 2,
   /** Webhook.failedEvents lists at most this many, newest first. */
-  webhookFailedEventsShownMax: 100,
+  webhookFailedEventsShownMax,
   /** The per-webhook pending gauge counts up to this many (a count, not a scan of the backlog). */
   webhookPendingCountMax: 10_000,
   // Defaults of the WEBHOOK_* settings in config.ts.

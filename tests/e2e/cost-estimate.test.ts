@@ -1,4 +1,6 @@
 // Proves the cost estimate bounds what the service returns: for generated documents (pages with first absent, null, a literal or a variable; nested lists), the estimated cost is at least the number of objects in the answer, and `first: null` no longer slips past the cost limit.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { GraphQLObjectType, getNamedType, isObjectType, parse, type GraphQLSchema } from 'graphql';
 import { startTestGateway, type TestGateway } from '../support/gateway';
@@ -35,10 +37,10 @@ afterAll(async () => {
   await t?.stop();
 });
 
-async function post(query: string, variables?: Record<string, unknown>) {
+async function post(query: string, variables?: Record<string, unknown>, token = t.tokens.server) {
   const response = await fetch(t.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${t.tokens.server}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, json: (await response.json()) as any };
@@ -183,5 +185,29 @@ describe('cost estimate', () => {
     );
     // Most generated documents fit the limit: the property is about answers, not refusals.
     expect(executed).toBeGreaterThan(20);
+  });
+
+  it("webhooks' failedEvents are counted at 100 x 100: above the general limit, within the admins' own, and the typed client's Webhooks document runs", async () => {
+    // The typed client's Webhooks document with the one fragment it spreads.
+    const operations = join(__dirname, '../../src/client/operations');
+    const fragments = readFileSync(join(operations, 'fragments.graphql'), 'utf8');
+    const fragment = /fragment WebhookFields on Webhook \{[^}]*\}/.exec(fragments)![0];
+    const query = `${readFileSync(join(operations, 'webhooks.graphql'), 'utf8')}\n${fragment}`;
+    const document = parse(query);
+    const cost = operationCost(schema, document, {}, 'Webhooks');
+    expect(cost).toBeGreaterThan(limits.queryCostMax);
+    expect(cost).toBeLessThanOrEqual(limits.queryCostAdminMax);
+    // Not an admin's: FORBIDDEN, as before (the list holds nothing for them).
+    const asServer = await post(query, undefined, t.tokens.server);
+    expect(asServer.json.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN' });
+    const body = JSON.stringify({ query, operationName: 'Webhooks' });
+    const response = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.tokens.admin}` },
+      body,
+    });
+    const asAdmin = (await response.json()) as any;
+    expect(asAdmin.errors).toBeUndefined();
+    expect(Array.isArray(asAdmin.data.webhooks)).toBe(true);
   });
 });

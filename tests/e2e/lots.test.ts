@@ -403,6 +403,64 @@ describe('limits', () => {
     );
   });
 
+  it('setAssetLimits with a field left out is refused with BAD_USER_INPUT naming it, and clears nothing', async () => {
+    await ok(
+      t.gql(
+        LIMITS,
+        {
+          asset: 'CAPPED',
+          limits: { balanceMax: '500', dailyBonusMax: '40', dailyTransferOutMax: '30' },
+        },
+        admin,
+      ),
+      'setAssetLimits',
+    );
+    const fields = ['balanceMax', 'dailyBonusMax', 'dailyTransferOutMax'] as const;
+    for (const field of fields) {
+      const given: Record<string, string | null> = {
+        balanceMax: '1',
+        dailyBonusMax: '2',
+        dailyTransferOutMax: '3',
+      };
+      delete given[field];
+      // Once through a variable and once as a literal: both leave the field absent.
+      const literal = Object.entries(given)
+        .map(([name, value]) => `${name}: ${JSON.stringify(value)}`)
+        .join(', ');
+      for (const refused of [
+        await t.gql(LIMITS, { asset: 'CAPPED', limits: given }, admin),
+        await t.gql(
+          `mutation { setAssetLimits(asset: "CAPPED", limits: { ${literal} }) { code } }`,
+          {},
+          admin,
+        ),
+      ]) {
+        expect(errorCode(refused)).toBe('BAD_USER_INPUT');
+        expect(refused.errors![0]!.extensions).toMatchObject({ field: `limits.${field}` });
+      }
+    }
+    const assets = await ok(
+      t.gql(`{ assets { code limits { balanceMax dailyBonusMax dailyTransferOutMax } } }`, {}),
+      'assets',
+    );
+    expect(assets.find((a: { code: string }) => a.code === 'CAPPED').limits).toEqual({
+      balanceMax: '500',
+      dailyBonusMax: '40',
+      dailyTransferOutMax: '30',
+    });
+    await ok(
+      t.gql(
+        LIMITS,
+        {
+          asset: 'CAPPED',
+          limits: { balanceMax: null, dailyBonusMax: null, dailyTransferOutMax: null },
+        },
+        admin,
+      ),
+      'setAssetLimits',
+    );
+  });
+
   it('50 concurrent bonuses never exceed dailyBonusMax', async () => {
     await ok(
       t.gql(

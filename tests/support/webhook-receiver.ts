@@ -46,7 +46,8 @@ export async function startReceiver(port = 0): Promise<Receiver> {
         res.statusCode = answer.status;
         res.end(answer.status >= 300 ? 'receiver says no' : 'ok');
       };
-      if (answer.delayMs) setTimeout(send, answer.delayMs);
+      // Unref: an answer held back past the end of a test must not keep jest running.
+      if (answer.delayMs) setTimeout(send, answer.delayMs).unref();
       else send();
     });
   });

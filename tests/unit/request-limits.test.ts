@@ -1,7 +1,7 @@
 // Proves the request limits on the real schema without a server: depth, aliases, tokens and estimated cost each refuse one step past the limit with BAD_USER_INPUT, its reason and the limit, and allow the limit itself.
-import { Lexer, Source, TokenKind, type GraphQLError } from 'graphql';
+import { Lexer, Source, TokenKind, parse, type GraphQLError } from 'graphql';
 import { buildGatewaySchema } from '../../src/schema';
-import { prepareOperation } from '../../src/shared/graphql-limits';
+import { operationCost, prepareOperation } from '../../src/shared/graphql-limits';
 import { limits } from '../../src/shared/limits';
 
 const schema = buildGatewaySchema();
@@ -96,5 +96,20 @@ describe('estimated cost', () => {
     expect(verdict(page(40), { first: 1_000_000 })).toEqual(
       verdict(page(40), { first: limits.ledgerPageSizeMax }),
     );
+  });
+
+  it('counts webhooks and Webhook.failedEvents at what they can return (100 x 100 events), not at 20', () => {
+    const query = '{ webhooks { id failedEvents { id type createdAt } } }';
+    // The largest answer: every webhook (its id), each with its most failed events, each of 3 fields.
+    const largest = limits.webhooksMax * (1 + limits.webhookFailedEventsShownMax * 3);
+    expect(limits.webhooksMax).toBe(100);
+    expect(limits.webhookFailedEventsShownMax).toBe(100);
+    expect(operationCost(schema, parse(query))).toBeGreaterThanOrEqual(largest);
+    // So a selection that cheap-looking lists would have let through is refused.
+    expect(
+      verdict(
+        '{ webhooks { failedEvents { id type createdAt transaction { id kind amount asset { code name } } } } }',
+      ),
+    ).toMatchObject({ reason: 'QUERY_TOO_COMPLEX' });
   });
 });

@@ -12,6 +12,9 @@ export interface KnownAsset {
   accounts: SystemAccountIds;
 }
 
+/** Every field of AssetLimitsInput: the contract wants each one given (null clears it). */
+const assetLimitFields = ['balanceMax', 'dailyBonusMax', 'dailyTransferOutMax'] as const;
+
 const assetCodePattern = /^[A-Z][A-Z0-9_]*$/;
 
 /**
@@ -75,13 +78,20 @@ export class AssetService {
    */
   async setLimits(principal: Principal, code: string, limits: AssetLimits): Promise<Asset> {
     assertAdmin(principal);
-    for (const [field, value] of Object.entries(limits) as [string, bigint | null | undefined][]) {
+    // The fields by name, not Object.entries(limits): a field the request left out is absent from
+    // the input object, not undefined in it, and was then written as null (cleared) unnoticed.
+    for (const field of assetLimitFields) {
+      const value = (limits as Partial<AssetLimits>)[field];
       if (value === undefined)
         throw badUserInput(`limits.${field} must be given (null clears it).`, `limits.${field}`);
       if (value !== null && value < 0n)
         throw badUserInput(`limits.${field} must be at least 0.`, `limits.${field}`);
     }
-    const updated = await assetStore.setLimits(this.prisma, code, limits);
+    const updated = await assetStore.setLimits(this.prisma, code, {
+      balanceMax: limits.balanceMax,
+      dailyBonusMax: limits.dailyBonusMax,
+      dailyTransferOutMax: limits.dailyTransferOutMax,
+    });
     if (!updated)
       throw notFound(
         `Unknown asset ${JSON.stringify(code.slice(0, gatewayLimits.assetCodeLengthMax))}.`,

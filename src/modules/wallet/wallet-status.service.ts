@@ -57,6 +57,9 @@ export class WalletStatusService {
         refs = await walletStatusStore.walletsOfUser(tx, userId);
       }
       if (refs.length > 0) await moneyStore.lock(tx, refs, [], 0);
+      // After the wallets' locks (a money transaction holding them may be creating a wallet of
+      // this user, which takes the user row's key share): waits for wallets being created now.
+      if (assetCode === null) await walletStatusStore.lockUser(tx, userId);
       const ids =
         assetCode !== null
           ? await walletStatusStore.setWalletFrozen(tx, userId, assetCode, change)

@@ -57,6 +57,16 @@ export const walletStatusStore = {
     return tx.$queryRaw`/* walletRefsOfUser */ SELECT user_id AS "userId", asset_code AS "assetCode" FROM wallets WHERE user_id = ${userId} ORDER BY asset_code`;
   },
 
+  /**
+   * Locks the user's row for a user-level status change, taken after the wallets' locks. A wallet
+   * being created holds FOR KEY SHARE on it until it commits (the wallets_read_user_status trigger),
+   * so this waits for that wallet, and the mirror that follows sees it; a wallet created after
+   * this waits and reads the status this change commits.
+   */
+  async lockUser(tx: TxClient, userId: string): Promise<void> {
+    await tx.$queryRaw`/* lockUserForStatus */ SELECT 1 FROM users WHERE id = ${userId} FOR UPDATE`;
+  },
+
   async ensureUser(tx: TxClient, userId: string): Promise<void> {
     await tx.$executeRaw`/* ensureUser */ INSERT INTO users (id) VALUES (${userId}) ON CONFLICT (id) DO NOTHING`;
   },

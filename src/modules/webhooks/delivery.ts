@@ -23,9 +23,68 @@ export interface DeliveryResult {
 const agentOptions = {
   keepAlive: true,
   timeout: limits.webhookIdleSocketMs,
-  maxSockets: limits.webhookSocketsPerHostMax,
+  // As many as deliveries can be in flight in one process: a webhook has at most one, so the
+  // agent never queues one receiver's request behind another's that hangs on the same host.
+  maxSockets: limits.webhookWorkerConcurrency,
 };
 const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+
+/** Control characters (C0, DEL, C1) and the line and paragraph separators, in runs. */
+// eslint-disable-next-line no-control-regex
+const controlCharacters = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+
+/** Text as one printable line: control characters become a space, at most `max` characters. */
+function printable(text: string, max: number): string {
+  const line = text.replace(controlCharacters, ' ').trim();
+  return line.length > max ? `${line.slice(0, max)}...` : line;
+}
+
+/** The text kept as a webhook's lastError: one printable line, bounded. */
+export function boundedErrorText(text: string): string {
+  return printable(text, limits.webhookErrorTextMax);
+}
+
+/**
+ * A failed answer as lastError: the status, then at most webhookErrorBodyCharsMax of the body.
+ * lastError is shown to admins and logged, so a receiver's page (an HTML error page, a stack
+ * trace, terminal escapes) is cut to what tells why, not echoed.
+ */
+export function answerErrorText(status: number, body: string): string {
+  const excerpt = printable(body, limits.webhookErrorBodyCharsMax);
+  return `HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`;
+}
+
+type Outcome = Omit<DeliveryResult, 'durationMs'>;
+
+/**
+ * Reads an answer up to webhookResponseBytesMax and concludes: 2xx is delivered, anything else a
+ * failure with its status and the start of the body. `reusable`: the answer was read to its end,
+ * so the connection may go back to the agent's pool.
+ */
+function readAnswer(
+  response: http.IncomingMessage,
+  finish: (outcome: Outcome, reusable: boolean) => void,
+): void {
+  const status = response.statusCode ?? 0;
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  const conclude = (reusable: boolean) => {
+    if (status >= 200 && status < 300) return finish({ ok: true, status }, reusable);
+    const text = Buffer.concat(chunks).toString('utf8');
+    finish({ ok: false, status, error: answerErrorText(status, text) }, reusable);
+  };
+  response.on('data', (chunk: Buffer) => {
+    if (kept < limits.webhookResponseBytesMax) {
+      const part = chunk.subarray(0, limits.webhookResponseBytesMax - kept);
+      chunks.push(part);
+      kept += part.length;
+    }
+    // Past the bound the rest is not waited for: the status is all that counts.
+    if (kept >= limits.webhookResponseBytesMax) conclude(false);
+  });
+  response.on('end', () => conclude(true));
+  response.on('error', () => conclude(false));
+}
 
 /**
  * POSTs one event body to a webhook URL, signed, and reports whether the receiver answered 2xx
@@ -41,7 +100,7 @@ export function deliver(
   signal?: AbortSignal,
 ): Promise<DeliveryResult> {
   const startedMs = Date.now();
-  const done = (result: Omit<DeliveryResult, 'durationMs'>): DeliveryResult => ({
+  const done = (result: Outcome): DeliveryResult => ({
     ...result,
     durationMs: Date.now() - startedMs,
   });
@@ -49,9 +108,9 @@ export function deliver(
   if (refusal) return Promise.resolve(done({ ok: false, error: `refused: ${refusal}` }));
   return new Promise((resolve) => {
     let settled = false;
-    // `reusable`: the answer was read to its end, so the connection goes back to the agent's pool;
-    // any other ending (timeout, abort, an answer cut at the bound, an error) closes it.
-    const finish = (result: Omit<DeliveryResult, 'durationMs'>, reusable = false) => {
+    // Any ending but an answer read to its end (timeout, abort, an answer cut at the bound, an
+    // error) closes the connection.
+    const finish = (result: Outcome, reusable = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -79,38 +138,7 @@ export function deliver(
     const onAbort = () => finish({ ok: false, error: 'delivery aborted (gateway stopping)' });
     signal?.addEventListener('abort', onAbort);
     request.on('error', (error) => finish({ ok: false, error: error.message }));
-    request.on('response', (response) => {
-      const status = response.statusCode ?? 0;
-      const chunks: Buffer[] = [];
-      let kept = 0;
-      const conclude = (reusable: boolean) => {
-        const text = Buffer.concat(chunks).toString('utf8').slice(0, limits.webhookErrorTextMax);
-        if (status >= 200 && status < 300) finish({ ok: true, status }, reusable);
-        else
-          finish(
-            {
-              ok: false,
-              status,
-              error: `HTTP ${status}${text ? `: ${text}` : ''}`.slice(
-                0,
-                limits.webhookErrorTextMax,
-              ),
-            },
-            reusable,
-          );
-      };
-      response.on('data', (chunk: Buffer) => {
-        if (kept < limits.webhookResponseBytesMax) {
-          const part = chunk.subarray(0, limits.webhookResponseBytesMax - kept);
-          chunks.push(part);
-          kept += part.length;
-        }
-        // Past the bound the rest is not waited for: the status is all that counts.
-        if (kept >= limits.webhookResponseBytesMax) conclude(false);
-      });
-      response.on('end', () => conclude(true));
-      response.on('error', () => conclude(false));
-    });
+    request.on('response', (response) => readAnswer(response, finish));
     request.end(body);
   });
 }

@@ -4,7 +4,8 @@ import {
   type LookupAddress,
   type LookupOptions,
 } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { badUserInput } from '../../shared/errors';
 import { limits } from '../../shared/limits';
 
@@ -22,64 +23,64 @@ export interface SsrfPolicy {
   allowedHosts: readonly string[];
 }
 
-const loopback = new BlockList();
-loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-loopback.addAddress('::1', 'ipv6');
+/**
+ * The address rules use ipaddr.js's classification (its IANA special-purpose registries), not a
+ * hand list: only `unicast` (global unicast) may be called. That refuses loopback, private
+ * (RFC 1918, fc00::/7 with fd00:ec2::254, the IPv6 metadata service), link-local (169.254/16 holds
+ * the cloud metadata services 169.254.169.254 and 169.254.170.2; fe80::/10), carrier-grade NAT
+ * (100.100.100.200 is a metadata service), "this network", multicast, broadcast, benchmarking,
+ * documentation (192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32), the 6to4 relay anycast
+ * 192.88.99/24, site-local fec0::/10, Teredo, ORCHID, discard-only and reserved ranges.
+ */
+const callableRange = 'unicast';
+/** Ranges named in refusals as "loopback, private, link-local or metadata". */
+const internalRanges = new Set([
+  'loopback',
+  'private',
+  'linkLocal',
+  'uniqueLocal',
+  'carrierGradeNat',
+  'unspecified',
+]);
 
-// Loopback, private (RFC 1918, unique-local), link-local (169.254/16 holds the cloud metadata
-// services, 169.254.169.254 and 169.254.170.2), carrier-grade NAT (100.100.100.200 is a metadata
-// service), "this network", benchmarking, IETF protocol assignments, multicast and reserved.
-const blocked = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const)
-  blocked.addSubnet(network, prefix, 'ipv4');
-// fc00::/7 includes fd00:ec2::254, the IPv6 metadata service.
-for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-  ['100::', 64],
-] as const) {
-  blocked.addSubnet(network, prefix, 'ipv6');
+function ipv4Of(parts: readonly number[]): ipaddr.IPv4 {
+  const [high, low] = [parts[0]!, parts[1]!];
+  return new ipaddr.IPv4([high >> 8, high & 255, low >> 8, low & 255]);
 }
 
-/** An IPv6 address that carries an IPv4 one (::ffff:a.b.c.d, NAT64 64:ff9b::/96) is judged by the IPv4 one. */
-function embeddedIpv4(address: string): string | undefined {
-  const lower = address.toLowerCase();
-  const dotted = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (dotted) return dotted[1];
-  const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (hex) {
-    const high = parseInt(hex[1]!, 16);
-    const low = parseInt(hex[2]!, 16);
-    return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
-  }
+/**
+ * The IPv4 address an IPv6 one carries and is judged by: IPv4-mapped (::ffff:0:0/96), translated
+ * (::ffff:0:0:0/96, RFC 6145), NAT64 well-known (64:ff9b::/96), 6to4 (2002::/16, the IPv4 in bits
+ * 16..47) and the deprecated IPv4-compatible ::/96 (::7f00:1 is 127.0.0.1). undefined: none, or a
+ * form whose IPv4 cannot be told from the address (64:ff9b:1::/48, local-use NAT64: refused).
+ */
+function embeddedIpv4(v6: ipaddr.IPv6): ipaddr.IPv4 | undefined {
+  const parts = v6.parts;
+  const range = v6.range();
+  if (range === 'ipv4Mapped' || range === 'rfc6145') return ipv4Of(parts.slice(6));
+  if (range === 'rfc6052') return v6.match(wellKnownNat64) ? ipv4Of(parts.slice(6)) : undefined;
+  if (range === '6to4') return ipv4Of(parts.slice(1, 3));
+  // ::/96 but :: and ::1 (their own ranges): IPv4-compatible.
+  if (range === 'unicast' && parts.slice(0, 6).every((part) => part === 0))
+    return ipv4Of(parts.slice(6));
   return undefined;
 }
+const wellKnownNat64 = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
 
 /** Why the address may not be called under the policy, or undefined when it may. */
 export function addressRefusal(address: string, policy: SsrfPolicy): string | undefined {
-  const v4 = isIP(address) === 6 ? embeddedIpv4(address) : undefined;
-  const candidate = v4 ?? address;
-  const family = isIP(candidate) === 4 ? 'ipv4' : 'ipv6';
-  if (isIP(candidate) === 0) return `${address} is not an IP address`;
-  if (!policy.production && loopback.check(candidate, family)) return undefined;
-  if (blocked.check(candidate, family))
-    return `${address} is a loopback, private, link-local or metadata address`;
-  return undefined;
+  if (isIP(address) === 0 || !ipaddr.isValid(address)) return `${address} is not an IP address`;
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6 = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6') {
+    const v4 = embeddedIpv4(parsed as ipaddr.IPv6);
+    if (v4) parsed = v4;
+  }
+  const range = parsed.range();
+  if (!policy.production && range === 'loopback') return undefined;
+  if (range === callableRange) return undefined;
+  if (internalRanges.has(range))
+    return `${address} is a loopback, private, link-local or metadata address (${range})`;
+  return `${address} is not a public unicast address (${range})`;
 }
 
 function hostOf(url: URL): string {
@@ -87,8 +88,37 @@ function hostOf(url: URL): string {
   return url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
 }
 
+/**
+ * One WEBHOOK_ALLOWED_HOSTS entry: `host`, `host:port`, an IPv4 literal with or without a port,
+ * `[v6]:port`, or a bare IPv6 literal. Without a port it allows the host on any port; with one,
+ * that port only (an internal CRM's webhook port, not its admin or database ports).
+ */
+export function parseAllowedHost(entry: string): { host: string; port?: number } | undefined {
+  const lower = entry.trim().toLowerCase();
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(lower);
+  const [host, port] = bracketed
+    ? [bracketed[1]!, bracketed[2]]
+    : (lower.match(/:/g) ?? []).length === 1
+      ? (lower.split(':') as [string, string])
+      : [lower, undefined];
+  if (!host) return undefined;
+  if (port === undefined) return { host };
+  const number = /^\d{1,5}$/.test(port) ? Number(port) : 0;
+  return number >= 1 && number <= 65535 ? { host, port: number } : undefined;
+}
+
+function portOf(url: URL): number {
+  if (url.port) return Number(url.port);
+  return url.protocol === 'https:' ? 443 : 80;
+}
+
 export function isAllowedHost(url: URL, policy: SsrfPolicy): boolean {
-  return policy.allowedHosts.includes(hostOf(url));
+  const host = hostOf(url);
+  const port = portOf(url);
+  return policy.allowedHosts.some((entry) => {
+    const allowed = parseAllowedHost(entry);
+    return allowed?.host === host && (allowed.port === undefined || allowed.port === port);
+  });
 }
 
 /**
@@ -144,6 +174,7 @@ export class RefusedAddressError extends Error {}
 export function deliveryLookup(
   url: URL,
   policy: SsrfPolicy,
+  resolve: typeof dnsLookup = dnsLookup,
 ): { refusal?: string; lookup?: typeof dnsLookup } {
   if (isAllowedHost(url, policy)) return {};
   const host = hostOf(url);
@@ -156,7 +187,10 @@ export function deliveryLookup(
     options: LookupOptions,
     callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
   ) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, entries: LookupAddress[]) => {
+    // Resolve, check, then hand the checked addresses to the socket: Node connects to what this
+    // callback returns and resolves nothing itself, so a name that answers differently a moment
+    // later (DNS rebinding) cannot put an unchecked address under the connection.
+    resolve(hostname, { ...options, all: true }, (err, entries: LookupAddress[]) => {
       if (err) return callback(err, '');
       const refused = entries
         .map((entry) => addressRefusal(entry.address, policy))

@@ -13,18 +13,14 @@ export interface WebhookMetrics {
   gaveUp(webhookId: string): void;
 }
 
-/**
- * The feed's and the webhooks' metrics, on the gateway's own registry (served at /metrics). The
- * counters count what this process did; the gauges are read from the database at each scrape,
- * so every replica reports the same backlog and nothing drifts.
- */
-export function createFeedMetrics(
-  registry: Registry,
-  reads: {
-    feedLagSeconds(): Promise<number>;
-    backlog(cap: number): Promise<{ id: string; pending: number; failed: number }[]>;
-  },
-): WebhookMetrics {
+/** What the gauges read from the database. */
+interface FeedReads {
+  feedLagSeconds(): Promise<number>;
+  backlog(cap: number): Promise<{ id: string; pending: number; failed: number }[]>;
+}
+
+/** The gauges, read from the database at each scrape. */
+function registerFeedGauges(registry: Registry, reads: FeedReads): void {
   new Gauge({
     name: 'wallet_events_feed_lag_seconds',
     help: 'Age of the oldest event written but not yet in the feed (its transaction or an older one is still running); 0 when none.',
@@ -54,6 +50,15 @@ export function createFeedMetrics(
       for (const row of await backlog()) this.set({ webhook: row.id }, row.failed);
     },
   });
+}
+
+/**
+ * The feed's and the webhooks' metrics, on the gateway's own registry (served at /metrics). The
+ * counters count what this process did; the gauges are read from the database at each scrape,
+ * so every replica reports the same backlog and nothing drifts.
+ */
+export function createFeedMetrics(registry: Registry, reads: FeedReads): WebhookMetrics {
+  registerFeedGauges(registry, reads);
   const attempts = new Counter({
     name: 'wallet_webhook_delivery_attempts_total',
     help: 'Webhook delivery attempts by this process, by webhook and outcome (delivered or failed).',
