@@ -7,7 +7,7 @@ import type { LedgerEntry, Transaction } from '../modules/ledger/ledger.types';
 import { reversalStore } from '../modules/ledger/reversal.store';
 import { holdStore } from '../modules/holds/holds.store';
 import type { Hold } from '../modules/holds/holds.types';
-import { fromStored } from '../modules/money/lots';
+import { fromStored } from '../money/lots';
 import { expiringLots } from '../modules/wallet/wallet.service';
 import { walletStore } from '../modules/wallet/wallet.store';
 import type { CreditLot } from '../modules/wallet/wallet.types';

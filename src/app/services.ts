@@ -7,7 +7,7 @@ import { HoldService } from '../modules/holds/holds.service';
 import { LedgerService } from '../modules/ledger/ledger.service';
 import { ReversalService } from '../modules/ledger/reversal.service';
 import { WalletService } from '../modules/wallet/wallet.service';
-import { MoneyEngine } from '../modules/money/money.engine';
+import { MoneyEngine } from '../money/engine';
 import { TransferService } from '../modules/transfers/transfer.service';
 import { WalletStatusService } from '../modules/wallet/wallet-status.service';
 import { LotsService } from '../modules/lots/lots.service';

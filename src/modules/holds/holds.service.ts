@@ -10,9 +10,9 @@ import { requirePositiveAmount } from '../../shared/money';
 import { parseEntityId, validateOptionalText, validateUserId } from '../../shared/validation';
 import type { AssetService } from '../assets/asset.service';
 import { AccountKind, EntryDirection, TransactionKind } from '../ledger/ledger.types';
-import type { MoneyEngine } from '../money/money.engine';
-import type { LotAmount } from '../money/lots';
-import type { MoneyOperation, WalletRef } from '../money/money.types';
+import type { MoneyEngine } from '../../money/engine';
+import type { LotAmount } from '../../money/lots';
+import type { MoneyOperation, WalletRef } from '../../money/types';
 import {
   answerOf,
   bookWallet,

@@ -5,9 +5,10 @@ import { ErrorCode, badUserInput, notFound } from '../../shared/errors';
 import { hashRequest, validateIdempotencyKey } from '../../shared/idempotency';
 import { limits } from '../../shared/limits';
 import { parseEntityId, validateOptionalText } from '../../shared/validation';
-import type { MoneyEngine } from '../money/money.engine';
-import type { Lot, LotAmount } from '../money/lots';
-import type { MoneyOperation, WalletRef } from '../money/money.types';
+import type { MoneyEngine } from '../../money/engine';
+import { CreditOrigin } from '../../money/enums';
+import type { Lot, LotAmount } from '../../money/lots';
+import type { MoneyOperation, WalletRef } from '../../money/types';
 import { answerOf, userSystemPosting, type WalletService } from '../wallet/wallet.service';
 import type { TransferPayload } from '../wallet/wallet.types';
 import { ledgerStore } from './ledger.store';
@@ -156,7 +157,7 @@ export class ReversalService {
         const lotsPlan =
           drawnTotal === original.amount
             ? { kind: 'restore' as const, amounts: drawn, lots }
-            : { kind: 'new' as const, origin: 'FREE' as const, expiresAt: null };
+            : { kind: 'new' as const, origin: CreditOrigin.FREE, expiresAt: null };
         draft.post(
           userSystemPosting(
             TransactionKind.REVERSAL,

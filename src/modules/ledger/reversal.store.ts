@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../../../generated/prisma/client';
 import type { TxClient } from '../../shared/db/prisma';
-import type { Lot, LotAmount } from '../money/lots';
+import type { CreditOrigin } from '../../money/enums';
+import type { Lot, LotAmount } from '../../money/lots';
 
 type Queryable = PrismaClient | TxClient;
 
@@ -29,7 +30,7 @@ export const reversalStore = {
       {
         lot_id: bigint;
         amount: bigint;
-        origin: 'PAID' | 'FREE';
+        origin: CreditOrigin;
         expires_at: Date | null;
         created_at: Date;
       }[]

@@ -3,9 +3,9 @@ import type { Principal } from '../../shared/auth/principal';
 import { limits } from '../../shared/limits';
 import { logger } from '../../shared/logger';
 import { AccountKind, EntryDirection, TransactionKind } from '../ledger/ledger.types';
-import type { MoneyEngine } from '../money/money.engine';
-import { isExpired } from '../money/lots';
-import type { MoneyOperation, WalletRef } from '../money/money.types';
+import type { MoneyEngine } from '../../money/engine';
+import { isExpired } from '../../money/lots';
+import type { MoneyOperation, WalletRef } from '../../money/types';
 import { userSystemPosting } from '../wallet/wallet.service';
 import { lotsStore } from './lots.store';
 

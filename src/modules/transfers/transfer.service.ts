@@ -9,8 +9,9 @@ import { validateMetadata, validateOptionalText, validateUserId } from '../../sh
 import type { AssetService } from '../assets/asset.service';
 import { ledgerStore } from '../ledger/ledger.store';
 import { AccountKind, EntryDirection, TransactionKind } from '../ledger/ledger.types';
-import type { MoneyEngine } from '../money/money.engine';
-import { walletKey, type MoneyOperation, type WalletRef } from '../money/money.types';
+import type { MoneyEngine } from '../../money/engine';
+import { CreditOrigin } from '../../money/enums';
+import { walletKey, type MoneyOperation, type WalletRef } from '../../money/types';
 import {
   assertLotExpiryAhead,
   bookWallet,
@@ -125,7 +126,7 @@ export class TransferService {
               wallet: to,
               direction: EntryDirection.CREDIT,
               amount,
-              lots: { kind: 'new', origin: 'FREE', expiresAt: null },
+              lots: { kind: 'new', origin: CreditOrigin.FREE, expiresAt: null },
             },
           ],
         });

@@ -14,7 +14,7 @@ import {
   TransactionKind,
   type Transaction,
 } from '../ledger/ledger.types';
-import type { MoneyEngine } from '../money/money.engine';
+import type { MoneyEngine } from '../../money/engine';
 import type {
   Book,
   Draft,
@@ -23,12 +23,12 @@ import type {
   Posting,
   Verdict,
   WalletRef,
-} from '../money/money.types';
+} from '../../money/types';
 import { walletStore, type WalletRow } from './wallet.store';
 import {
   WalletStatus,
   type CreditLot,
-  type CreditOrigin,
+  CreditOrigin,
   type TransferInput,
   type TransferPayload,
   type Wallet,
@@ -40,8 +40,8 @@ import {
   isExpired,
   split,
   type Lot,
-} from '../money/lots';
-import { sumReservations } from '../money/money.store';
+} from '../../money/lots';
+import { sumReservations } from '../../money/store';
 
 export type PlainKind = TransactionKind.TOPUP | TransactionKind.BONUS | TransactionKind.SPEND;
 type SystemAccount = Exclude<AccountKind, AccountKind.USER>;
@@ -170,7 +170,7 @@ export function draftPlain(
   if (refused) return refused;
   const lots = {
     kind: 'new' as const,
-    origin: kind === TransactionKind.TOPUP ? ('PAID' as const) : ('FREE' as const),
+    origin: kind === TransactionKind.TOPUP ? CreditOrigin.PAID : CreditOrigin.FREE,
     expiresAt,
   };
   draft.post(

@@ -1,5 +1,5 @@
-import { limits as gatewayLimits } from '../../shared/limits';
-import { AccountKind, EntryDirection, TransactionKind } from '../ledger/ledger.types';
+import { limits as gatewayLimits } from '../shared/limits';
+import { AccountKind, CreditOrigin, EntryDirection, TransactionKind } from './enums';
 import {
   allocate,
   expiredUnreserved,
@@ -17,7 +17,7 @@ import {
   type LimitsOf,
   type Posting,
   type WalletRef,
-} from './money.types';
+} from './types';
 
 /** A user entry as drafted: its wallet's next sequence and the balance (and PAID part) right after it. */
 export interface DraftedEntry {
@@ -198,7 +198,7 @@ export class LedgerBook implements Draft {
         `the lots of wallet ${wallet.id} sum to ${lotSum}, its balance is ${wallet.balance}`,
       );
       const paidAfter = wallet.lots.reduce(
-        (total, lot) => (lot.origin === 'PAID' ? total + lot.remaining : total),
+        (total, lot) => (lot.origin === CreditOrigin.PAID ? total + lot.remaining : total),
         0n,
       );
       drafted.entries.push({

@@ -1,24 +1,25 @@
-import type { PrismaClient } from '../../../generated/prisma/client';
-import { clientIdOf, type Principal } from '../../shared/auth/principal';
-import type { TxClient } from '../../shared/db/prisma';
-import { runTransaction, type TransactionOptions } from '../../shared/db/transaction';
-import { AppError, refusalError, type RefusalCode, type RefusalDetail } from '../../shared/errors';
-import { replayPrior } from '../../shared/idempotency';
-import { limits } from '../../shared/limits';
-import { logger } from '../../shared/logger';
-import type { MoneyMovedHook } from '../../shared/observability/metrics';
-import type { AssetService } from '../assets/asset.service';
-import type { SystemAccountIds } from '../assets/asset.store';
-import type { AccountKind, Transaction } from '../ledger/ledger.types';
+import type { PrismaClient } from '../../generated/prisma/client';
+import { clientIdOf, type Principal } from '../shared/auth/principal';
+import type { TxClient } from '../shared/db/prisma';
+import { runTransaction, type TransactionOptions } from '../shared/db/transaction';
+import { AppError, refusalError, type RefusalCode, type RefusalDetail } from '../shared/errors';
+import { replayPrior } from '../shared/idempotency';
+import { limits } from '../shared/limits';
+import { logger } from '../shared/logger';
+import type { MoneyMovedHook } from '../shared/observability/metrics';
 import { LedgerBook } from './book';
-import { moneyStore, type KeyScope, type Locked, type RecordedBatch } from './money.store';
+import type { SystemAccount } from './enums';
+import { moneyStore, type KeyScope, type Locked, type RecordedBatch } from './store';
 import {
   walletKey,
+  type AssetDirectory,
   type BookWallet,
+  type SystemAccountIds,
+  type Transaction,
   type MoneyOperation,
   type RecordedOutcome,
   type WalletRef,
-} from './money.types';
+} from './types';
 
 /** The id of a wallet that does not exist yet (ids start at 1). */
 const placeholderId = 0n;
@@ -105,7 +106,7 @@ export class MoneyEngine {
 
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly assets: AssetService,
+    private readonly assets: AssetDirectory,
     private readonly txOptions: TransactionOptions,
     private readonly hooks: EngineHooks = {},
     /** Group commit on (the default) or off (every operation in a transaction of its own). */
@@ -422,7 +423,7 @@ export class MoneyEngine {
 
   private accountId(items: Item[], assetCode: string, account: string): bigint {
     for (const item of items) {
-      const id = item.accounts.get(assetCode)?.[account as Exclude<AccountKind, AccountKind.USER>];
+      const id = item.accounts.get(assetCode)?.[account as SystemAccount];
       if (id !== undefined) return id;
     }
     throw new Error(`invariant: no ${account} account for ${assetCode}`);

@@ -1,11 +1,11 @@
-import type { PrismaClient } from '../../../generated/prisma/client';
-import type { TxClient } from '../../shared/db/prisma';
-import type { RefusalCode, RefusalDetail } from '../../shared/errors';
-import { activeHoldSql } from '../holds/holds.sql';
-import { walletEventsChannel } from '../subscriptions/wallet-events';
+import type { PrismaClient } from '../../generated/prisma/client';
+import type { TxClient } from '../shared/db/prisma';
+import type { RefusalCode, RefusalDetail } from '../shared/errors';
+import { activeHoldSql } from './holds.sql';
+import { walletEventsChannel } from './wallet-events';
 import type { DraftedPosting, WalletChange } from './book';
 import { fromStored, nextExpiry, toStored, type StoredLot } from './lots';
-import type { BookWallet, KeyOutcome, LimitsOf, RecordedOutcome, WalletRef } from './money.types';
+import type { BookWallet, KeyOutcome, LimitsOf, RecordedOutcome, WalletRef } from './types';
 
 /** Who is deciding under which key: the key's scope and the request's fingerprint. */
 export type KeyScope = KeyOutcome;
