@@ -5,7 +5,7 @@ import type { MoneyMovedHook } from '../shared/observability/metrics';
 import { AssetService } from '../modules/assets/asset.service';
 import { HoldService } from '../modules/holds/holds.service';
 import { LedgerService } from '../modules/ledger/ledger.service';
-import { ReversalService } from '../modules/ledger/reversal.service';
+import { ReversalService } from '../modules/reversals/reversal.service';
 import { WalletService } from '../modules/wallet/wallet.service';
 import { MoneyEngine } from '../money/engine';
 import { TransferService } from '../modules/transfers/transfer.service';

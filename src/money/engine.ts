@@ -41,6 +41,11 @@ type Outcome =
   /** This operation, run alone after its batch failed, failed too: its own error, nobody else's. */
   | { kind: 'error'; error: unknown };
 
+/** An item's decision, before the posting. */
+type Decided =
+  | Exclude<Outcome, { kind: 'posted' }>
+  | { kind: 'accepted'; from: number; to: number; effect: unknown; skip: boolean };
+
 interface Item {
   scope: KeyScope;
   op: AnyOperation;
@@ -245,6 +250,22 @@ export class MoneyEngine {
       decided = await this.lockAndDecide(tx, items, refs);
     }
     const { book, outcomes } = decided;
+    const recorded = this.recordOf(items, outcomes, book);
+    const posted =
+      recorded.postings.length + recorded.refusals.length > 0
+        ? await moneyStore.post(tx, recorded, book.changes(), (assetCode, account) =>
+            this.accountId(items, assetCode, account),
+          )
+        : {
+            transactions: new Map<bigint, { createdAt: Date }>(),
+            wallets: new Map<bigint, Date>(),
+          };
+    for (const [walletId, updatedAt] of posted.wallets) book.touched(walletId, updatedAt);
+    return this.results(tx, items, outcomes, book, posted.transactions);
+  }
+
+  /** What a batch writes: every accepted item's postings and its key's outcome, and the refusals. */
+  private recordOf(items: Item[], outcomes: Decided[], book: LedgerBook): RecordedBatch {
     const recorded: RecordedBatch = { postings: [], outcomes: [], refusals: [] };
     outcomes.forEach((o, i) => {
       const item = items[i]!;
@@ -265,17 +286,17 @@ export class MoneyEngine {
           holdId: drafted[0]!.posting.holdId ?? null,
         });
     });
-    const posted =
-      recorded.postings.length + recorded.refusals.length > 0
-        ? await moneyStore.post(tx, recorded, book.changes(), (assetCode, account) =>
-            this.accountId(items, assetCode, account),
-          )
-        : {
-            transactions: new Map<bigint, { createdAt: Date }>(),
-            wallets: new Map<bigint, Date>(),
-          };
-    for (const [walletId, updatedAt] of posted.wallets) book.touched(walletId, updatedAt);
+    return recorded;
+  }
 
+  /** Each item's outcome after the posting: accepted ones get their transactions and `apply`. */
+  private async results(
+    tx: TxClient,
+    items: Item[],
+    outcomes: Decided[],
+    book: LedgerBook,
+    created: Map<bigint, { createdAt: Date }>,
+  ): Promise<Outcome[]> {
     const results: Outcome[] = [];
     for (const [i, o] of outcomes.entries()) {
       const item = items[i]!;
@@ -297,7 +318,7 @@ export class MoneyEngine {
           idempotencyKey: item.scope.key,
           reference: d.posting.reference,
           metadata: d.posting.metadata ?? null,
-          createdAt: posted.transactions.get(d.id)!.createdAt,
+          createdAt: created.get(d.id)!.createdAt,
           reversesId: d.posting.reversesId?.toString() ?? null,
           holdId: d.posting.holdId?.toString() ?? null,
           counterpartyUserId: d.posting.counterpartyUserId ?? null,
@@ -329,9 +350,6 @@ export class MoneyEngine {
     // Read with every lock held (see moneyStore.lock): keys decided while the batch waited are seen.
     const priors = locked.priors;
     const book = await this.bookOf(tx, locked, items);
-    type Decided =
-      | Exclude<Outcome, { kind: 'posted' }>
-      | { kind: 'accepted'; from: number; to: number; effect: unknown; skip: boolean };
     const outcomes: Decided[] = [];
     const seen = new Set<string>();
     for (const item of items) {

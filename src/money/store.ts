@@ -1,4 +1,4 @@
-import type { PrismaClient } from '../../generated/prisma/client';
+import { Prisma, type PrismaClient } from '../../generated/prisma/client';
 import type { TxClient } from '../shared/db/prisma';
 import type { RefusalCode, RefusalDetail } from '../shared/errors';
 import { activeHoldSql } from './holds.sql';
@@ -98,35 +98,19 @@ export function sumReservations(
 const json = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
-/** The named SQL of the money engine: lock and read, post, record outcomes. */
-export const moneyStore = {
-  /**
-   * Locks every listed wallet that exists, in one statement, and reads the key's recorded outcome
-   * in the same round trip. First an advisory lock per (user, asset), in key order, then the wallet
-   * rows FOR UPDATE in wallet-id order: no two money transactions ever wait on each other in a
-   * cycle. The advisory locks come first because taking them assigns no transaction id: the id is
-   * assigned by the first row lock, once every wallet is this transaction's, so along each wallet
-   * transaction ids grow with its sequence (the event feed's order relies on it). They also cover
-   * wallets that do not exist yet, so two first credits of one wallet queue like any others.
-   * The keys are read once every lock is held, with a snapshot taken then (key_outcomes_now, a
-   * VOLATILE function, after the whole locked set has been read): a key that a transaction holding
-   * some of the same wallets recorded while this statement waited is seen, so the batch replays it
-   * instead of failing on the key's unique index. A key a transaction on other wallets records
-   * later still meets that index: this transaction then fails, retries and replays the winner.
-   */
-  async lock(
-    tx: TxClient,
-    refs: readonly WalletRef[],
-    scopes: readonly KeyScope[],
-    idsCount: number,
-  ): Promise<Locked> {
-    const clients = scopes.map((scope) => scope.clientId);
-    const keys = scopes.map((scope) => scope.key);
-    const users = refs.map((ref) => ref.userId);
-    const assets = refs.map((ref) => ref.assetCode);
-    const rows = await tx.$queryRaw<LockRow[]>`/* lockWallets */
+/** What the lock statement takes: the wallets (as parallel arrays), the keys, how many ids. */
+interface LockQuery {
+  users: string[];
+  assets: string[];
+  clients: string[];
+  keys: string[];
+  idsCount: number;
+}
+
+/** The lock statement (see moneyStore.lock). */
+const lockSql = (q: LockQuery) => Prisma.sql`/* lockWallets */
       WITH wanted AS (
-        SELECT * FROM unnest(${users}::text[], ${assets}::text[]) AS r(user_id, asset_code)
+        SELECT * FROM unnest(${q.users}::text[], ${q.assets}::text[]) AS r(user_id, asset_code)
       ), advisory AS MATERIALIZED (
         SELECT pg_advisory_xact_lock(k.key) FROM (
           SELECT DISTINCT hashtextextended(r.asset_code || E'\x1f' || r.user_id, 0) AS key FROM wanted r ORDER BY 1
@@ -144,204 +128,54 @@ export const moneyStore = {
       SELECT w.id, w.user_id, w.asset_code, w.balance, w.last_sequence, w.updated_at, w.may_have_holds, w.last_xact,
         w.lots, w.frozen, w.bonus_day, w.bonus_today, w.transfer_out_day, w.transfer_out_today,
         (SELECT json_object_agg(a.code, json_build_object('balanceMax', a.balance_max::text, 'dailyBonusMax', a.daily_bonus_max::text,
-           'dailyTransferOutMax', a.daily_transfer_out_max::text)) FROM assets a WHERE a.code = ANY(${assets}::text[])) AS limits_json,
-        (SELECT array_agg(f.user_id) FROM user_freezes f WHERE f.user_id = ANY(${users}::text[])) AS frozen_users,
-        (SELECT array_agg(nextval('transactions_id_seq')::text) FROM generate_series(1, ${idsCount}::int)) AS ids,
+           'dailyTransferOutMax', a.daily_transfer_out_max::text)) FROM assets a WHERE a.code = ANY(${q.assets}::text[])) AS limits_json,
+        (SELECT array_agg(f.user_id) FROM user_freezes f WHERE f.user_id = ANY(${q.users}::text[])) AS frozen_users,
+        (SELECT array_agg(nextval('transactions_id_seq')::text) FROM generate_series(1, ${q.idsCount}::int)) AS ids,
         -- count(*) reads all of locked first: the function runs with every lock held.
-        (SELECT key_outcomes_now(${clients}::text[], ${keys}::text[]) FROM (SELECT count(*) FROM locked) AS held) AS priors,
+        (SELECT key_outcomes_now(${q.clients}::text[], ${q.keys}::text[]) FROM (SELECT count(*) FROM locked) AS held) AS priors,
         pg_current_xact_id()::text AS xact, clock_timestamp() AS now
       FROM (SELECT 1) AS one
       LEFT JOIN locked w ON true
       ORDER BY w.id`;
-    const first = rows[0]!;
-    const priors = new Map(
-      (first.priors ?? []).map((row) => [`${row.client_id}\u0000${row.key}`, priorOf(row)]),
-    );
-    const wallets = rows
-      .filter((row) => row.id !== null)
-      .map((row) => ({
-        id: row.id!,
-        userId: row.user_id!,
-        assetCode: row.asset_code!,
-        balance: row.balance!,
-        held: 0n,
-        lastSequence: row.last_sequence!,
-        updatedAt: row.updated_at!,
-        mayHaveHolds: row.may_have_holds!,
-        lastXact: row.last_xact!,
-        lots: (row.lots ?? []).map(fromStored),
-        reserved: new Map<bigint, bigint>(),
-        frozen: row.frozen === true,
-        bonusDay: row.bonus_day,
-        bonusToday: row.bonus_today ?? 0n,
-        transferOutDay: row.transfer_out_day,
-        transferOutToday: row.transfer_out_today ?? 0n,
-      }));
-    const limits = new Map(
-      Object.entries(first.limits_json ?? {}).map(([code, l]) => [
-        code,
-        {
-          balanceMax: l.balanceMax == null ? null : BigInt(l.balanceMax),
-          dailyBonusMax: l.dailyBonusMax == null ? null : BigInt(l.dailyBonusMax),
-          dailyTransferOutMax: l.dailyTransferOutMax == null ? null : BigInt(l.dailyTransferOutMax),
-        },
-      ]),
-    );
-    return {
-      wallets,
-      priors,
-      xact: BigInt(first.xact),
-      now: first.now,
-      limits,
-      frozenUsers: new Set(first.frozen_users ?? []),
-      ids: (first.ids ?? []).map((id) => BigInt(id)),
-    };
-  },
 
-  /**
-   * The held amounts of locked wallets. A second statement, after the locks are granted: summed in
-   * the lock statement they would come from its snapshot, which misses hold changes committed by
-   * the transaction this one waited for. Holds change only under their wallet's lock, so a
-   * snapshot taken now sees every change up to the wallet's current version.
-   */
-  async held(
-    tx: TxClient,
-    walletIds: bigint[],
-  ): Promise<Map<bigint, { held: bigint; reserved: Map<bigint, bigint> }>> {
-    const rows = await tx.$queryRaw<
-      { wallet_id: bigint; held: bigint; reservations: { lotId: string; amount: string }[][] }[]
-    >`/* lockedWalletsHeld */
-      SELECT h.wallet_id, SUM(h.amount)::bigint AS held, jsonb_agg(h.reserved_lots) AS reservations FROM holds h
-      WHERE h.wallet_id = ANY(${walletIds}::bigint[]) AND ${activeHoldSql}
-      GROUP BY h.wallet_id`;
-    return new Map(
-      rows.map((row) => [
-        row.wallet_id,
-        { held: row.held, reserved: sumReservations(row.reservations.flat()) },
-      ]),
-    );
-  },
+const lockedWalletOf = (row: LockRow): Locked['wallets'][number] => ({
+  id: row.id!,
+  userId: row.user_id!,
+  assetCode: row.asset_code!,
+  balance: row.balance!,
+  held: 0n,
+  lastSequence: row.last_sequence!,
+  updatedAt: row.updated_at!,
+  mayHaveHolds: row.may_have_holds!,
+  lastXact: row.last_xact!,
+  lots: (row.lots ?? []).map(fromStored),
+  reserved: new Map<bigint, bigint>(),
+  frozen: row.frozen === true,
+  bonusDay: row.bonus_day,
+  bonusToday: row.bonus_today ?? 0n,
+  transferOutDay: row.transfer_out_day,
+  transferOutToday: row.transfer_out_today ?? 0n,
+});
 
-  /** Creates users and wallets that do not exist yet; safe when many first credits race. */
-  async createWallets(tx: TxClient, refs: readonly WalletRef[]): Promise<void> {
-    const users = refs.map((ref) => ref.userId);
-    const assets = refs.map((ref) => ref.assetCode);
-    await tx.$executeRaw`/* createWallets */
-      WITH wanted AS (SELECT * FROM unnest(${users}::text[], ${assets}::text[]) AS r(user_id, asset_code)),
-      new_users AS (INSERT INTO users (id) SELECT DISTINCT user_id FROM wanted ON CONFLICT (id) DO NOTHING)
-      INSERT INTO wallets (account_kind, user_id, asset_code, user_frozen)
-      SELECT 'USER', r.user_id, r.asset_code, EXISTS (SELECT 1 FROM user_freezes f WHERE f.user_id = r.user_id)
-      FROM wanted r ORDER BY r.asset_code, r.user_id
-      ON CONFLICT (user_id, asset_code) DO NOTHING`;
-  },
+const optionalBig = (value: string | null | undefined): bigint | null =>
+  value == null ? null : BigInt(value);
 
-  /**
-   * Posts a batch in one statement, one round trip while the wallets are locked: every drafted
-   * transaction, its entries and lot movements, the new lots, the changed wallets, and every key's
-   * outcome (successes and refusals alike). Each wallet update is guarded by the balance and
-   * sequence read under the lock; a mismatch means the lock did not hold, and the caller aborts.
-   * Each user entry queues its live-subscription wake-up, delivered only at commit.
-   */
-  async post(
-    tx: TxClient,
-    batch: RecordedBatch,
-    changes: readonly WalletChange[],
-    systemAccountId: (assetCode: string, account: string) => bigint,
-  ): Promise<{ transactions: Map<bigint, { createdAt: Date }>; wallets: Map<bigint, Date> }> {
-    const drafted = batch.postings.map((p) => p.drafted);
-    const doc = {
-      txs: batch.postings.map(({ drafted: d, scope }) => ({
-        id: d.id,
-        paid_amount: d.paidAmount,
-        kind: d.posting.kind,
-        client_id: scope.clientId,
-        idempotency_key: scope.key,
-        user_id: d.posting.userId,
-        asset_code: d.posting.assetCode,
-        amount: d.posting.amount,
-        reference: d.posting.reference,
-        metadata: d.posting.metadata ?? null,
-        reverses_id: d.posting.reversesId ?? null,
-        hold_id: d.posting.holdId ?? null,
-        counterparty_user_id: d.posting.counterpartyUserId ?? null,
-        changeset_id: d.changesetId,
-        leg_index: d.posting.legIndex ?? 0,
-      })),
-      entries: drafted.flatMap((d) =>
-        d.entries.map((e) => ({
-          transaction_id: d.id,
-          wallet_id: e.walletId ?? systemAccountId(d.posting.assetCode, e.leg.account),
-          account_kind: e.leg.account,
-          user_id: e.leg.account === 'USER' ? e.leg.wallet.userId : null,
-          asset_code: d.posting.assetCode,
-          kind: d.posting.kind,
-          direction: e.leg.direction,
-          amount: e.leg.amount,
-          sequence: e.sequence,
-          balance_after: e.balanceAfter,
-          paid_after: e.paidAfter,
-        })),
-      ),
-      wallets: changes.map((c) => ({
-        id: c.wallet.id,
-        balance_before: c.balanceBefore,
-        sequence_before: c.sequenceBefore,
-        balance: c.wallet.balance,
-        sequence: c.wallet.lastSequence,
-        lots: c.wallet.lots.map(toStored),
-        next_expiry: nextExpiry(c.wallet.lots)?.toISOString() ?? null,
-        bonus_day: c.wallet.bonusDay,
-        bonus_today: c.wallet.bonusToday,
-        transfer_out_day: c.wallet.transferOutDay,
-        transfer_out_today: c.wallet.transferOutToday,
-      })),
-      lots: drafted.flatMap((d) =>
-        d.newLots.map(({ walletId, lot }) => ({
-          id: lot.id,
-          wallet_id: walletId,
-          origin: lot.origin,
-          amount: lot.remaining,
-          expires_at: lot.expiresAt?.toISOString() ?? null,
-        })),
-      ),
-      movements: drafted.flatMap((d) =>
-        d.movements.map((m) => ({ transaction_id: d.id, lot_id: m.lotId, amount: m.amount })),
-      ),
-      outcomes: [
-        ...batch.outcomes.map(({ scope, firstPosting, holdId }) => {
-          const first = batch.postings[firstPosting]!.drafted;
-          return {
-            client_id: scope.clientId,
-            key: scope.key,
-            operation: scope.operation,
-            request_hash: scope.requestHash,
-            outcome: 'SUCCEEDED',
-            // A changeset's key records the changeset; any other success its (first) transaction.
-            transaction_id: first.changesetId === null ? first.id : null,
-            hold_id: holdId,
-            changeset_id: first.changesetId,
-            error_code: null,
-            error_detail: null,
-          };
-        }),
-        ...batch.refusals.map(({ scope, code, detail }) => ({
-          client_id: scope.clientId,
-          key: scope.key,
-          operation: scope.operation,
-          request_hash: scope.requestHash,
-          outcome: 'REFUSED',
-          transaction_id: null,
-          hold_id: null,
-          changeset_id: null,
-          error_code: code,
-          error_detail: detail ?? null,
-        })),
-      ],
-    };
-    const rows = await tx.$queryRaw<
-      { row_kind: string; id: bigint; at: Date | null }[]
-    >`/* postTransactions */
-      WITH doc AS (SELECT ${json(doc)}::jsonb AS d),
+function limitsOf(json: LockRow['limits_json']): Map<string, LimitsOf> {
+  return new Map(
+    Object.entries(json ?? {}).map(([code, l]) => [
+      code,
+      {
+        balanceMax: optionalBig(l.balanceMax),
+        dailyBonusMax: optionalBig(l.dailyBonusMax),
+        dailyTransferOutMax: optionalBig(l.dailyTransferOutMax),
+      },
+    ]),
+  );
+}
+
+/** The posting statement (see moneyStore.post): the batch's rows as one JSON document. */
+const postSql = (docJson: string) => Prisma.sql`/* postTransactions */
+      WITH doc AS (SELECT ${docJson}::jsonb AS d),
       tx AS (
         INSERT INTO transactions (id, kind, client_id, idempotency_key, user_id, asset_code, amount, paid_amount, reference, metadata,
           reverses_id, hold_id, counterparty_user_id, changeset_id, leg_index)
@@ -400,6 +234,206 @@ export const moneyStore = {
       SELECT 'tx' AS row_kind, tx.id, tx.created_at AS at FROM tx
       UNION ALL SELECT 'wallet', changed.id, changed.updated_at FROM changed
       UNION ALL SELECT 'notified', count(*), NULL FROM notified`;
+
+const transactionRowOf = ({ drafted: d, scope }: RecordedBatch['postings'][number]) => ({
+  id: d.id,
+  paid_amount: d.paidAmount,
+  kind: d.posting.kind,
+  client_id: scope.clientId,
+  idempotency_key: scope.key,
+  user_id: d.posting.userId,
+  asset_code: d.posting.assetCode,
+  amount: d.posting.amount,
+  reference: d.posting.reference,
+  metadata: d.posting.metadata ?? null,
+  reverses_id: d.posting.reversesId ?? null,
+  hold_id: d.posting.holdId ?? null,
+  counterparty_user_id: d.posting.counterpartyUserId ?? null,
+  changeset_id: d.changesetId,
+  leg_index: d.posting.legIndex ?? 0,
+});
+
+const entryRowsOf = (
+  d: DraftedPosting,
+  systemAccountId: (assetCode: string, account: string) => bigint,
+) =>
+  d.entries.map((e) => ({
+    transaction_id: d.id,
+    wallet_id: e.walletId ?? systemAccountId(d.posting.assetCode, e.leg.account),
+    account_kind: e.leg.account,
+    user_id: e.leg.account === 'USER' ? e.leg.wallet.userId : null,
+    asset_code: d.posting.assetCode,
+    kind: d.posting.kind,
+    direction: e.leg.direction,
+    amount: e.leg.amount,
+    sequence: e.sequence,
+    balance_after: e.balanceAfter,
+    paid_after: e.paidAfter,
+  }));
+
+const walletRowOf = (c: WalletChange) => ({
+  id: c.wallet.id,
+  balance_before: c.balanceBefore,
+  sequence_before: c.sequenceBefore,
+  balance: c.wallet.balance,
+  sequence: c.wallet.lastSequence,
+  lots: c.wallet.lots.map(toStored),
+  next_expiry: nextExpiry(c.wallet.lots)?.toISOString() ?? null,
+  bonus_day: c.wallet.bonusDay,
+  bonus_today: c.wallet.bonusToday,
+  transfer_out_day: c.wallet.transferOutDay,
+  transfer_out_today: c.wallet.transferOutToday,
+});
+
+/** Every key's outcome in the batch: successes that posted, and refusals. */
+const outcomeRowsOf = (batch: RecordedBatch) => [
+  ...batch.outcomes.map(({ scope, firstPosting, holdId }) => {
+    const first = batch.postings[firstPosting]!.drafted;
+    return {
+      client_id: scope.clientId,
+      key: scope.key,
+      operation: scope.operation,
+      request_hash: scope.requestHash,
+      outcome: 'SUCCEEDED',
+      // A changeset's key records the changeset; any other success its (first) transaction.
+      transaction_id: first.changesetId === null ? first.id : null,
+      hold_id: holdId,
+      changeset_id: first.changesetId,
+      error_code: null,
+      error_detail: null,
+    };
+  }),
+  ...batch.refusals.map(({ scope, code, detail }) => ({
+    client_id: scope.clientId,
+    key: scope.key,
+    operation: scope.operation,
+    request_hash: scope.requestHash,
+    outcome: 'REFUSED',
+    transaction_id: null,
+    hold_id: null,
+    changeset_id: null,
+    error_code: code,
+    error_detail: detail ?? null,
+  })),
+];
+
+/** The named SQL of the money engine: lock and read, post, record outcomes. */
+export const moneyStore = {
+  /**
+   * Locks every listed wallet that exists, in one statement, and reads the key's recorded outcome
+   * in the same round trip. First an advisory lock per (user, asset), in key order, then the wallet
+   * rows FOR UPDATE in wallet-id order: no two money transactions ever wait on each other in a
+   * cycle. The advisory locks come first because taking them assigns no transaction id: the id is
+   * assigned by the first row lock, once every wallet is this transaction's, so along each wallet
+   * transaction ids grow with its sequence (the event feed's order relies on it). They also cover
+   * wallets that do not exist yet, so two first credits of one wallet queue like any others.
+   * The keys are read once every lock is held, with a snapshot taken then (key_outcomes_now, a
+   * VOLATILE function, after the whole locked set has been read): a key that a transaction holding
+   * some of the same wallets recorded while this statement waited is seen, so the batch replays it
+   * instead of failing on the key's unique index. A key a transaction on other wallets records
+   * later still meets that index: this transaction then fails, retries and replays the winner.
+   */
+  async lock(
+    tx: TxClient,
+    refs: readonly WalletRef[],
+    scopes: readonly KeyScope[],
+    idsCount: number,
+  ): Promise<Locked> {
+    const rows = await tx.$queryRaw<LockRow[]>(
+      lockSql({
+        users: refs.map((ref) => ref.userId),
+        assets: refs.map((ref) => ref.assetCode),
+        clients: scopes.map((scope) => scope.clientId),
+        keys: scopes.map((scope) => scope.key),
+        idsCount,
+      }),
+    );
+    const first = rows[0]!;
+    return {
+      wallets: rows.filter((row) => row.id !== null).map(lockedWalletOf),
+      priors: new Map(
+        (first.priors ?? []).map((row) => [`${row.client_id}\u0000${row.key}`, priorOf(row)]),
+      ),
+      xact: BigInt(first.xact),
+      now: first.now,
+      limits: limitsOf(first.limits_json),
+      frozenUsers: new Set(first.frozen_users ?? []),
+      ids: (first.ids ?? []).map((id) => BigInt(id)),
+    };
+  },
+
+  /**
+   * The held amounts of locked wallets. A second statement, after the locks are granted: summed in
+   * the lock statement they would come from its snapshot, which misses hold changes committed by
+   * the transaction this one waited for. Holds change only under their wallet's lock, so a
+   * snapshot taken now sees every change up to the wallet's current version.
+   */
+  async held(
+    tx: TxClient,
+    walletIds: bigint[],
+  ): Promise<Map<bigint, { held: bigint; reserved: Map<bigint, bigint> }>> {
+    const rows = await tx.$queryRaw<
+      { wallet_id: bigint; held: bigint; reservations: { lotId: string; amount: string }[][] }[]
+    >`/* lockedWalletsHeld */
+      SELECT h.wallet_id, SUM(h.amount)::bigint AS held, jsonb_agg(h.reserved_lots) AS reservations FROM holds h
+      WHERE h.wallet_id = ANY(${walletIds}::bigint[]) AND ${activeHoldSql}
+      GROUP BY h.wallet_id`;
+    return new Map(
+      rows.map((row) => [
+        row.wallet_id,
+        { held: row.held, reserved: sumReservations(row.reservations.flat()) },
+      ]),
+    );
+  },
+
+  /** Creates users and wallets that do not exist yet; safe when many first credits race. */
+  async createWallets(tx: TxClient, refs: readonly WalletRef[]): Promise<void> {
+    const users = refs.map((ref) => ref.userId);
+    const assets = refs.map((ref) => ref.assetCode);
+    await tx.$executeRaw`/* createWallets */
+      WITH wanted AS (SELECT * FROM unnest(${users}::text[], ${assets}::text[]) AS r(user_id, asset_code)),
+      new_users AS (INSERT INTO users (id) SELECT DISTINCT user_id FROM wanted ON CONFLICT (id) DO NOTHING)
+      INSERT INTO wallets (account_kind, user_id, asset_code, user_frozen)
+      SELECT 'USER', r.user_id, r.asset_code, EXISTS (SELECT 1 FROM user_freezes f WHERE f.user_id = r.user_id)
+      FROM wanted r ORDER BY r.asset_code, r.user_id
+      ON CONFLICT (user_id, asset_code) DO NOTHING`;
+  },
+
+  /**
+   * Posts a batch in one statement, one round trip while the wallets are locked: every drafted
+   * transaction, its entries and lot movements, the new lots, the changed wallets, and every key's
+   * outcome (successes and refusals alike). Each wallet update is guarded by the balance and
+   * sequence read under the lock; a mismatch means the lock did not hold, and the caller aborts.
+   * Each user entry queues its live-subscription wake-up, delivered only at commit.
+   */
+  async post(
+    tx: TxClient,
+    batch: RecordedBatch,
+    changes: readonly WalletChange[],
+    systemAccountId: (assetCode: string, account: string) => bigint,
+  ): Promise<{ transactions: Map<bigint, { createdAt: Date }>; wallets: Map<bigint, Date> }> {
+    const drafted = batch.postings.map((p) => p.drafted);
+    const doc = {
+      txs: batch.postings.map(transactionRowOf),
+      entries: drafted.flatMap((d) => entryRowsOf(d, systemAccountId)),
+      wallets: changes.map(walletRowOf),
+      lots: drafted.flatMap((d) =>
+        d.newLots.map(({ walletId, lot }) => ({
+          id: lot.id,
+          wallet_id: walletId,
+          origin: lot.origin,
+          amount: lot.remaining,
+          expires_at: lot.expiresAt?.toISOString() ?? null,
+        })),
+      ),
+      movements: drafted.flatMap((d) =>
+        d.movements.map((m) => ({ transaction_id: d.id, lot_id: m.lotId, amount: m.amount })),
+      ),
+      outcomes: outcomeRowsOf(batch),
+    };
+    const rows = await tx.$queryRaw<{ row_kind: string; id: bigint; at: Date | null }[]>(
+      postSql(json(doc)),
+    );
     const transactions = new Map(
       rows.filter((row) => row.row_kind === 'tx').map((row) => [row.id, { createdAt: row.at! }]),
     );

@@ -227,3 +227,13 @@ export interface Draft extends Book {
   reserve(ref: WalletRef, amount: bigint): LotAmount[];
   release(ref: WalletRef, amount: bigint, reservations: readonly LotAmount[]): void;
 }
+
+/**
+ * An operation's pure rule: validated input in, what the engine runs out, with no database in
+ * it (unit-tested against an in-memory LedgerBook). The operation's service adds what reads or
+ * writes beyond the postings: `load`, `apply`, `replay`.
+ */
+export type Rule<R, L = undefined, E = undefined, A = undefined> = Omit<
+  MoneyOperation<R, L, E, A>,
+  'load' | 'apply' | 'replay'
+>;

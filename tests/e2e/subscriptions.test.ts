@@ -4,7 +4,7 @@ import { runTransaction } from '../../src/shared/db/transaction';
 import { ledgerStore } from '../../src/modules/ledger/ledger.store';
 import { LedgerBook } from '../../src/money/book';
 import { moneyStore } from '../../src/money/store';
-import { userSystemPosting } from '../../src/modules/wallet/wallet.service';
+import { userSystemPosting } from '../../src/money/rules';
 import {
   AccountKind,
   EntryDirection,

@@ -76,8 +76,9 @@ export class Wallet {
   status!: WalletStatus;
 }
 
-@ObjectType()
-export class TransferPayload {
+/** What topup, bonus, spend, captureHold and reverse answer (TransferPayload in the contract). */
+@ObjectType('TransferPayload')
+export class MovementPayload {
   @Field(() => Transaction)
   transaction!: Transaction;
 
