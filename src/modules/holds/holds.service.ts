@@ -24,8 +24,9 @@ import {
 } from './holds.types';
 
 /**
- * Holds (holds.rules.ts), run on the money engine: reserving funds (available drops, balance does not), then
- * capturing part or all of them as a CAPTURE transaction, releasing them, or letting them expire.
+ * Holds (holds.rules.ts), run on the money engine: reserving funds (available drops, balance does
+ * not), then capturing part or all of them as a CAPTURE transaction, releasing them, or letting
+ * them expire.
  * Every decision is taken under the wallet's row lock, like a spend, so the sum of active holds
  * can never exceed the balance. A decision about an existing hold locks the wallet first and the
  * hold second (`load`), always in that order, so two decisions never deadlock.
