@@ -65,6 +65,25 @@ export default tseslint.config(
     },
   },
   {
+    // The money engine is the layer below the modules: it serves them and imports none of them
+    // (what it needs of one is a port in src/money, wired in src/app/services.ts).
+    files: ['src/money/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/modules', '**/modules/**', '**/app', '**/app/**'],
+              message:
+                'src/money must not import from src/modules or src/app: move what it needs into src/money, or define a port there.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests and benchmarks read loosely-typed JSON answers from the wire.
     files: ['tests/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -14,7 +14,7 @@ import { createServices } from '../src/app/services';
 import type { Principal } from '../src/shared/auth/principal';
 import { loadConfig } from '../src/shared/config';
 import { createDatabase } from '../src/shared/db/prisma';
-import { findInvariantBreaches } from '../src/modules/ledger/ledger.invariants';
+import { findInvariantBreaches } from '../src/app/invariants';
 import { provisionDatabase } from './database';
 
 const server: Principal = { subject: 'bench-engine', role: 'server' };

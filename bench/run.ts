@@ -7,7 +7,7 @@ import path from 'node:path';
 import { projectRoot } from '../src/shared/db/database';
 import { createDatabase } from '../src/shared/db/prisma';
 import { mintToken } from '../src/shared/auth/tokens';
-import { findInvariantBreaches } from '../src/modules/ledger/ledger.invariants';
+import { findInvariantBreaches } from '../src/app/invariants';
 import {
   compareWithScript,
   startWireCensus,

@@ -4,7 +4,7 @@ import { buildSchemaSync, getMetadataStorage } from 'type-graphql';
 import { AssetResolver } from './modules/assets/asset.resolver';
 import { HoldResolver, TransactionHoldResolver } from './modules/holds/holds.resolver';
 import { LedgerEntryResolver, TransactionResolver } from './modules/ledger/ledger.resolver';
-import { ReversalResolver } from './modules/ledger/reversal.resolver';
+import { ReversalResolver } from './modules/reversals/reversal.resolver';
 import { WalletResolver } from './modules/wallet/wallet.resolver';
 import { TransferResolver } from './modules/transfers/transfer.resolver';
 import { BalanceChangeResolver, unusedPubSub } from './modules/subscriptions/subscription.resolver';

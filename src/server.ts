@@ -42,7 +42,7 @@ import { instrumentNotificationLag } from './shared/observability/notification-l
 import { livePageEnabled, livePageRouter } from './live/live-page';
 import { buildGatewaySchema } from './schema';
 import { createServices, type Services } from './app/services';
-import { startHoldExpirySweeper } from './modules/holds/expiry-sweeper';
+import { startExpirySweeper } from './modules/holds/expiry-sweeper';
 import { eventScopedLoaders } from './modules/subscriptions/event-loaders';
 import { PgWalletEventBus } from './modules/subscriptions/wallet-event-bus';
 import {
@@ -270,12 +270,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Marks holds past their expiry EXPIRED in the background (reads already ignore them).
   // The same pass posts the EXPIRY of credit lots past their expiresAt (reads already ignore them).
   const sweep = {
-    sweepExpiredHolds: async () =>
+    sweepExpired: async () =>
       (await services.holds.sweepExpiredHolds()) + (await services.lots.sweepExpiredLots()),
   };
   const sweeper =
     config.HOLD_SWEEP_INTERVAL_MS > 0
-      ? startHoldExpirySweeper(sweep, config.HOLD_SWEEP_INTERVAL_MS)
+      ? startExpirySweeper(sweep, config.HOLD_SWEEP_INTERVAL_MS)
       : undefined;
   let stopped: Promise<void> | undefined;
   return {

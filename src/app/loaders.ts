@@ -4,11 +4,11 @@ import { assetStore } from '../modules/assets/asset.store';
 import type { Asset } from '../modules/assets/asset.types';
 import { ledgerStore } from '../modules/ledger/ledger.store';
 import type { LedgerEntry, Transaction } from '../modules/ledger/ledger.types';
-import { reversalStore } from '../modules/ledger/reversal.store';
+import { reversalStore } from '../modules/reversals/reversal.store';
 import { holdStore } from '../modules/holds/holds.store';
 import type { Hold } from '../modules/holds/holds.types';
-import { fromStored } from '../modules/money/lots';
-import { expiringLots } from '../modules/wallet/wallet.service';
+import { fromStored } from '../money/lots';
+import { expiringLots } from '../money/view';
 import { walletStore } from '../modules/wallet/wallet.store';
 import type { CreditLot } from '../modules/wallet/wallet.types';
 

@@ -86,7 +86,7 @@ export const configSchema = z.object({
   HOLD_SWEEP_INTERVAL_MS: integer(5000, 0, 3_600_000),
   /**
    * Group commit: money operations that arrive while the engine's transactions are in flight share
-   * the next one (src/modules/money/money.engine.ts). false runs each in a transaction of its own.
+   * the next one (src/money/engine.ts). false runs each in a transaction of its own.
    */
   GROUP_COMMIT: flag(true),
   /** Authenticated websockets per process (live subscriptions); an upgrade past it is answered 503. */

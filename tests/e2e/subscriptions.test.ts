@@ -2,9 +2,9 @@
 import { Client as PgClient } from 'pg';
 import { runTransaction } from '../../src/shared/db/transaction';
 import { ledgerStore } from '../../src/modules/ledger/ledger.store';
-import { LedgerBook } from '../../src/modules/money/book';
-import { moneyStore } from '../../src/modules/money/money.store';
-import { userSystemPosting } from '../../src/modules/wallet/wallet.service';
+import { LedgerBook } from '../../src/money/book';
+import { moneyStore } from '../../src/money/store';
+import { userSystemPosting } from '../../src/money/rules';
 import {
   AccountKind,
   EntryDirection,

@@ -9,7 +9,7 @@ import {
 } from '../../src/dev/embedded';
 import { applyMigrations } from '../../src/shared/db/migrate';
 import { createDatabase, type Database } from '../../src/shared/db/prisma';
-import { findInvariantBreaches } from '../../src/modules/ledger/ledger.invariants';
+import { findInvariantBreaches } from '../../src/app/invariants';
 import { collect, wsClient } from '../support/subscriptions';
 import {
   ensureBuilt,

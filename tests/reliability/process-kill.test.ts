@@ -1,6 +1,6 @@
 // Proves that SIGKILLing the gateway process at random moments under load loses nothing and applies nothing twice: every acknowledged mutation is in the ledger exactly once, and retries of lost answers apply at most once.
 import { findFreePort } from '../../src/dev/embedded';
-import { findEventInvariantBreaches } from '../../src/modules/events/events.invariants';
+import { findEventInvariantBreaches } from '../../src/app/invariants';
 import { mintTokens, startChildGateway, useChildGatewayFixture } from '../support/child-gateway';
 import {
   availableKinds,

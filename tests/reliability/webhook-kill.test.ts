@@ -1,7 +1,6 @@
 // Proves at-least-once webhook delivery across SIGKILLs: the gateway process killed mid-delivery and restarted still delivers every event, in feed order, and a re-delivered event keeps its id and body; the outbox and the ledger agree afterwards.
 import { findFreePort } from '../../src/dev/embedded';
-import { findEventInvariantBreaches } from '../../src/modules/events/events.invariants';
-import { findInvariantBreaches } from '../../src/modules/ledger/ledger.invariants';
+import { findEventInvariantBreaches, findInvariantBreaches } from '../../src/app/invariants';
 import { mintTokens, startChildGateway, useChildGatewayFixture } from '../support/child-gateway';
 import { startReceiver, type Receiver } from '../support/webhook-receiver';
 

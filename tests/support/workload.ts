@@ -1,7 +1,7 @@
 // A seeded, replayable randomized money workload and the client-side bookkeeping that, together with the ledger's SQL invariants, decides whether a run kept every promise.
 import { setTimeout } from 'node:timers/promises';
 import type { PrismaClient } from '../../generated/prisma/client';
-import { findInvariantBreaches } from '../../src/modules/ledger/ledger.invariants';
+import { findInvariantBreaches } from '../../src/app/invariants';
 import { buildGatewaySchema } from '../../src/schema';
 
 // ---------------------------------------------------------------------------------------------

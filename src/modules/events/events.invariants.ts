@@ -1,11 +1,13 @@
-import type { PrismaClient } from '../../../generated/prisma/client';
+import type { Invariant } from '../../shared/invariants';
 import { eventStore } from './events.store';
 
 /**
  * The outbox agrees with the ledger: exactly one TRANSACTION event per committed transaction, and
- * no event for a transaction that does not exist. Empty when all is well; the tests call it after
- * every workload (tests/support/gateway.ts assertInvariants).
+ * no event for a transaction that does not exist (the check words its own problems).
  */
-export function findEventInvariantBreaches(prisma: PrismaClient): Promise<string[]> {
-  return eventStore.transactionEventBreaches(prisma);
-}
+export const transactionEvents: Invariant = {
+  name: 'one TRANSACTION event per transaction',
+  run: (prisma) => eventStore.transactionEventBreaches(prisma),
+};
+
+export const eventInvariants: readonly Invariant[] = [transactionEvents];

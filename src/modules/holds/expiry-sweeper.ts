@@ -1,21 +1,23 @@
 import { logger } from '../../shared/logger';
-import type { HoldService } from './holds.service';
 
-export interface HoldExpirySweeper {
+/** One expiry pass: holds past their expiry marked EXPIRED, and lots past theirs posted as EXPIRY. */
+export interface ExpirySweep {
+  /** Returns how many holds and lots it expired. */
+  sweepExpired(): Promise<number>;
+}
+
+export interface ExpirySweeper {
   /** Stops the timer and waits for a pass in progress, so the database can be closed after it. */
   stop(): Promise<void>;
 }
 
 /**
- * Runs `sweepExpiredHolds` every `intervalMs` in the background. Passes never overlap (the next
+ * Runs `sweepExpired` every `intervalMs` in the background. Passes never overlap (the next
  * one is scheduled when the previous finishes) and a failed pass (say, the database is briefly
  * unreachable) is logged and retried at the next tick. Every replica may run one: the sweep skips
  * rows another replica has locked. The timer is unref'd so it never keeps the process alive.
  */
-export function startHoldExpirySweeper(
-  holds: Pick<HoldService, 'sweepExpiredHolds'>,
-  intervalMs: number,
-): HoldExpirySweeper {
+export function startExpirySweeper(sweep: ExpirySweep, intervalMs: number): ExpirySweeper {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -23,11 +25,11 @@ export function startHoldExpirySweeper(
   const schedule = () => {
     if (stopped) return;
     timer = setTimeout(() => {
-      running = holds
-        .sweepExpiredHolds()
+      running = sweep
+        .sweepExpired()
         .then(() => undefined)
         .catch((err: unknown) =>
-          logger.warn({ err }, 'hold expiry sweep failed; retrying at the next interval'),
+          logger.warn({ err }, 'expiry sweep failed; retrying at the next interval'),
         )
         .finally(() => {
           running = undefined;

@@ -3,7 +3,7 @@ import type { GatewayContext } from '../../app/context';
 import { requireAsset } from '../assets/asset.fields';
 import { Asset } from '../assets/asset.types';
 import { Transaction } from '../ledger/ledger.types';
-import { TransferPayload } from '../wallet/wallet.types';
+import { MovementPayload } from '../wallet/wallet.types';
 import { CaptureHoldInput, Hold, HoldInput, HoldPayload, ReleaseHoldArgs } from './holds.types';
 
 @Resolver(() => Hold)
@@ -28,11 +28,11 @@ export class HoldResolver {
     return ctx.services.holds.place(ctx.principal, input);
   }
 
-  @Mutation(() => TransferPayload)
+  @Mutation(() => MovementPayload)
   captureHold(
     @Arg('input', () => CaptureHoldInput) input: CaptureHoldInput,
     @Ctx() ctx: GatewayContext,
-  ): Promise<TransferPayload> {
+  ): Promise<MovementPayload> {
     return ctx.services.holds.capture(ctx.principal, input);
   }
 

@@ -1,12 +1,7 @@
 import { Prisma } from '../../../generated/prisma/client';
 
-/**
- * The one definition of a hold that still reserves funds: ACTIVE and not past its expiry (judged
- * by the database clock). A hold past its expiry reserves nothing from that instant on, before the
- * sweep records it EXPIRED. Every read and every decision counts holds with this predicate, on a
- * `holds` row aliased `h`.
- */
-export const activeHoldSql = Prisma.sql`h.status = 'ACTIVE' AND (h.expires_at IS NULL OR h.expires_at > clock_timestamp())`;
+/** A hold that still reserves funds now: defined by the engine, which counts holds under its locks. */
+export { activeHoldSql } from '../../money/holds.sql';
 
 /** The same as of an instant (balance at): created by then, not resolved nor expired by then. */
 export function activeHoldAtSql(at: Date): Prisma.Sql {

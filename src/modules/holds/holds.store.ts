@@ -1,8 +1,8 @@
 import { Prisma } from '../../../generated/prisma/client';
 import type { PrismaClient } from '../../../generated/prisma/client';
 import type { TxClient } from '../../shared/db/prisma';
-import type { LotAmount } from '../money/lots';
-import type { KeyOutcome } from '../money/money.types';
+import type { LotAmount } from '../../money/lots';
+import type { KeyOutcome } from '../../money/types';
 import type { Hold } from './holds.types';
 
 type Queryable = PrismaClient | TxClient;

@@ -1,14 +1,11 @@
 import { ArgsType, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
+import { HoldStatus } from '../../money/enums';
 import { AmountScalar } from '../../shared/money';
 import { Wallet, WalletRequestInputBase } from '../wallet/wallet.types';
 
-export enum HoldStatus {
-  ACTIVE = 'ACTIVE',
-  CAPTURED = 'CAPTURED',
-  RELEASED = 'RELEASED',
-  EXPIRED = 'EXPIRED',
-}
+export { HoldStatus };
+
 registerEnumType(HoldStatus, { name: 'HoldStatus' });
 
 @ObjectType({

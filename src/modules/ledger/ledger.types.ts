@@ -1,16 +1,10 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
+import { AccountKind, EntryDirection, TransactionKind } from '../../money/enums';
 import { AmountScalar } from '../../shared/money';
 
-export enum TransactionKind {
-  TOPUP = 'TOPUP',
-  BONUS = 'BONUS',
-  SPEND = 'SPEND',
-  CAPTURE = 'CAPTURE',
-  REVERSAL = 'REVERSAL',
-  TRANSFER = 'TRANSFER',
-  EXPIRY = 'EXPIRY',
-}
+export { AccountKind, EntryDirection, TransactionKind };
+
 registerEnumType(TransactionKind, {
   name: 'TransactionKind',
   valuesConfig: {
@@ -20,20 +14,8 @@ registerEnumType(TransactionKind, {
   },
 });
 
-export enum EntryDirection {
-  DEBIT = 'DEBIT',
-  CREDIT = 'CREDIT',
-}
 registerEnumType(EntryDirection, { name: 'EntryDirection' });
 
-export enum AccountKind {
-  USER = 'USER',
-  TREASURY = 'TREASURY',
-  BONUS_POOL = 'BONUS_POOL',
-  REVENUE = 'REVENUE',
-  /** Where expired credit goes (EXPIRY). */
-  BREAKAGE = 'BREAKAGE',
-}
 registerEnumType(AccountKind, {
   name: 'AccountKind',
   description:

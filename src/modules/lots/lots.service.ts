@@ -2,11 +2,8 @@ import type { PrismaClient } from '../../../generated/prisma/client';
 import type { Principal } from '../../shared/auth/principal';
 import { limits } from '../../shared/limits';
 import { logger } from '../../shared/logger';
-import { AccountKind, EntryDirection, TransactionKind } from '../ledger/ledger.types';
-import type { MoneyEngine } from '../money/money.engine';
-import { isExpired } from '../money/lots';
-import type { MoneyOperation, WalletRef } from '../money/money.types';
-import { userSystemPosting } from '../wallet/wallet.service';
+import type { MoneyEngine } from '../../money/engine';
+import { expiryKey, expiryRule, type DueWallet } from './expiry.rules';
 import { lotsStore } from './lots.store';
 
 /** The sweep acts as a client of its own, never a token's (its issuer is not a configured one). */
@@ -60,47 +57,10 @@ export class LotsService {
     return posted;
   }
 
-  private async expire(
-    due: { id: bigint; userId: string; assetCode: string; lastSequence: bigint },
-    step: number,
-  ): Promise<number> {
-    const wallet: WalletRef = { userId: due.userId, assetCode: due.assetCode };
-    const op: MoneyOperation<number> = {
-      name: 'expireLots',
-      requestHash: `${due.id}:${due.lastSequence}:${step}`,
-      wallets: [wallet],
-      creates: [],
-      decide: (draft) => {
-        const locked = draft.find(wallet);
-        if (!locked) return { kind: 'skip' };
-        let count = 0;
-        for (const lot of locked.lots) {
-          if (count >= 1 || !isExpired(lot, draft.now)) continue;
-          const amount = lot.remaining - (locked.reserved.get(lot.id) ?? 0n);
-          if (amount <= 0n) continue;
-          draft.post(
-            userSystemPosting(
-              TransactionKind.EXPIRY,
-              wallet,
-              EntryDirection.DEBIT,
-              AccountKind.BREAKAGE,
-              amount,
-              {
-                reference: `lot:${lot.id}`,
-                metadata: null,
-              },
-              { kind: 'lot', lotId: lot.id },
-            ),
-          );
-          count += 1;
-        }
-        return count > 0 ? { kind: 'accept' } : { kind: 'skip' };
-      },
-      answer: (posted) => posted.length,
+  private expire(due: DueWallet, step: number): Promise<number> {
+    return this.engine.run(sweeper, expiryKey(due, step), {
+      ...expiryRule(due, step),
       replay: async () => 0,
-    };
-    // The wallet and its sequence when the pass found it, and the step: two sweeps of the same
-    // state (replicas) decide each step once; a later pass sees a later sequence.
-    return this.engine.run(sweeper, `expiry:${due.id}:${due.lastSequence}:${step}`, op);
+    });
   }
 }

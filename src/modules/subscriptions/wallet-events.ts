@@ -6,7 +6,7 @@
  * ledgerStore.postTransfer queues it with pg_notify inside the money transaction, so PostgreSQL
  * delivers it only once that transaction commits, and never for one that rolls back.
  */
-export const walletEventsChannel = 'wallet_events';
+export { walletEventsChannel } from '../../money/wallet-events';
 
 export interface WalletEvent {
   walletId: string;

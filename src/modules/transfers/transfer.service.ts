@@ -1,26 +1,17 @@
 import type { PrismaClient } from '../../../generated/prisma/client';
-import { assertCanMoveMoney } from '../../shared/auth/authorize';
+import type { MoneyEngine } from '../../money/engine';
+import { kinds, kindsWhere } from '../../money/kinds';
+import { validateMoneyRequest } from '../../money/request';
+import { validateLotExpiry, type PlainKind } from '../../money/rules';
 import type { Principal } from '../../shared/auth/principal';
-import { ErrorCode, badUserInput } from '../../shared/errors';
-import { hashRequest, validateIdempotencyKey } from '../../shared/idempotency';
+import { badUserInput } from '../../shared/errors';
 import { limits } from '../../shared/limits';
 import { requirePositiveAmount } from '../../shared/money';
-import { validateMetadata, validateOptionalText, validateUserId } from '../../shared/validation';
+import { validateUserId } from '../../shared/validation';
 import type { AssetService } from '../assets/asset.service';
 import { ledgerStore } from '../ledger/ledger.store';
-import { AccountKind, EntryDirection, TransactionKind } from '../ledger/ledger.types';
-import type { MoneyEngine } from '../money/money.engine';
-import { walletKey, type MoneyOperation, type WalletRef } from '../money/money.types';
-import {
-  assertLotExpiryAhead,
-  bookWallet,
-  creditRefusal,
-  draftPlain,
-  limitExceeded,
-  validateLotExpiry,
-  type PlainKind,
-  type WalletService,
-} from '../wallet/wallet.service';
+import type { WalletService } from '../wallet/wallet.service';
+import { changesetRule, changesetWallets, transferRule, type ChangesetLeg } from './transfer.rules';
 import type {
   ChangesetInput,
   ChangesetPayload,
@@ -28,30 +19,12 @@ import type {
   UserTransferPayload,
 } from './transfer.types';
 
-const legKinds: ReadonlySet<TransactionKind> = new Set([
-  TransactionKind.TOPUP,
-  TransactionKind.BONUS,
-  TransactionKind.SPEND,
-]);
-const isCredit = (kind: PlainKind) => kind !== TransactionKind.SPEND;
-
-/** Wallets in the order the contract answers them: by userId, then asset code. */
-const byUserThenAsset = (a: WalletRef, b: WalletRef) =>
-  a.userId < b.userId
-    ? -1
-    : a.userId > b.userId
-      ? 1
-      : a.assetCode < b.assetCode
-        ? -1
-        : a.assetCode > b.assetCode
-          ? 1
-          : 0;
+const legKinds = kindsWhere((row) => row.changesetLeg);
 
 /**
- * Multi-wallet operations, as rules on the money engine: player-to-player transfers (one TRANSFER
- * transaction, a DEBIT on the sender and a CREDIT on the recipient) and changesets (1..20 legs,
- * each a TOPUP, BONUS or SPEND transaction, all applied or none). The engine locks every wallet
- * involved in one statement in wallet-id order, so two of them never deadlock.
+ * Multi-wallet operations (transfer.rules.ts) run on the money engine: player-to-player transfers
+ * and changesets. The engine locks every wallet involved in one statement in wallet-id order, so
+ * two of them never deadlock.
  */
 export class TransferService {
   constructor(
@@ -63,80 +36,25 @@ export class TransferService {
 
   /**
    * Errors: FORBIDDEN, BAD_USER_INPUT (same sender and recipient, bad amount, key, text),
-   * NOT_FOUND (asset), INSUFFICIENT_FUNDS, IDEMPOTENCY_KEY_REUSED, SERVICE_UNAVAILABLE.
+   * NOT_FOUND (asset), INSUFFICIENT_FUNDS, WALLET_FROZEN, LIMIT_EXCEEDED, IDEMPOTENCY_KEY_REUSED,
+   * SERVICE_UNAVAILABLE.
    */
   async transfer(principal: Principal, input: UserTransferInput): Promise<UserTransferPayload> {
-    assertCanMoveMoney(principal);
-    const fromUserId = validateUserId(input.fromUserId, 'fromUserId');
-    const toUserId = validateUserId(input.toUserId, 'toUserId');
-    if (fromUserId === toUserId)
-      throw badUserInput('toUserId must differ from fromUserId.', 'toUserId');
-    const idempotencyKey = validateIdempotencyKey(input.idempotencyKey);
-    const amount = requirePositiveAmount(input.amount);
-    const reference = validateOptionalText(input.reference, 'reference', limits.referenceLengthMax);
-    const metadata = validateMetadata(input.metadata);
+    const request = validateMoneyRequest(principal, input, () => {
+      const fromUserId = validateUserId(input.fromUserId, 'fromUserId');
+      const toUserId = validateUserId(input.toUserId, 'toUserId');
+      if (fromUserId === toUserId)
+        throw badUserInput('toUserId must differ from fromUserId.', 'toUserId');
+      return { fromUserId, toUserId, amount: requirePositiveAmount(input.amount) };
+    });
     const { asset } = await this.assets.require(input.asset);
-    const from: WalletRef = { userId: fromUserId, assetCode: asset.code };
-    const to: WalletRef = { userId: toUserId, assetCode: asset.code };
-    const op: MoneyOperation<UserTransferPayload> = {
-      name: 'transfer',
-      requestHash: hashRequest('transfer', {
-        fromUserId,
-        toUserId,
-        asset: asset.code,
-        amount,
-        reference,
-        metadata,
-      }),
-      wallets: [from, to],
-      creates: [to],
-      decide: (draft) => {
-        // A frozen wallet refuses both sides of a transfer.
-        if (draft.frozen(from) || draft.frozen(to))
-          return { kind: 'refuse', code: ErrorCode.WALLET_FROZEN };
-        if (draft.available(from) < amount)
-          return { kind: 'refuse', code: ErrorCode.INSUFFICIENT_FUNDS };
-        const { dailyTransferOutMax } = draft.limits(asset.code);
-        if (
-          dailyTransferOutMax !== null &&
-          draft.transferOutToday(from) + amount > dailyTransferOutMax
-        ) {
-          return limitExceeded(
-            'dailyTransferOutMax',
-            dailyTransferOutMax,
-            draft.transferOutToday(from),
-          );
-        }
-        const refused = creditRefusal(draft, TransactionKind.TRANSFER, to, amount);
-        if (refused) return refused;
-        // The sender's lots are drawn in the debit order; the recipient gets one FREE lot.
-        draft.post({
-          kind: TransactionKind.TRANSFER,
-          userId: fromUserId,
-          assetCode: asset.code,
-          amount,
-          reference,
-          metadata,
-          counterpartyUserId: toUserId,
-          legs: [
-            { account: AccountKind.USER, wallet: from, direction: EntryDirection.DEBIT, amount },
-            {
-              account: AccountKind.USER,
-              wallet: to,
-              direction: EntryDirection.CREDIT,
-              amount,
-              lots: { kind: 'new', origin: 'FREE', expiresAt: null },
-            },
-          ],
-        });
-        return { kind: 'accept' };
-      },
-      answer: ([transaction], _applied, book) => ({
-        transaction: transaction!,
-        from: bookWallet(book, from),
-        to: bookWallet(book, to),
-        replayed: false,
-      }),
+    const rule = transferRule({
+      ...request,
+      from: { userId: request.fromUserId, assetCode: asset.code },
+      to: { userId: request.toUserId, assetCode: asset.code },
+    });
+    return this.engine.run(principal, request.idempotencyKey, {
+      ...rule,
       replay: async ({ transactionId }) => {
         const { transaction } = await this.wallet.replayTransaction(transactionId);
         const [fromNow, toNow] = await Promise.all([
@@ -145,8 +63,7 @@ export class TransferService {
         ]);
         return { transaction, from: fromNow, to: toNow, replayed: true };
       },
-    };
-    return this.engine.run(principal, idempotencyKey, op);
+    });
   }
 
   /**
@@ -155,79 +72,21 @@ export class TransferService {
    * with extensions.leg (the first refused leg), IDEMPOTENCY_KEY_REUSED, SERVICE_UNAVAILABLE.
    */
   async applyChangeset(principal: Principal, input: ChangesetInput): Promise<ChangesetPayload> {
-    assertCanMoveMoney(principal);
-    if (input.legs.length < 1 || input.legs.length > limits.changesetLegsMax) {
-      throw badUserInput(`A changeset has 1..${limits.changesetLegsMax} legs.`, 'legs');
-    }
-    const legs = input.legs.map((leg, index) => {
-      const field = `legs[${index}]`;
-      if (!legKinds.has(leg.kind))
-        throw badUserInput(`${field}.kind must be TOPUP, BONUS or SPEND.`, `${field}.kind`);
-      const expiresAt = validateLotExpiry(leg.expiresAt, `${field}.expiresAt`);
-      if (expiresAt && leg.kind === TransactionKind.SPEND)
-        throw badUserInput(`${field}.expiresAt is for credit legs only.`, `${field}.expiresAt`);
-      return {
-        userId: validateUserId(leg.userId, `${field}.userId`),
-        asset: leg.asset,
-        kind: leg.kind as PlainKind,
-        amount: requirePositiveAmount(leg.amount, `${field}.amount`),
-        expiresAt,
-      };
-    });
-    const idempotencyKey = validateIdempotencyKey(input.idempotencyKey);
-    const reference = validateOptionalText(input.reference, 'reference', limits.referenceLengthMax);
-    const metadata = validateMetadata(input.metadata);
-    const resolved = await Promise.all(
-      legs.map(async (leg) => ({
-        ...leg,
+    const request = validateMoneyRequest(principal, input, () => ({ legs: validateLegs(input) }));
+    const legs = await Promise.all(
+      request.legs.map(async (leg): Promise<ChangesetLeg> => ({
+        kind: leg.kind,
+        amount: leg.amount,
+        expiresAt: leg.expiresAt,
         wallet: {
           userId: leg.userId,
           assetCode: (await this.assets.require(leg.asset)).asset.code,
-        } as WalletRef,
+        },
       })),
     );
-    const touched = [
-      ...new Map(resolved.map((leg) => [walletKey(leg.wallet), leg.wallet])).values(),
-    ].sort(byUserThenAsset);
-    const op: MoneyOperation<ChangesetPayload> = {
-      name: 'applyChangeset',
-      requestHash: hashRequest('applyChangeset', {
-        legs: resolved.map((leg) => ({
-          userId: leg.userId,
-          asset: leg.wallet.assetCode,
-          kind: leg.kind,
-          amount: leg.amount,
-          ...(leg.expiresAt ? { expiresAt: leg.expiresAt } : {}),
-        })),
-        reference,
-        metadata,
-      }),
-      wallets: touched,
-      creates: resolved.filter((leg) => isCredit(leg.kind)).map((leg) => leg.wallet),
-      postingsMax: resolved.length,
-      decide: (draft) => {
-        for (const [index, leg] of resolved.entries())
-          assertLotExpiryAhead(leg.expiresAt, draft.now, `legs[${index}].expiresAt`);
-        for (const [index, leg] of resolved.entries()) {
-          const refused = draftPlain(
-            draft,
-            leg.kind,
-            leg.wallet,
-            leg.amount,
-            { reference, metadata, legIndex: index },
-            leg.expiresAt,
-          );
-          if (refused && refused.kind === 'refuse')
-            return { ...refused, detail: { ...refused.detail, leg: index } };
-        }
-        return { kind: 'accept' };
-      },
-      answer: (transactions, _applied, book) => ({
-        changesetId: transactions[0]!.changesetId!,
-        transactions,
-        wallets: touched.map((ref) => bookWallet(book, ref)),
-        replayed: false,
-      }),
+    const rule = changesetRule({ ...request, legs });
+    return this.engine.run(principal, request.idempotencyKey, {
+      ...rule,
       replay: async ({ changesetId }) => {
         if (changesetId === null)
           throw new Error('invariant: a succeeded changeset key without its changeset');
@@ -236,11 +95,36 @@ export class TransferService {
           changesetId,
         );
         const wallets = await Promise.all(
-          touched.map((ref) => this.wallet.current(ref.userId, ref.assetCode)),
+          changesetWallets(legs).map((ref) => this.wallet.current(ref.userId, ref.assetCode)),
         );
         return { changesetId: changesetId.toString(), transactions, wallets, replayed: true };
       },
-    };
-    return this.engine.run(principal, idempotencyKey, op);
+    });
   }
+}
+
+/** A changeset's legs, each checked in order (the first bad field is the error). */
+function validateLegs(input: ChangesetInput) {
+  if (input.legs.length < 1 || input.legs.length > limits.changesetLegsMax) {
+    throw badUserInput(`A changeset has 1..${limits.changesetLegsMax} legs.`, 'legs');
+  }
+  return input.legs.map((leg, index) => {
+    const field = `legs[${index}]`;
+    if (!legKinds.includes(leg.kind))
+      throw badUserInput(
+        `${field}.kind must be ${legKinds.join(', ').replace(/, (?=[^,]*$)/, ' or ')}.`,
+        `${field}.kind`,
+      );
+    const kind = leg.kind as PlainKind;
+    const expiresAt = validateLotExpiry(leg.expiresAt, `${field}.expiresAt`);
+    if (expiresAt && kinds[kind].lotOrigin === null)
+      throw badUserInput(`${field}.expiresAt is for credit legs only.`, `${field}.expiresAt`);
+    return {
+      userId: validateUserId(leg.userId, `${field}.userId`),
+      asset: leg.asset,
+      kind,
+      amount: requirePositiveAmount(leg.amount, `${field}.amount`),
+      expiresAt,
+    };
+  });
 }

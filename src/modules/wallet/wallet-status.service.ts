@@ -6,7 +6,7 @@ import { limits } from '../../shared/limits';
 import { logger } from '../../shared/logger';
 import { validateOptionalText, validateUserId } from '../../shared/validation';
 import type { AssetService } from '../assets/asset.service';
-import { moneyStore } from '../money/money.store';
+import { moneyStore } from '../../money/store';
 import type { WalletService } from './wallet.service';
 import { walletStatusStore } from './wallet-status.store';
 import { WalletStatus, type Wallet } from './wallet.types';

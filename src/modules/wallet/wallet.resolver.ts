@@ -9,7 +9,7 @@ import {
   CreditLot,
   SpendInput,
   TopupInput,
-  TransferPayload,
+  MovementPayload,
   Wallet,
   WalletStatus,
 } from './wallet.types';
@@ -34,32 +34,32 @@ export class WalletResolver {
     return ctx.services.wallet.balances(ctx.principal, userId);
   }
 
-  @Mutation(() => TransferPayload, { description: 'Credits bought by the user: treasury -> user.' })
+  @Mutation(() => MovementPayload, { description: 'Credits bought by the user: treasury -> user.' })
   topup(
     @Arg('input', () => TopupInput) input: TopupInput,
     @Ctx() ctx: GatewayContext,
-  ): Promise<TransferPayload> {
+  ): Promise<MovementPayload> {
     return ctx.services.wallet.topup(ctx.principal, input);
   }
 
-  @Mutation(() => TransferPayload, {
+  @Mutation(() => MovementPayload, {
     description: 'Free credits issued by the platform: bonus pool -> user.',
   })
   bonus(
     @Arg('input', () => BonusInput) input: BonusInput,
     @Ctx() ctx: GatewayContext,
-  ): Promise<TransferPayload> {
+  ): Promise<MovementPayload> {
     return ctx.services.wallet.bonus(ctx.principal, input);
   }
 
-  @Mutation(() => TransferPayload, {
+  @Mutation(() => MovementPayload, {
     description:
       'Credits spent by the user: user -> revenue. Fails with INSUFFICIENT_FUNDS rather than going below zero.',
   })
   spend(
     @Arg('input', () => SpendInput) input: SpendInput,
     @Ctx() ctx: GatewayContext,
-  ): Promise<TransferPayload> {
+  ): Promise<MovementPayload> {
     return ctx.services.wallet.spend(ctx.principal, input);
   }
 

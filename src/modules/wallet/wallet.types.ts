@@ -1,18 +1,13 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
+import { CreditOrigin, WalletStatus } from '../../money/enums';
 import { AmountScalar } from '../../shared/money';
 import { Transaction } from '../ledger/ledger.types';
 
-export enum CreditOrigin {
-  PAID = 'PAID',
-  FREE = 'FREE',
-}
+export { CreditOrigin, WalletStatus };
+
 registerEnumType(CreditOrigin, { name: 'CreditOrigin', description: 'v2' });
 
-export enum WalletStatus {
-  ACTIVE = 'ACTIVE',
-  FROZEN = 'FROZEN',
-}
 registerEnumType(WalletStatus, { name: 'WalletStatus', description: 'v2' });
 
 @ObjectType({ description: 'v2: a credit lot that has not expired.' })
@@ -81,8 +76,9 @@ export class Wallet {
   status!: WalletStatus;
 }
 
-@ObjectType()
-export class TransferPayload {
+/** What topup, bonus, spend, captureHold and reverse answer (TransferPayload in the contract). */
+@ObjectType('TransferPayload')
+export class MovementPayload {
   @Field(() => Transaction)
   transaction!: Transaction;
 

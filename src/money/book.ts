@@ -1,5 +1,6 @@
-import { limits as gatewayLimits } from '../../shared/limits';
-import { AccountKind, EntryDirection, TransactionKind } from '../ledger/ledger.types';
+import { limits as gatewayLimits } from '../shared/limits';
+import { AccountKind, CreditOrigin, EntryDirection } from './enums';
+import { kinds } from './kinds';
 import {
   allocate,
   expiredUnreserved,
@@ -15,9 +16,10 @@ import {
   type Draft,
   type Leg,
   type LimitsOf,
+  type LotPlan,
   type Posting,
   type WalletRef,
-} from './money.types';
+} from './types';
 
 /** A user entry as drafted: its wallet's next sequence and the balance (and PAID part) right after it. */
 export interface DraftedEntry {
@@ -48,6 +50,8 @@ export interface WalletChange {
   balanceBefore: bigint;
   sequenceBefore: bigint;
 }
+
+type UserLeg = Extract<Leg, { account: AccountKind.USER }>;
 
 const signed = (direction: EntryDirection, amount: bigint): bigint =>
   direction === EntryDirection.CREDIT ? amount : -amount;
@@ -142,20 +146,9 @@ export class LedgerBook implements Draft {
       'more postings than transaction ids allocated for the decision',
     );
     const id = this.ids[this.idsUsed++]!;
-    const previous = this.drafted[this.drafted.length - 1];
-    const changesetId =
-      posting.legIndex === undefined
-        ? null
-        : posting.legIndex === 0
-          ? id
-          : (previous?.changesetId ?? null);
-    assert(
-      posting.legIndex === undefined || changesetId !== null,
-      'a changeset leg follows its first leg',
-    );
     const drafted: DraftedPosting = {
       id,
-      changesetId,
+      changesetId: this.changesetIdOf(posting, id),
       posting,
       entries: [],
       paidAmount: 0n,
@@ -174,48 +167,63 @@ export class LedgerBook implements Draft {
         });
         continue;
       }
-      assert(leg.wallet.assetCode === posting.assetCode, 'a posting moves one asset');
-      const wallet = this.find(leg.wallet);
-      assert(
-        wallet !== undefined,
-        `wallet ${leg.wallet.userId}/${leg.wallet.assetCode} is not locked`,
-      );
-      const paid = this.applyLots(wallet, leg, id, drafted);
+      const paid = this.postUserLeg(posting, leg, drafted);
       // The transaction's split is its first user leg's (for a TRANSFER, what the sender gave).
       if (firstUserLeg) drafted.paidAmount = paid;
       firstUserLeg = false;
-      wallet.balance += signed(leg.direction, leg.amount);
-      wallet.lastSequence += 1n;
-      this.count(wallet, posting.kind, leg);
-      assert(wallet.balance >= 0n, `wallet ${wallet.id} would go below zero`);
-      assert(
-        wallet.balance <= gatewayLimits.amountMax,
-        `wallet ${wallet.id} would exceed the largest amount`,
-      );
-      const lotSum = wallet.lots.reduce((total, lot) => total + lot.remaining, 0n);
-      assert(
-        lotSum === wallet.balance,
-        `the lots of wallet ${wallet.id} sum to ${lotSum}, its balance is ${wallet.balance}`,
-      );
-      const paidAfter = wallet.lots.reduce(
-        (total, lot) => (lot.origin === 'PAID' ? total + lot.remaining : total),
-        0n,
-      );
-      drafted.entries.push({
-        leg,
-        walletId: wallet.id,
-        sequence: wallet.lastSequence,
-        balanceAfter: wallet.balance,
-        paidAfter,
-      });
     }
     this.drafted.push(drafted);
+  }
+
+  /** A changeset's legs share the first leg's transaction id. */
+  private changesetIdOf(posting: Posting, id: bigint): bigint | null {
+    if (posting.legIndex === undefined) return null;
+    const changesetId =
+      posting.legIndex === 0 ? id : (this.drafted[this.drafted.length - 1]?.changesetId ?? null);
+    assert(changesetId !== null, 'a changeset leg follows its first leg');
+    return changesetId;
+  }
+
+  /** Applies one user leg to its wallet and checks it; returns the PAID part it moved. */
+  private postUserLeg(posting: Posting, leg: UserLeg, drafted: DraftedPosting): bigint {
+    assert(leg.wallet.assetCode === posting.assetCode, 'a posting moves one asset');
+    const wallet = this.find(leg.wallet);
+    assert(
+      wallet !== undefined,
+      `wallet ${leg.wallet.userId}/${leg.wallet.assetCode} is not locked`,
+    );
+    const paid = this.applyLots(wallet, leg, drafted.id, drafted);
+    wallet.balance += signed(leg.direction, leg.amount);
+    wallet.lastSequence += 1n;
+    this.count(wallet, posting.kind, leg);
+    assert(wallet.balance >= 0n, `wallet ${wallet.id} would go below zero`);
+    assert(
+      wallet.balance <= gatewayLimits.amountMax,
+      `wallet ${wallet.id} would exceed the largest amount`,
+    );
+    const lotSum = wallet.lots.reduce((total, lot) => total + lot.remaining, 0n);
+    assert(
+      lotSum === wallet.balance,
+      `the lots of wallet ${wallet.id} sum to ${lotSum}, its balance is ${wallet.balance}`,
+    );
+    const paidAfter = wallet.lots.reduce(
+      (total, lot) => (lot.origin === CreditOrigin.PAID ? total + lot.remaining : total),
+      0n,
+    );
+    drafted.entries.push({
+      leg,
+      walletId: wallet.id,
+      sequence: wallet.lastSequence,
+      balanceAfter: wallet.balance,
+      paidAfter,
+    });
+    return paid;
   }
 
   /** Changes the wallet's lots as the leg says, and returns the PAID part of what it moved. */
   private applyLots(
     wallet: BookWallet,
-    leg: Extract<Leg, { account: AccountKind.USER }>,
+    leg: UserLeg,
     transactionId: bigint,
     drafted: DraftedPosting,
   ): bigint {
@@ -225,54 +233,13 @@ export class LedgerBook implements Draft {
     let changes: LotAmount[];
     if (plan.kind === 'new') {
       assert(leg.direction === EntryDirection.CREDIT, 'only a credit makes a lot');
-      // Credits of one origin and one expiry are indistinguishable to every rule (the debit order,
-      // expiry, paid/free), so a credit joins the live lot that has both rather than making another:
-      // a wallet credited every day for years keeps a handful of lots, not thousands. Which lot a
-      // credit went to is its movement, so its reversal still takes from it first.
-      const same = wallet.lots.find(
-        (l) =>
-          l.origin === plan.origin &&
-          (l.expiresAt?.getTime() ?? null) === (plan.expiresAt?.getTime() ?? null) &&
-          !isExpired(l, this.now),
-      );
-      if (same) {
-        changes = [{ lotId: same.id, amount: leg.amount }];
-      } else {
-        const lot: Lot = {
-          id: transactionId,
-          origin: plan.origin,
-          remaining: 0n,
-          expiresAt: plan.expiresAt,
-          createdAt: this.now,
-        };
-        wallet.lots.push(lot);
-        drafted.newLots.push({ walletId: wallet.id, lot: { ...lot, remaining: leg.amount } });
-        changes = [{ lotId: lot.id, amount: leg.amount }];
-      }
+      changes = [this.creditLot(wallet, plan, leg.amount, transactionId, drafted)];
     } else if (plan.kind === 'restore') {
       assert(leg.direction === EntryDirection.CREDIT, 'only a credit restores lots');
       changes = plan.amounts.map((a) => ({ lotId: a.lotId, amount: a.amount }));
     } else {
       assert(leg.direction === EntryDirection.DEBIT, 'only a debit draws from lots');
-      let draws: LotAmount[];
-      if (plan.kind === 'draw') {
-        draws = allocate(wallet.lots, wallet.reserved, leg.amount, this.now, plan.first);
-      } else if (plan.kind === 'reserved') {
-        draws = [];
-        let left = leg.amount;
-        for (const r of plan.amounts) {
-          const take = r.amount < left ? r.amount : left;
-          if (take > 0n) draws.push({ lotId: r.lotId, amount: take });
-          left -= take;
-        }
-      } else {
-        const lot = wallet.lots.find((l) => l.id === plan.lotId);
-        assert(
-          lot !== undefined && isExpired(lot, this.now),
-          `lot ${plan.lotId} is not an expired lot of wallet ${wallet.id}`,
-        );
-        draws = [{ lotId: lot.id, amount: leg.amount }];
-      }
+      const draws = this.draws(wallet, plan, leg.amount);
       const drawn = draws.reduce((total, d) => total + d.amount, 0n);
       assert(
         drawn === leg.amount,
@@ -304,22 +271,82 @@ export class LedgerBook implements Draft {
     return paid;
   }
 
-  /** Keeps the limits' per-day counters: BONUS credited, TRANSFER sent. */
+  /**
+   * The lot a credit goes to. Credits of one origin and one expiry are indistinguishable to every
+   * rule (the debit order, expiry, paid/free), so a credit joins the live lot that has both rather
+   * than making another: a wallet credited every day for years keeps a handful of lots, not
+   * thousands. Which lot a credit went to is its movement, so its reversal still takes from it first.
+   */
+  private creditLot(
+    wallet: BookWallet,
+    plan: Extract<LotPlan, { kind: 'new' }>,
+    amount: bigint,
+    transactionId: bigint,
+    drafted: DraftedPosting,
+  ): LotAmount {
+    const same = wallet.lots.find(
+      (l) =>
+        l.origin === plan.origin &&
+        (l.expiresAt?.getTime() ?? null) === (plan.expiresAt?.getTime() ?? null) &&
+        !isExpired(l, this.now),
+    );
+    if (same) return { lotId: same.id, amount };
+    const lot: Lot = {
+      id: transactionId,
+      origin: plan.origin,
+      remaining: 0n,
+      expiresAt: plan.expiresAt,
+      createdAt: this.now,
+    };
+    wallet.lots.push(lot);
+    drafted.newLots.push({ walletId: wallet.id, lot: { ...lot, remaining: amount } });
+    return { lotId: lot.id, amount };
+  }
+
+  /** What a debit draws from which lot, as its plan says. */
+  private draws(
+    wallet: BookWallet,
+    plan: Extract<LotPlan, { kind: 'draw' | 'reserved' | 'lot' }>,
+    amount: bigint,
+  ): LotAmount[] {
+    if (plan.kind === 'draw')
+      return allocate(wallet.lots, wallet.reserved, amount, this.now, plan.first);
+    if (plan.kind === 'reserved') {
+      const draws: LotAmount[] = [];
+      let left = amount;
+      for (const r of plan.amounts) {
+        const take = r.amount < left ? r.amount : left;
+        if (take > 0n) draws.push({ lotId: r.lotId, amount: take });
+        left -= take;
+      }
+      return draws;
+    }
+    const lot = wallet.lots.find((l) => l.id === plan.lotId);
+    assert(
+      lot !== undefined && isExpired(lot, this.now),
+      `lot ${plan.lotId} is not an expired lot of wallet ${wallet.id}`,
+    );
+    return [{ lotId: lot.id, amount }];
+  }
+
+  /** Keeps the limits' per-day counters the kind feeds (kinds.ts: BONUS credited, TRANSFER sent). */
   private count(wallet: BookWallet, kind: Posting['kind'], leg: Leg): void {
     const today = utcDay(this.now);
-    if (kind === TransactionKind.BONUS && leg.direction === EntryDirection.CREDIT) {
-      if (wallet.bonusDay !== today) {
-        wallet.bonusDay = today;
-        wallet.bonusToday = 0n;
+    for (const { counter, direction } of kinds[kind].counters) {
+      if (leg.direction !== direction) continue;
+      if (counter === 'bonus') {
+        if (wallet.bonusDay !== today) {
+          wallet.bonusDay = today;
+          wallet.bonusToday = 0n;
+        }
+        wallet.bonusToday += leg.amount;
+      } else {
+        if (wallet.transferOutDay !== today) {
+          wallet.transferOutDay = today;
+          wallet.transferOutToday = 0n;
+        }
+        wallet.transferOutToday += leg.amount;
       }
-      wallet.bonusToday += leg.amount;
-    }
-    if (kind === TransactionKind.TRANSFER && leg.direction === EntryDirection.DEBIT) {
-      if (wallet.transferOutDay !== today) {
-        wallet.transferOutDay = today;
-        wallet.transferOutToday = 0n;
-      }
-      wallet.transferOutToday += leg.amount;
     }
   }
 

@@ -4,11 +4,14 @@
  * fixed order: lots with an expiry, soonest first; then FREE lots, oldest first; then PAID lots,
  * oldest first. A lot past its expiry counts for nothing but what holds still reserve on it.
  */
-export type CreditOrigin = 'PAID' | 'FREE';
+import { CreditOrigin } from './enums';
+
+/** A lot's origin as stored and drafted: CreditOrigin's values (the enum's members or their text). */
+export type LotOrigin = `${CreditOrigin}`;
 
 export interface Lot {
   id: bigint;
-  origin: CreditOrigin;
+  origin: LotOrigin;
   /** What is left of the lot, reserved amounts included. */
   remaining: bigint;
   expiresAt: Date | null;
@@ -18,7 +21,7 @@ export interface Lot {
 /** A lot as stored on its wallet row (wallets.lots): amounts as decimal strings, times as ISO. */
 export interface StoredLot {
   id: string;
-  origin: CreditOrigin;
+  origin: LotOrigin;
   remaining: string;
   expiresAt: string | null;
   createdAt: string;
@@ -54,7 +57,7 @@ export function debitOrder(a: Lot, b: Lot): number {
     return a.expiresAt.getTime() - b.expiresAt.getTime() || compareAge(a, b);
   if (a.expiresAt) return -1;
   if (b.expiresAt) return 1;
-  if (a.origin !== b.origin) return a.origin === 'FREE' ? -1 : 1;
+  if (a.origin !== b.origin) return a.origin === CreditOrigin.FREE ? -1 : 1;
   return compareAge(a, b);
 }
 
@@ -116,7 +119,7 @@ export function allocate(
 
 /** The PAID part of an amount drawn from (or added to) lots. */
 export function paidPart(lots: readonly Lot[], amounts: readonly LotAmount[]): bigint {
-  const paid = new Set(lots.filter((lot) => lot.origin === 'PAID').map((lot) => lot.id));
+  const paid = new Set(lots.filter((lot) => lot.origin === CreditOrigin.PAID).map((lot) => lot.id));
   return amounts.reduce((sum, a) => (paid.has(a.lotId) ? sum + a.amount : sum), 0n);
 }
 
@@ -132,7 +135,7 @@ export function split(
     // An expired lot still counts what holds reserve on it (reserved amounts do not expire).
     const counted = isExpired(lot, now) ? (reserved.get(lot.id) ?? 0n) : lot.remaining;
     const value = counted < lot.remaining ? counted : lot.remaining;
-    if (lot.origin === 'PAID') paid += value;
+    if (lot.origin === CreditOrigin.PAID) paid += value;
     else free += value;
   }
   return { paid, free };

@@ -1,13 +1,45 @@
-import type { TxClient } from '../../shared/db/prisma';
-import type { RefusalCode, RefusalDetail } from '../../shared/errors';
-import type { PriorOutcome } from '../../shared/idempotency';
-import type {
-  AccountKind,
-  EntryDirection,
-  Transaction,
-  TransactionKind,
-} from '../ledger/ledger.types';
-import type { CreditOrigin, Lot, LotAmount } from './lots';
+import type { TxClient } from '../shared/db/prisma';
+import type { RefusalCode, RefusalDetail } from '../shared/errors';
+import type { PriorOutcome } from '../shared/idempotency';
+import type { AccountKind, EntryDirection, SystemAccount, TransactionKind } from './enums';
+import type { Lot, LotAmount, LotOrigin } from './lots';
+
+/**
+ * A committed transaction as the engine answers it (the ledger module's GraphQL Transaction has
+ * these fields).
+ */
+export interface Transaction {
+  id: string;
+  kind: TransactionKind;
+  userId: string;
+  assetCode: string;
+  amount: bigint;
+  paidAmount: bigint;
+  freeAmount: bigint;
+  idempotencyKey: string;
+  reference: string | null;
+  metadata: unknown;
+  createdAt: Date;
+  /** The id of the transaction this one reverses (REVERSAL only). */
+  reversesId: string | null;
+  /** The hold this transaction captured (CAPTURE only). */
+  holdId: string | null;
+  counterpartyUserId: string | null;
+  changesetId: string | null;
+  /** The client (idempotency scope) that made the transaction: it owns it (reversals). */
+  clientId: string;
+}
+
+/** The ids of an asset's system accounts (wallet rows without a user). */
+export type SystemAccountIds = Record<SystemAccount, bigint>;
+
+/**
+ * What the engine needs to know of assets (a port: the assets module's AssetService satisfies
+ * it): that an asset exists, and its system accounts' ids.
+ */
+export interface AssetDirectory {
+  require(code: string): Promise<{ asset: { code: string }; accounts: SystemAccountIds }>;
+}
 
 /** A user's wallet of one asset, named as the API names it. */
 export interface WalletRef {
@@ -49,7 +81,7 @@ export interface LimitsOf {
 /** How a user leg changes the wallet's lots. */
 export type LotPlan =
   /** A credit that makes a new lot (its id is the transaction's). */
-  | { kind: 'new'; origin: CreditOrigin; expiresAt: Date | null }
+  | { kind: 'new'; origin: LotOrigin; expiresAt: Date | null }
   /** A credit that puts drawn amounts back into the lots they came from (a debit's reversal). */
   | { kind: 'restore'; amounts: LotAmount[]; lots: Lot[] }
   /** A debit in the contract's order; `first` is drawn before all others (a credit's own reversal). */
@@ -68,7 +100,7 @@ export type Leg =
       amount: bigint;
       lots?: LotPlan;
     }
-  | { account: Exclude<AccountKind, AccountKind.USER>; direction: EntryDirection; amount: bigint };
+  | { account: SystemAccount; direction: EntryDirection; amount: bigint };
 
 /** One transaction a decision posts: its row, and its legs (any number, summing to zero). */
 export interface Posting {
@@ -195,3 +227,13 @@ export interface Draft extends Book {
   reserve(ref: WalletRef, amount: bigint): LotAmount[];
   release(ref: WalletRef, amount: bigint, reservations: readonly LotAmount[]): void;
 }
+
+/**
+ * An operation's pure rule: validated input in, what the engine runs out, with no database in
+ * it (unit-tested against an in-memory LedgerBook). The operation's service adds what reads or
+ * writes beyond the postings: `load`, `apply`, `replay`.
+ */
+export type Rule<R, L = undefined, E = undefined, A = undefined> = Omit<
+  MoneyOperation<R, L, E, A>,
+  'load' | 'apply' | 'replay'
+>;

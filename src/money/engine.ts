@@ -1,24 +1,25 @@
-import type { PrismaClient } from '../../../generated/prisma/client';
-import { clientIdOf, type Principal } from '../../shared/auth/principal';
-import type { TxClient } from '../../shared/db/prisma';
-import { runTransaction, type TransactionOptions } from '../../shared/db/transaction';
-import { AppError, refusalError, type RefusalCode, type RefusalDetail } from '../../shared/errors';
-import { replayPrior } from '../../shared/idempotency';
-import { limits } from '../../shared/limits';
-import { logger } from '../../shared/logger';
-import type { MoneyMovedHook } from '../../shared/observability/metrics';
-import type { AssetService } from '../assets/asset.service';
-import type { SystemAccountIds } from '../assets/asset.store';
-import type { AccountKind, Transaction } from '../ledger/ledger.types';
+import type { PrismaClient } from '../../generated/prisma/client';
+import { clientIdOf, type Principal } from '../shared/auth/principal';
+import type { TxClient } from '../shared/db/prisma';
+import { runTransaction, type TransactionOptions } from '../shared/db/transaction';
+import { AppError, refusalError, type RefusalCode, type RefusalDetail } from '../shared/errors';
+import { replayPrior } from '../shared/idempotency';
+import { limits } from '../shared/limits';
+import { logger } from '../shared/logger';
+import type { MoneyMovedHook } from '../shared/observability/metrics';
 import { LedgerBook } from './book';
-import { moneyStore, type KeyScope, type Locked, type RecordedBatch } from './money.store';
+import type { SystemAccount } from './enums';
+import { moneyStore, type KeyScope, type Locked, type RecordedBatch } from './store';
 import {
   walletKey,
+  type AssetDirectory,
   type BookWallet,
+  type SystemAccountIds,
+  type Transaction,
   type MoneyOperation,
   type RecordedOutcome,
   type WalletRef,
-} from './money.types';
+} from './types';
 
 /** The id of a wallet that does not exist yet (ids start at 1). */
 const placeholderId = 0n;
@@ -39,6 +40,11 @@ type Outcome =
   | { kind: 'failed'; error: AppError }
   /** This operation, run alone after its batch failed, failed too: its own error, nobody else's. */
   | { kind: 'error'; error: unknown };
+
+/** An item's decision, before the posting. */
+type Decided =
+  | Exclude<Outcome, { kind: 'posted' }>
+  | { kind: 'accepted'; from: number; to: number; effect: unknown; skip: boolean };
 
 interface Item {
   scope: KeyScope;
@@ -105,7 +111,7 @@ export class MoneyEngine {
 
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly assets: AssetService,
+    private readonly assets: AssetDirectory,
     private readonly txOptions: TransactionOptions,
     private readonly hooks: EngineHooks = {},
     /** Group commit on (the default) or off (every operation in a transaction of its own). */
@@ -244,6 +250,22 @@ export class MoneyEngine {
       decided = await this.lockAndDecide(tx, items, refs);
     }
     const { book, outcomes } = decided;
+    const recorded = this.recordOf(items, outcomes, book);
+    const posted =
+      recorded.postings.length + recorded.refusals.length > 0
+        ? await moneyStore.post(tx, recorded, book.changes(), (assetCode, account) =>
+            this.accountId(items, assetCode, account),
+          )
+        : {
+            transactions: new Map<bigint, { createdAt: Date }>(),
+            wallets: new Map<bigint, Date>(),
+          };
+    for (const [walletId, updatedAt] of posted.wallets) book.touched(walletId, updatedAt);
+    return this.results(tx, items, outcomes, book, posted.transactions);
+  }
+
+  /** What a batch writes: every accepted item's postings and its key's outcome, and the refusals. */
+  private recordOf(items: Item[], outcomes: Decided[], book: LedgerBook): RecordedBatch {
     const recorded: RecordedBatch = { postings: [], outcomes: [], refusals: [] };
     outcomes.forEach((o, i) => {
       const item = items[i]!;
@@ -264,17 +286,17 @@ export class MoneyEngine {
           holdId: drafted[0]!.posting.holdId ?? null,
         });
     });
-    const posted =
-      recorded.postings.length + recorded.refusals.length > 0
-        ? await moneyStore.post(tx, recorded, book.changes(), (assetCode, account) =>
-            this.accountId(items, assetCode, account),
-          )
-        : {
-            transactions: new Map<bigint, { createdAt: Date }>(),
-            wallets: new Map<bigint, Date>(),
-          };
-    for (const [walletId, updatedAt] of posted.wallets) book.touched(walletId, updatedAt);
+    return recorded;
+  }
 
+  /** Each item's outcome after the posting: accepted ones get their transactions and `apply`. */
+  private async results(
+    tx: TxClient,
+    items: Item[],
+    outcomes: Decided[],
+    book: LedgerBook,
+    created: Map<bigint, { createdAt: Date }>,
+  ): Promise<Outcome[]> {
     const results: Outcome[] = [];
     for (const [i, o] of outcomes.entries()) {
       const item = items[i]!;
@@ -296,7 +318,7 @@ export class MoneyEngine {
           idempotencyKey: item.scope.key,
           reference: d.posting.reference,
           metadata: d.posting.metadata ?? null,
-          createdAt: posted.transactions.get(d.id)!.createdAt,
+          createdAt: created.get(d.id)!.createdAt,
           reversesId: d.posting.reversesId?.toString() ?? null,
           holdId: d.posting.holdId?.toString() ?? null,
           counterpartyUserId: d.posting.counterpartyUserId ?? null,
@@ -328,9 +350,6 @@ export class MoneyEngine {
     // Read with every lock held (see moneyStore.lock): keys decided while the batch waited are seen.
     const priors = locked.priors;
     const book = await this.bookOf(tx, locked, items);
-    type Decided =
-      | Exclude<Outcome, { kind: 'posted' }>
-      | { kind: 'accepted'; from: number; to: number; effect: unknown; skip: boolean };
     const outcomes: Decided[] = [];
     const seen = new Set<string>();
     for (const item of items) {
@@ -422,7 +441,7 @@ export class MoneyEngine {
 
   private accountId(items: Item[], assetCode: string, account: string): bigint {
     for (const item of items) {
-      const id = item.accounts.get(assetCode)?.[account as Exclude<AccountKind, AccountKind.USER>];
+      const id = item.accounts.get(assetCode)?.[account as SystemAccount];
       if (id !== undefined) return id;
     }
     throw new Error(`invariant: no ${account} account for ${assetCode}`);

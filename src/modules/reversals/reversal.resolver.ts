@@ -1,18 +1,18 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { GatewayContext } from '../../app/context';
-import { TransferPayload } from '../wallet/wallet.types';
+import { MovementPayload } from '../wallet/wallet.types';
 import { ReverseInput } from './reversal.types';
 
 @Resolver()
 export class ReversalResolver {
-  @Mutation(() => TransferPayload, {
+  @Mutation(() => MovementPayload, {
     description:
       'Undoes a TOPUP, BONUS, SPEND or CAPTURE with a new transaction in the other direction.',
   })
   reverse(
     @Arg('input', () => ReverseInput) input: ReverseInput,
     @Ctx() ctx: GatewayContext,
-  ): Promise<TransferPayload> {
+  ): Promise<MovementPayload> {
     return ctx.services.reversals.reverse(ctx.principal, input);
   }
 }

@@ -1,6 +1,5 @@
 import type { PrismaClient } from '../../../generated/prisma/client';
 import type { TxClient } from '../../shared/db/prisma';
-import type { Lot, LotAmount } from '../money/lots';
 
 type Queryable = PrismaClient | TxClient;
 
@@ -15,41 +14,6 @@ export const reversalStore = {
     const rows = await db.$queryRaw<{ id: bigint }[]>`/* findReversalIdOf */
       SELECT t.id FROM transactions t WHERE t.reverses_id = ${transactionId}::bigint`;
     return rows[0]?.id;
-  },
-
-  /**
-   * The lots a transaction moved, for its reversal: what a debit drew from (as positive amounts),
-   * with the lots' metadata, and the lot a credit went to.
-   */
-  async findLotMovements(
-    db: TxClient,
-    transactionId: bigint,
-  ): Promise<{ drawn: LotAmount[]; lots: Lot[]; credited: bigint | undefined }> {
-    const rows = await db.$queryRaw<
-      {
-        lot_id: bigint;
-        amount: bigint;
-        origin: 'PAID' | 'FREE';
-        expires_at: Date | null;
-        created_at: Date;
-      }[]
-    >`/* findLotMovements */
-      SELECT m.lot_id, m.amount, l.origin::text AS origin, l.expires_at, l.created_at
-      FROM lot_movements m JOIN credit_lots l ON l.id = m.lot_id
-      WHERE m.transaction_id = ${transactionId}::bigint
-      ORDER BY m.lot_id`;
-    const drawn = rows.filter((row) => row.amount < 0n);
-    return {
-      drawn: drawn.map((row) => ({ lotId: row.lot_id, amount: -row.amount })),
-      lots: drawn.map((row) => ({
-        id: row.lot_id,
-        origin: row.origin,
-        remaining: 0n,
-        expiresAt: row.expires_at,
-        createdAt: row.created_at,
-      })),
-      credited: rows.find((row) => row.amount > 0n)?.lot_id,
-    };
   },
 
   /** Reversal ids by the ids of the transactions they undo (for Transaction.reversedBy). */

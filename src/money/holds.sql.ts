@@ -1,0 +1,9 @@
+import { Prisma } from '../../generated/prisma/client';
+
+/**
+ * The one definition of a hold that still reserves funds: ACTIVE and not past its expiry (judged
+ * by the database clock). A hold past its expiry reserves nothing from that instant on, before the
+ * sweep records it EXPIRED. Every read and every decision counts holds with this predicate, on a
+ * `holds` row aliased `h`. The engine owns it (its lock reads holds); the holds module uses it.
+ */
+export const activeHoldSql = Prisma.sql`h.status = 'ACTIVE' AND (h.expires_at IS NULL OR h.expires_at > clock_timestamp())`;
