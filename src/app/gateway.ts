@@ -197,6 +197,7 @@ function startWebsockets(
     onAuthenticated: closeWhenTokenExpires,
     socketsMax: config.WS_SOCKETS_MAX,
     unauthenticatedSocketsMax: config.WS_UNAUTHENTICATED_SOCKETS_MAX,
+    initTimeoutMs: config.WS_INIT_TIMEOUT_MS,
     socketsPerSubjectMax: (principal) =>
       principal.role === 'player'
         ? config.WS_SOCKETS_PER_PLAYER_MAX

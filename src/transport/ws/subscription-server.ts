@@ -129,7 +129,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
     socketsMax: options.socketsMax,
     unauthenticatedSocketsMax:
       options.unauthenticatedSocketsMax ?? limits.websocketsUnauthenticatedMax,
-    unauthenticatedEvictAfterMs: Infinity,
+    unauthenticatedEvictAfterMs: limits.websocketUnauthenticatedEvictAfterMs,
     initTimeoutMs: options.initTimeoutMs ?? limits.websocketInitTimeoutMs,
     socketsPerSubjectMax: options.socketsPerSubjectMax,
     subscriptionsPerSocketMax: options.subscriptionsPerSocketMax,
