@@ -205,6 +205,7 @@ function startWebsockets(
     subscriptionsPerSocketMax: config.WS_SUBSCRIPTIONS_PER_SOCKET_MAX,
     keepAliveMs: config.WS_KEEPALIVE_MS,
     isProduction: config.NODE_ENV === 'production',
+    logger: options.logger ?? logger,
   });
 }
 

@@ -9,11 +9,12 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { CloseCode, type ServerOptions, type SubscribePayload } from 'graphql-ws';
-import { useServer, type Extra } from 'graphql-ws/use/ws';
+import type { Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AuthenticatedPrincipal } from '../../shared/auth/authenticate';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { limits } from '../../shared/limits';
+import { logger as processLogger, type Logger } from '../../shared/logger';
 import {
   DocumentCache,
   SubscriptionRefused,
@@ -24,6 +25,7 @@ import {
 } from './operations';
 import { createSocketBudget, type SocketBudget, type SocketSlot } from './socket-budget';
 import { closeReason, refuseUpgrade, sleep, type UpgradeRefusal } from './upgrade';
+import { serveGraphqlWs } from './ws-adapter';
 
 export type { UpgradeRefusal };
 
@@ -75,6 +77,8 @@ export interface SubscriptionServerOptions {
   /** Ping interval; a socket that has not answered a ping by the next one is dropped. 0: off. */
   keepAliveMs: number;
   isProduction: boolean;
+  /** Where socket-level events go (a write after the peer left: debug). Default: the process logger. */
+  logger?: Logger;
 }
 
 export interface SubscriptionServer {
@@ -107,7 +111,7 @@ interface ConnectionExtra extends Record<PropertyKey, unknown> {
 
 /** graphql-ws's connection context extra: the socket and request, then what onConnect adds. */
 type WsExtra = Extra & Partial<ConnectionExtra>;
-type ProtocolHooks = ServerOptions<Record<string, unknown>, WsExtra> & { isProd?: boolean };
+type ProtocolHooks = ServerOptions<Record<string, unknown>, WsExtra>;
 
 /** Each socket's place in the budget, from its upgrade on. */
 type Slots = WeakMap<WebSocket, SocketSlot>;
@@ -137,10 +141,11 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
   const slots: Slots = new WeakMap();
   const onUpgrade = upgradeHandler(options, wss, budget, slots);
   options.httpServer.on('upgrade', onUpgrade);
-  const server = useServer<Record<string, unknown>, ConnectionExtra>(
+  const server = serveGraphqlWs<ConnectionExtra>(
     protocolHooks(options, budget, slots),
     wss,
-    options.keepAliveMs > 0 ? options.keepAliveMs : Infinity,
+    options.keepAliveMs,
+    { logger: options.logger ?? processLogger, isProduction: options.isProduction },
   );
 
   let closing: Promise<void> | undefined;
@@ -212,7 +217,6 @@ function protocolHooks(
   const documents = new DocumentCache(limits.websocketDocumentCacheMax);
   return {
     schema: options.schema,
-    isProd: options.isProduction,
     connectionInitWaitTimeout: budget.initTimeoutMs,
     onConnect: (ctx) => connect(ctx, options, budget, slots),
     onSubscribe: async (ctx, _id, payload) => {
