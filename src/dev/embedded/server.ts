@@ -183,7 +183,9 @@ function runPostgres(
   const child = spawn(
     launch.binaries.postgres,
     ['-D', dataDir, '-p', String(port), ...POSTGRES_FLAGS],
-    spawnOptions(launch),
+    // A host that handles SIGINT itself (the gateway's main) stops the server after its own pools:
+    // out of the terminal's process group, Ctrl-C does not cut those connections first.
+    { ...spawnOptions(launch), detached: process.listenerCount('SIGINT') > 0 },
   );
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => launch.onLog(chunk.toString('utf8')));
