@@ -15,7 +15,9 @@ import {
   type DevTokens,
 } from './shared/auth/dev-credentials';
 import { seedDemo } from './seed/demo';
-import { startGateway } from './server';
+import { startGateway, type Gateway } from './app/gateway';
+import type { Database } from './shared/db/prisma';
+import type { ResolvedDatabase } from './shared/db/database';
 
 /**
  * Bounds the garbage V8 keeps between full collections (see limits.heapGrowthPercent). V8 reads
@@ -27,6 +29,14 @@ function boundHeapGrowth(): void {
   setFlagsFromString(`--heap-growing-percent=${limits.heapGrowthPercent}`);
 }
 
+/** What the process has started so far, stopped in reverse order on SIGINT/SIGTERM. */
+interface Started {
+  resolved?: ResolvedDatabase;
+  database?: Database;
+  gateway?: Gateway;
+  stopping: boolean;
+}
+
 /**
  * The gateway process. `--demo` (npm start) migrates, seeds the demo data and serves; without it
  * (the production entry, the image's command) it never seeds and expects migrations applied by
@@ -35,6 +45,10 @@ function boundHeapGrowth(): void {
 async function main(): Promise<void> {
   boundHeapGrowth();
   const demo = process.argv.includes('--demo');
+  // Handled from the first moment: a Ctrl-C while the embedded database starts stops it too.
+  const started: Started = { stopping: false };
+  process.on('SIGINT', () => onSignal(started, 'SIGINT'));
+  process.on('SIGTERM', () => onSignal(started, 'SIGTERM'));
   // loadConfig refuses a production start without a verification key; outside production a
   // missing key means a generated development secret and printed tokens.
   const { config, devSecret } = withDevSecret(loadConfig());
@@ -46,6 +60,42 @@ async function main(): Promise<void> {
   // Only against the generated development secret: with a real JWT_SECRET configured, minting and
   // printing tokens would put working credentials for that deployment in logs and on disk.
   const devTokens: DevTokens | undefined = devSecret ? await writeDevTokens(config) : undefined;
+  const resolved = (started.resolved = await openDatabase(config, demo));
+  if (started.stopping) return stopAll(started);
+  started.database = createDatabase({
+    connectionString: resolved.connectionString,
+    poolMax: config.DB_POOL_MAX,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+  });
+  // The demo data goes in before the port opens: a client that starts the moment /readyz says
+  // 200 (or the moment it can connect at all) finds alice and bob complete.
+  const seed = demo || config.SEED_DEMO;
+  const gateway = await startGateway({
+    config,
+    database: started.database,
+    connectionString: resolved.connectionString,
+    beforeListen: seed
+      ? async (services) => {
+          const seeded = await seedDemo(services);
+          logger.info(seeded, 'demo data ready: alice and bob');
+        }
+      : undefined,
+  });
+  started.gateway = gateway;
+  if (started.stopping) return stopAll(started);
+  console.log(
+    devTokens
+      ? `\nWallet gateway ready at ${gateway.url}\n${devTokensBanner(gateway.url, devTokens)}\n`
+      : `\nWallet gateway ready at ${gateway.url}\n`,
+  );
+}
+
+/** The database: DATABASE_URL or the embedded server, migrated first when asked to. */
+async function openDatabase(
+  config: ReturnType<typeof loadConfig>,
+  demo: boolean,
+): Promise<ResolvedDatabase> {
   // The embedded server's own lines go to debug; where it runs and where its data is (which, as
   // root under a private folder, is not the checkout) goes to info.
   const resolved = await resolveDatabase('app', {
@@ -60,49 +110,32 @@ async function main(): Promise<void> {
     });
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   }
-  const database = createDatabase({
-    connectionString: resolved.connectionString,
-    poolMax: config.DB_POOL_MAX,
-    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
-    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-  });
-  // The demo data goes in before the port opens: a client that starts the moment /readyz says
-  // 200 (or the moment it can connect at all) finds alice and bob complete.
-  const seed = demo || config.SEED_DEMO;
-  const gateway = await startGateway({
-    config,
-    database,
-    connectionString: resolved.connectionString,
-    beforeListen: seed
-      ? async (services) => {
-          const seeded = await seedDemo(services);
-          logger.info(seeded, 'demo data ready: alice and bob');
-        }
-      : undefined,
-  });
-  console.log(
-    devTokens
-      ? `\nWallet gateway ready at ${gateway.url}\n${devTokensBanner(gateway.url, devTokens)}\n`
-      : `\nWallet gateway ready at ${gateway.url}\n`,
-  );
+  return resolved;
+}
 
-  let shuttingDown = false;
-  const shutdown = async (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    logger.info({ signal }, 'shutting down');
-    const forced = setTimeout(() => {
-      logger.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, 15_000);
-    forced.unref();
-    await gateway.stop();
-    await database.close();
-    await resolved.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+/** SIGINT/SIGTERM: stops now, or, mid-start, once main has finished the step in progress. */
+function onSignal(started: Started, signal: string): void {
+  if (started.stopping) return;
+  started.stopping = true;
+  logger.info({ signal }, 'shutting down');
+  const forced = setTimeout(() => {
+    logger.error('shutdown took too long; exiting');
+    process.exit(1);
+  }, 15_000);
+  forced.unref();
+  if (started.gateway) void stopAll(started);
+}
+
+/**
+ * Stops in order, quietly: the gateway (no new requests, in-flight ones finish, background jobs,
+ * the LISTEN connection and its own pools), then the main pool, then the database, so that
+ * PostgreSQL never terminates a connection still open.
+ */
+async function stopAll(started: Started): Promise<void> {
+  await started.gateway?.stop();
+  await started.database?.close();
+  await started.resolved?.stop();
+  process.exit(0);
 }
 
 main().catch((error: unknown) => {

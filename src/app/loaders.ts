@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
 import type { PrismaClient } from '../../generated/prisma/client';
 import { assetStore } from '../modules/assets/asset.store';
-import type { Asset } from '../modules/assets/asset.types';
 import { ledgerStore } from '../modules/ledger/ledger.store';
 import type { LedgerEntry, Transaction } from '../modules/ledger/ledger.types';
 import { reversalStore } from '../modules/reversals/reversal.store';
@@ -10,24 +9,12 @@ import type { Hold } from '../modules/holds/holds.types';
 import { fromStored } from '../money/lots';
 import { expiringLots } from '../money/view';
 import { walletStore } from '../modules/wallet/wallet.store';
-import type { CreditLot } from '../modules/wallet/wallet.types';
+import { walletLoaderKey, type RequestLoaders } from '../modules/loaders';
 
-/**
- * Per-request batching: a ledger page of 50 entries with their transactions, assets and the
- * transactions' entries costs one statement per kind of thing, not one per entry.
- */
-export interface Loaders {
-  assetByCode: DataLoader<string, Asset | null>;
-  transactionById: DataLoader<string, Transaction | null>;
-  entriesByTransactionId: DataLoader<string, LedgerEntry[]>;
-  /** The id of the reversal of a transaction, by the transaction's id (null when not reversed). */
-  reversalIdByTransactionId: DataLoader<string, string | null>;
-  holdById: DataLoader<string, Hold | null>;
-  /** Wallet.expiring as of now, by walletLoaderKey(userId, asset) ([] for a wallet not created). */
-  expiringByWallet: DataLoader<string, CreditLot[]>;
-}
+export { walletLoaderKey };
 
-export const walletLoaderKey = (userId: string, assetCode: string) => `${userId}\u0000${assetCode}`;
+/** The per-request DataLoaders the resolvers read (declared at the modules' level). */
+export type Loaders = RequestLoaders;
 
 export function createLoaders(prisma: PrismaClient): Loaders {
   return {

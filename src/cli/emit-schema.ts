@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { printGatewaySchema } from '../schema';
+import { printGatewaySchema } from '../app/schema';
 
 /** Writes the emitted SDL to schema.graphql (checked in; CI verifies it is current). */
 const target = path.resolve(__dirname, '..', '..', '..', 'schema.graphql');

@@ -93,6 +93,8 @@ export const configSchema = z.object({
   WS_SOCKETS_MAX: integer(limits.websocketsMax, 1, 1_000_000),
   /** Websockets that have not sent connection_init yet, per process (a budget apart from WS_SOCKETS_MAX). */
   WS_UNAUTHENTICATED_SOCKETS_MAX: integer(limits.websocketsUnauthenticatedMax, 1, 1_000_000),
+  /** How long a websocket may take to send connection_init before it is closed with 4408. */
+  WS_INIT_TIMEOUT_MS: integer(limits.websocketInitTimeoutMs, 100, 60_000),
   /** Authenticated websockets per player (per token subject). */
   WS_SOCKETS_PER_PLAYER_MAX: integer(limits.websocketsPerPlayerMax, 1, 1_000_000),
   /** Authenticated websockets per game-server or admin credential subject. */

@@ -211,40 +211,8 @@ export function formatError(
   const code = formatted.extensions?.code;
   const isResolverFault = original !== error || !(original instanceof GraphQLError);
   if (!isResolverFault && typeof code === 'string') {
-    // A request limit (src/shared/graphql-limits.ts) names itself in `reason` and `limit`.
-    // The parser's token limit (parseOptions.maxTokens) surfaces as a plain syntax error; name it.
-    // (graphql 16 spells it "more that"; both spellings are matched.)
-    const tooManyTokens =
-      code === 'GRAPHQL_PARSE_FAILED'
-        ? /Document contains more th(?:an|at) (\d+) tokens/.exec(formatted.message)
-        : null;
-    const limit =
-      typeof formatted.extensions?.limit === 'number'
-        ? { limit: formatted.extensions.limit }
-        : tooManyTokens
-          ? { limit: Number(tooManyTokens[1]) }
-          : {};
-    const ownReason =
-      typeof formatted.extensions?.reason === 'string'
-        ? formatted.extensions.reason
-        : tooManyTokens
-          ? 'QUERY_TOO_LARGE'
-          : undefined;
-    if (clientErrorCodes.has(code)) {
-      return {
-        message: formatted.message,
-        locations: formatted.locations,
-        extensions: { code: ErrorCode.BAD_USER_INPUT, reason: ownReason ?? code, ...limit },
-      };
-    }
-    if (contractCodes.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
-      return {
-        message: formatted.message,
-        locations: formatted.locations,
-        path: formatted.path,
-        extensions: { code, ...(ownReason ? { reason: ownReason } : {}), ...limit },
-      };
-    }
+    const shaped = formatCodedGraphqlError(formatted, code);
+    if (shaped) return shaped;
   }
   if (
     original instanceof GraphQLError &&
@@ -273,4 +241,46 @@ export function formatError(
     path: formatted.path,
     extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
   };
+}
+
+/** A GraphQL error of the server's own with a code: a request error, or a contract code kept. */
+function formatCodedGraphqlError(
+  formatted: GraphQLFormattedError,
+  code: string,
+): GraphQLFormattedError | undefined {
+  // A request limit (src/shared/graphql-limits.ts) names itself in `reason` and `limit`.
+  // The parser's token limit (parseOptions.maxTokens) surfaces as a plain syntax error; name it.
+  // (graphql 16 spells it "more that"; both spellings are matched.)
+  const tooManyTokens =
+    code === 'GRAPHQL_PARSE_FAILED'
+      ? /Document contains more th(?:an|at) (\d+) tokens/.exec(formatted.message)
+      : null;
+  const limit =
+    typeof formatted.extensions?.limit === 'number'
+      ? { limit: formatted.extensions.limit }
+      : tooManyTokens
+        ? { limit: Number(tooManyTokens[1]) }
+        : {};
+  const ownReason =
+    typeof formatted.extensions?.reason === 'string'
+      ? formatted.extensions.reason
+      : tooManyTokens
+        ? 'QUERY_TOO_LARGE'
+        : undefined;
+  if (clientErrorCodes.has(code)) {
+    return {
+      message: formatted.message,
+      locations: formatted.locations,
+      extensions: { code: ErrorCode.BAD_USER_INPUT, reason: ownReason ?? code, ...limit },
+    };
+  }
+  if (contractCodes.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+    return {
+      message: formatted.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code, ...(ownReason ? { reason: ownReason } : {}), ...limit },
+    };
+  }
+  return undefined;
 }

@@ -27,7 +27,7 @@ import { checkOperationInputs } from './input-guard';
 
 /**
  * The GraphQL hardening limits as reusable pieces, so that HTTP (Apollo's `validationRules`,
- * `parseOptions` and the cost plugin in server.ts) and websockets (graphql-ws `onSubscribe`, via
+ * `parseOptions` and the cost plugin in src/transport/http/graphql-server.ts) and websockets (graphql-ws `onSubscribe`, via
  * `prepareOperation`) refuse exactly the same documents. Every refusal is BAD_USER_INPUT with a
  * `reason` naming the limit and the `limit` itself, so a client can tell which one it hit.
  */

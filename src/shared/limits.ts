@@ -163,9 +163,20 @@ export const limits = {
   /**
    * Websockets that have not yet authenticated (no connection_init yet), a budget apart from
    * websocketsMax: strangers with no credential cannot take the slots of authenticated clients.
-   * An upgrade past it is answered 503.
+   * An upgrade past it is answered 503, unless an idle one can be evicted
+   * (websocketUnauthenticatedEvictAfterMs).
    */
   websocketsUnauthenticatedMax: 200,
+  /**
+   * When the unauthenticated budget is full, the next upgrade evicts the oldest socket that has
+   * sent nothing (not even connection_init) for this long, closing it with 4408 as the init
+   * timeout would. Honest clients send connection_init within a round trip of the upgrade, so
+   * sockets held idle on purpose cannot keep an authenticated client out; to refuse a client
+   * now, a flood has to renew the whole budget within this time (websocketsUnauthenticatedMax
+   * upgrades per 500 ms), which is a volume the load balancer sees. Shorter than
+   * websocketInitTimeoutMs, or it would never apply.
+   */
+  websocketUnauthenticatedEvictAfterMs: 500,
   /**
    * Authenticated websockets per credential subject (role and sub), so that one credential cannot
    * hold every slot; the socket past it is closed with 1008 (policy violation). A player's HUD
@@ -187,7 +198,7 @@ export const limits = {
   /**
    * A websocket must send connection_init (with its credential) within this time. A client sends
    * it as soon as the socket opens; the time bounds how long a socket without a credential holds
-   * one of websocketsUnauthenticatedMax.
+   * one of websocketsUnauthenticatedMax. Overridable with WS_INIT_TIMEOUT_MS.
    */
   websocketInitTimeoutMs: 1_500,
   /** The largest message a client may send over a websocket (the same bound as an HTTP body). */

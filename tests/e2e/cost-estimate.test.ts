@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { GraphQLObjectType, getNamedType, isObjectType, parse, type GraphQLSchema } from 'graphql';
 import { startTestGateway, type TestGateway } from '../support/gateway';
-import { buildGatewaySchema } from '../../src/schema';
+import { buildGatewaySchema } from '../../src/app/schema';
 import { operationCost } from '../../src/shared/graphql-limits';
 import { limits } from '../../src/shared/limits';
 

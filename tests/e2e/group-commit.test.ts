@@ -1,6 +1,6 @@
 // Proves group commit: batches really form under load; one batch holding a refused operation, a duplicate key, ten operations on one hot wallet and a key decided meanwhile by a second gateway resolves each exactly as a lone request would; and a key recorded elsewhere while a batch waits for its locks is seen without retrying the batch.
 import { Client as PgClient } from 'pg';
-import type { Gateway } from '../../src/server';
+import type { Gateway } from '../../src/app/gateway';
 import type { Principal } from '../../src/shared/auth/principal';
 import { errorCode, startReplica, type Replica } from '../support/gateway';
 import { parseMetrics, sampleValue } from '../support/metrics-text';

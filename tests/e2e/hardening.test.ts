@@ -1,5 +1,5 @@
 // Proves the GraphQL hardening over real HTTP: depth, alias, cost, token and body-size limits each refuse with their reason, no batching, GraphQL-over-HTTP conformance (GET for queries only, 405 for mutations over GET, media types, CSRF prevention), and introspection and field suggestions off in production.
-import { buildGatewaySchema } from '../../src/schema';
+import { buildGatewaySchema } from '../../src/app/schema';
 import { operationCost } from '../../src/shared/graphql-limits';
 import { limits } from '../../src/shared/limits';
 import { parse } from 'graphql';

@@ -10,7 +10,7 @@ import {
   type GraphQLInputType,
 } from 'graphql';
 import { startTestGateway, type TestGateway } from '../support/gateway';
-import { buildGatewaySchema } from '../../src/schema';
+import { buildGatewaySchema } from '../../src/app/schema';
 import { validateUserId } from '../../src/shared/validation';
 
 jest.setTimeout(300_000);

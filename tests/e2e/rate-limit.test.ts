@@ -1,5 +1,5 @@
 // Proves rate limiting per credential subject over real HTTP: past its budget a subject gets 429 RATE_LIMITED with Retry-After and nothing is written (no money, no idempotency key), other subjects are unaffected, players have their own smaller budget, and with RATE_LIMIT_STORE=postgres two gateway instances share one budget.
-import { startGateway, type Gateway } from '../../src/server';
+import { startGateway, type Gateway } from '../../src/app/gateway';
 import type { TestGateway } from '../support/gateway';
 import { useTestGateway } from '../support/use-test-gateway';
 import { operations } from '../support/documents';

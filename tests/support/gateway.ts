@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { loadConfig, type Config } from '../../src/shared/config';
 import { createDatabase, type Database } from '../../src/shared/db/prisma';
-import { startGateway, type Gateway } from '../../src/server';
+import { startGateway, type Gateway } from '../../src/app/gateway';
 import { findEventInvariantBreaches, findInvariantBreaches } from '../../src/app/invariants';
 import { seedDemo, demoAssets } from '../../src/seed/demo';
 import { mintToken, type Role } from '../../src/shared/auth/tokens';

@@ -2,7 +2,7 @@
 import { setTimeout } from 'node:timers/promises';
 import type { PrismaClient } from '../../generated/prisma/client';
 import { findInvariantBreaches } from '../../src/app/invariants';
-import { buildGatewaySchema } from '../../src/schema';
+import { buildGatewaySchema } from '../../src/app/schema';
 
 // ---------------------------------------------------------------------------------------------
 // Seeds and sizes

@@ -1,6 +1,6 @@
 // Proves the request limits on the real schema without a server: depth, aliases, tokens and estimated cost each refuse one step past the limit with BAD_USER_INPUT, its reason and the limit, and allow the limit itself.
 import { Lexer, Source, TokenKind, parse, type GraphQLError } from 'graphql';
-import { buildGatewaySchema } from '../../src/schema';
+import { buildGatewaySchema } from '../../src/app/schema';
 import { operationCost, prepareOperation } from '../../src/shared/graphql-limits';
 import { limits } from '../../src/shared/limits';
 

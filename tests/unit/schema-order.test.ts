@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSchema, isObjectType } from 'graphql';
-import { printGatewaySchema } from '../../src/schema';
+import { printGatewaySchema } from '../../src/app/schema';
 
 const printed = printGatewaySchema();
 

@@ -1,11 +1,11 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import type { GatewayContext } from '../../app/context';
+import type { AssetsContext } from './asset.context';
 import { Asset, AssetLimitsInput, CreateAssetInput, UpdateAssetInput } from './asset.types';
 
 @Resolver(() => Asset)
 export class AssetResolver {
   @Query(() => [Asset])
-  assets(@Ctx() ctx: GatewayContext): Promise<Asset[]> {
+  assets(@Ctx() ctx: AssetsContext): Promise<Asset[]> {
     return ctx.services.assets.list();
   }
 
@@ -14,7 +14,7 @@ export class AssetResolver {
   })
   createAsset(
     @Arg('input', () => CreateAssetInput) input: CreateAssetInput,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: AssetsContext,
   ): Promise<Asset> {
     return ctx.services.assets.create(ctx.principal, input);
   }
@@ -23,7 +23,7 @@ export class AssetResolver {
   setAssetLimits(
     @Arg('asset', () => ID) asset: string,
     @Arg('limits', () => AssetLimitsInput) limits: AssetLimitsInput,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: AssetsContext,
   ): Promise<Asset> {
     return ctx.services.assets.setLimits(ctx.principal, asset, limits);
   }
@@ -33,7 +33,7 @@ export class AssetResolver {
   })
   updateAsset(
     @Arg('input', () => UpdateAssetInput) input: UpdateAssetInput,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: AssetsContext,
   ): Promise<Asset> {
     return ctx.services.assets.update(ctx.principal, input);
   }

@@ -1,5 +1,5 @@
 import { Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
-import type { GatewayContext } from '../../app/context';
+import type { EventsContext } from './events.context';
 import { Hold } from '../holds/holds.types';
 import { Transaction } from '../ledger/ledger.types';
 import { Wallet } from '../wallet/wallet.types';
@@ -15,13 +15,13 @@ export class EventResolver {
   })
   events(
     @Args(() => EventsArgs) args: EventsArgs,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: EventsContext,
   ): Promise<EventConnection> {
     return feedServices(ctx).events.events(ctx.principal, { after: args.after, first: args.first });
   }
 
   @FieldResolver(() => Transaction, { nullable: true, description: 'For TRANSACTION.' })
-  transaction(@Root() event: Event, @Ctx() ctx: GatewayContext): Promise<Transaction | null> {
+  transaction(@Root() event: Event, @Ctx() ctx: EventsContext): Promise<Transaction | null> {
     // Transactions are immutable: the row now is the row at commit.
     return event.type === EventType.TRANSACTION && event.transactionId
       ? ctx.loaders.transactionById.load(event.transactionId)

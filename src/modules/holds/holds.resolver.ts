@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { GatewayContext } from '../../app/context';
+import type { HoldsContext } from './holds.context';
 import { requireAsset } from '../assets/asset.fields';
 import { Asset } from '../assets/asset.types';
 import { Transaction } from '../ledger/ledger.types';
@@ -12,7 +12,7 @@ export class HoldResolver {
     nullable: true,
     description: 'A hold by id; null when unknown (or, for a player, not theirs).',
   })
-  hold(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Hold | null> {
+  hold(@Arg('id', () => ID) id: string, @Ctx() ctx: HoldsContext): Promise<Hold | null> {
     return ctx.services.holds.hold(ctx.principal, id);
   }
 
@@ -23,7 +23,7 @@ export class HoldResolver {
   })
   placeHold(
     @Arg('input', () => HoldInput) input: HoldInput,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: HoldsContext,
   ): Promise<HoldPayload> {
     return ctx.services.holds.place(ctx.principal, input);
   }
@@ -31,7 +31,7 @@ export class HoldResolver {
   @Mutation(() => MovementPayload)
   captureHold(
     @Arg('input', () => CaptureHoldInput) input: CaptureHoldInput,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: HoldsContext,
   ): Promise<MovementPayload> {
     return ctx.services.holds.capture(ctx.principal, input);
   }
@@ -39,13 +39,13 @@ export class HoldResolver {
   @Mutation(() => HoldPayload)
   releaseHold(
     @Args(() => ReleaseHoldArgs) args: ReleaseHoldArgs,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: HoldsContext,
   ): Promise<HoldPayload> {
     return ctx.services.holds.release(ctx.principal, args.holdId, args.idempotencyKey);
   }
 
   @FieldResolver(() => Asset)
-  asset(@Root() hold: Hold, @Ctx() ctx: GatewayContext): Promise<Asset> {
+  asset(@Root() hold: Hold, @Ctx() ctx: HoldsContext): Promise<Asset> {
     return requireAsset(ctx, hold.assetCode);
   }
 
@@ -53,7 +53,7 @@ export class HoldResolver {
     nullable: true,
     description: 'The CAPTURE transaction, once the hold is captured.',
   })
-  capture(@Root() hold: Hold, @Ctx() ctx: GatewayContext): Promise<Transaction | null> {
+  capture(@Root() hold: Hold, @Ctx() ctx: HoldsContext): Promise<Transaction | null> {
     return hold.captureTransactionId
       ? ctx.loaders.transactionById.load(hold.captureTransactionId)
       : Promise.resolve(null);
@@ -66,7 +66,7 @@ export class TransactionHoldResolver {
     nullable: true,
     description: 'For a CAPTURE: the hold it captured.',
   })
-  hold(@Root() transaction: Transaction, @Ctx() ctx: GatewayContext): Promise<Hold | null> {
+  hold(@Root() transaction: Transaction, @Ctx() ctx: HoldsContext): Promise<Hold | null> {
     return transaction.holdId
       ? ctx.loaders.holdById.load(transaction.holdId)
       : Promise.resolve(null);

@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
-import type { GatewayContext } from '../../app/context';
+import type { LedgerContext } from './ledger.context';
 import { requireAsset } from '../assets/asset.fields';
 import { Asset } from '../assets/asset.types';
 import { visibleEntries } from './ledger.service';
@@ -11,7 +11,7 @@ export class TransactionResolver {
   @Query(() => Transaction, { nullable: true })
   transaction(
     @Arg('id', () => ID) id: string,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: LedgerContext,
   ): Promise<Transaction | null> {
     return ctx.services.ledger.transaction(ctx.principal, id);
   }
@@ -26,7 +26,7 @@ export class TransactionResolver {
     @Arg('reference', () => String, { nullable: true }) reference: string | null,
     @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: LedgerContext,
   ): Promise<LedgerConnection> {
     return ctx.services.ledger.ledger(ctx.principal, {
       userId,
@@ -41,7 +41,7 @@ export class TransactionResolver {
   }
 
   @FieldResolver(() => Asset)
-  asset(@Root() transaction: Transaction, @Ctx() ctx: GatewayContext): Promise<Asset> {
+  asset(@Root() transaction: Transaction, @Ctx() ctx: LedgerContext): Promise<Asset> {
     return requireAsset(ctx, transaction.assetCode);
   }
 
@@ -50,7 +50,7 @@ export class TransactionResolver {
   })
   async entries(
     @Root() transaction: Transaction,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: LedgerContext,
   ): Promise<LedgerEntry[]> {
     return visibleEntries(
       ctx.principal,
@@ -64,7 +64,7 @@ export class TransactionResolver {
   })
   reverses(
     @Root() transaction: Transaction,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: LedgerContext,
   ): Promise<Transaction | null> {
     return transaction.reversesId
       ? ctx.loaders.transactionById.load(transaction.reversesId)
@@ -78,7 +78,7 @@ export class TransactionResolver {
   })
   async reversedBy(
     @Root() transaction: Transaction,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: LedgerContext,
   ): Promise<Transaction | null> {
     const reversalId = await ctx.loaders.reversalIdByTransactionId.load(transaction.id);
     return reversalId ? ctx.loaders.transactionById.load(reversalId) : null;
@@ -88,12 +88,12 @@ export class TransactionResolver {
 @Resolver(() => LedgerEntry)
 export class LedgerEntryResolver {
   @FieldResolver(() => Asset)
-  asset(@Root() entry: LedgerEntry, @Ctx() ctx: GatewayContext): Promise<Asset> {
+  asset(@Root() entry: LedgerEntry, @Ctx() ctx: LedgerContext): Promise<Asset> {
     return requireAsset(ctx, entry.assetCode);
   }
 
   @FieldResolver(() => Transaction)
-  async transaction(@Root() entry: LedgerEntry, @Ctx() ctx: GatewayContext): Promise<Transaction> {
+  async transaction(@Root() entry: LedgerEntry, @Ctx() ctx: LedgerContext): Promise<Transaction> {
     const transaction = await ctx.loaders.transactionById.load(entry.transactionId);
     if (!transaction)
       throw new Error(

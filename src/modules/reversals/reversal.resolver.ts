@@ -1,5 +1,5 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
-import type { GatewayContext } from '../../app/context';
+import type { ReversalContext } from './reversal.context';
 import { MovementPayload } from '../wallet/wallet.types';
 import { ReverseInput } from './reversal.types';
 
@@ -11,7 +11,7 @@ export class ReversalResolver {
   })
   reverse(
     @Arg('input', () => ReverseInput) input: ReverseInput,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: ReversalContext,
   ): Promise<MovementPayload> {
     return ctx.services.reversals.reverse(ctx.principal, input);
   }

@@ -1,5 +1,3 @@
-import type { Loaders } from '../../app/loaders';
-
 /**
  * DataLoaders for subscription events. A subscription's context lives as long as the
  * subscription, so per-context loaders would cache every transaction it ever delivered; these
@@ -7,8 +5,8 @@ import type { Loaders } from '../../app/loaders';
  * their fields within that turn, so they share one batch (one asset and one transaction lookup
  * for a change watched by 1,000 dashboards), and nothing is cached longer than that.
  */
-export function eventScopedLoaders(create: () => Loaders): { current(): Loaders } {
-  let current: Loaders | undefined;
+export function eventScopedLoaders<TLoaders>(create: () => TLoaders): { current(): TLoaders } {
+  let current: TLoaders | undefined;
   return {
     current() {
       if (!current) {

@@ -1,6 +1,6 @@
 import { Arg, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import type { PubSub } from 'type-graphql';
-import type { GatewayContext } from '../../app/context';
+import type { SubscriptionsContext } from './subscription.context';
 import { AmountScalar } from '../../shared/money';
 import { BalanceChange, type BalanceChangedArgs } from './subscription.types';
 
@@ -14,7 +14,7 @@ export class BalanceChangeResolver {
     subscribe: ({
       args,
       context,
-    }: SubscribeResolverData<unknown, BalanceChangedArgs, GatewayContext>) =>
+    }: SubscribeResolverData<unknown, BalanceChangedArgs, SubscriptionsContext>) =>
       context.services.subscriptions.balanceChanged(context.principal, args),
   })
   balanceChanged(

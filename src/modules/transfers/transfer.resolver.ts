@@ -1,5 +1,5 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
-import type { GatewayContext } from '../../app/context';
+import type { TransfersContext } from './transfer.context';
 import {
   ChangesetInput,
   ChangesetPayload,
@@ -14,7 +14,7 @@ export class TransferResolver {
   })
   transfer(
     @Arg('input', () => UserTransferInput) input: UserTransferInput,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: TransfersContext,
   ): Promise<UserTransferPayload> {
     return ctx.services.transfers.transfer(ctx.principal, input);
   }
@@ -22,7 +22,7 @@ export class TransferResolver {
   @Mutation(() => ChangesetPayload, { description: 'v2: all legs or none.' })
   applyChangeset(
     @Arg('input', () => ChangesetInput) input: ChangesetInput,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: TransfersContext,
   ): Promise<ChangesetPayload> {
     return ctx.services.transfers.applyChangeset(ctx.principal, input);
   }

@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
-import type { GatewayContext } from '../../app/context';
-import { walletLoaderKey } from '../../app/loaders';
+import type { WalletContext } from './wallet.context';
+import { walletLoaderKey } from '../loaders';
 import { requireAsset } from '../assets/asset.fields';
 import { Asset } from '../assets/asset.types';
 import {
@@ -24,20 +24,20 @@ export class WalletResolver {
     @Arg('userId', () => ID) userId: string,
     @Arg('asset', () => ID) asset: string,
     @Arg('at', () => GraphQLDateTime, { nullable: true }) at: Date | null,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: WalletContext,
   ): Promise<Wallet> {
     return ctx.services.wallet.balance(ctx.principal, userId, asset, at);
   }
 
   @Query(() => [Wallet])
-  balances(@Arg('userId', () => ID) userId: string, @Ctx() ctx: GatewayContext): Promise<Wallet[]> {
+  balances(@Arg('userId', () => ID) userId: string, @Ctx() ctx: WalletContext): Promise<Wallet[]> {
     return ctx.services.wallet.balances(ctx.principal, userId);
   }
 
   @Mutation(() => MovementPayload, { description: 'Credits bought by the user: treasury -> user.' })
   topup(
     @Arg('input', () => TopupInput) input: TopupInput,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: WalletContext,
   ): Promise<MovementPayload> {
     return ctx.services.wallet.topup(ctx.principal, input);
   }
@@ -47,7 +47,7 @@ export class WalletResolver {
   })
   bonus(
     @Arg('input', () => BonusInput) input: BonusInput,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: WalletContext,
   ): Promise<MovementPayload> {
     return ctx.services.wallet.bonus(ctx.principal, input);
   }
@@ -58,7 +58,7 @@ export class WalletResolver {
   })
   spend(
     @Arg('input', () => SpendInput) input: SpendInput,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: WalletContext,
   ): Promise<MovementPayload> {
     return ctx.services.wallet.spend(ctx.principal, input);
   }
@@ -72,19 +72,19 @@ export class WalletResolver {
     @Arg('asset', () => ID, { nullable: true }) asset: string | null,
     @Arg('status', () => WalletStatus) status: WalletStatus,
     @Arg('reason', () => String, { nullable: true }) reason: string | null,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: WalletContext,
   ): Promise<Wallet[]> {
     return ctx.services.walletStatus.setStatus(ctx.principal, userId, asset, status, reason);
   }
 
   @FieldResolver(() => Asset)
-  asset(@Root() wallet: Wallet, @Ctx() ctx: GatewayContext): Promise<Asset> {
+  asset(@Root() wallet: Wallet, @Ctx() ctx: WalletContext): Promise<Asset> {
     return requireAsset(ctx, wallet.assetCode);
   }
 
   /** As of now, always: a wallet that is a past state (a change, an instant) reads its lots now. */
   @FieldResolver(() => [CreditLot])
-  expiring(@Root() wallet: Wallet, @Ctx() ctx: GatewayContext): CreditLot[] | Promise<CreditLot[]> {
+  expiring(@Root() wallet: Wallet, @Ctx() ctx: WalletContext): CreditLot[] | Promise<CreditLot[]> {
     return (
       wallet.expiring ??
       ctx.loaders.expiringByWallet.load(walletLoaderKey(wallet.userId, wallet.assetCode))

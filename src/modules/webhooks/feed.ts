@@ -1,6 +1,5 @@
 import type { Registry } from 'prom-client';
 import type { PrismaClient } from '../../../generated/prisma/client';
-import type { Services } from '../../app/services';
 import type { Config } from '../../shared/config';
 import { createDatabase } from '../../shared/db/prisma';
 import { limits } from '../../shared/limits';
@@ -15,10 +14,11 @@ import { WebhookService } from './webhooks.service';
 /**
  * Wires the event feed into one gateway: the feed and webhook services (attached to the
  * gateway's Services), their metrics, and the delivery worker, which every replica runs unless
- * WEBHOOK_POLL_INTERVAL_MS is 0. The one call server.ts makes.
+ * WEBHOOK_POLL_INTERVAL_MS is 0. The one call the gateway (src/app/gateway.ts) makes.
  */
 export function startEventFeed(options: {
-  services: Services;
+  /** The gateway's services object, which the feed's services are attached to. */
+  services: object;
   prisma: PrismaClient;
   connectionString: string;
   config: Config;

@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { GatewayContext } from '../../app/context';
+import type { WebhooksContext } from './webhooks.context';
 import { Event } from '../events/events.types';
 import { feedServices } from '../events/feed-services';
 import { Webhook, WebhookInput } from './webhooks.types';
@@ -7,20 +7,20 @@ import { Webhook, WebhookInput } from './webhooks.types';
 @Resolver(() => Webhook)
 export class WebhookResolver {
   @Query(() => [Webhook], { description: 'v2, admins.' })
-  webhooks(@Ctx() ctx: GatewayContext): Promise<Webhook[]> {
+  webhooks(@Ctx() ctx: WebhooksContext): Promise<Webhook[]> {
     return feedServices(ctx).webhooks.list(ctx.principal);
   }
 
   @Mutation(() => Webhook, { description: 'v2, admins.' })
   createWebhook(
     @Arg('input', () => WebhookInput) input: WebhookInput,
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: WebhooksContext,
   ): Promise<Webhook> {
     return feedServices(ctx).webhooks.create(ctx.principal, input);
   }
 
   @Mutation(() => Boolean, { description: 'v2, admins: false when there was no such webhook.' })
-  deleteWebhook(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<boolean> {
+  deleteWebhook(@Arg('id', () => ID) id: string, @Ctx() ctx: WebhooksContext): Promise<boolean> {
     return feedServices(ctx).webhooks.delete(ctx.principal, id);
   }
 
@@ -28,7 +28,7 @@ export class WebhookResolver {
     description:
       'Events this webhook gave up on after retrying them for the retry window (at least 24 hours), newest first, at most 100. Later events were delivered past them.',
   })
-  failedEvents(@Root() webhook: Webhook, @Ctx() ctx: GatewayContext): Promise<Event[]> {
+  failedEvents(@Root() webhook: Webhook, @Ctx() ctx: WebhooksContext): Promise<Event[]> {
     return feedServices(ctx).webhooks.failedEvents(ctx.principal, webhook.id);
   }
 }

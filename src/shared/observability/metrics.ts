@@ -1,8 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
-import type { RequestHandler } from 'express';
 import type pg from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -48,7 +43,39 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
   const registry = new Registry();
   // Process metrics (CPU, memory, handles, GC) and event-loop lag (nodejs_eventloop_lag_*).
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const { operations, durations } = operationMetrics(registry);
+  const { moneyMoved, batchOperations, transactions } = moneyMetrics(registry);
+  const { sources, notificationLag } = liveMetrics(registry);
+  const pools = poolMetrics(registry);
+  return {
+    registry,
+    recordOperation(operation, outcome, durationSeconds) {
+      operations.inc({ operation, outcome });
+      durations.observe({ operation, outcome }, durationSeconds);
+    },
+    recordBatch(operations) {
+      batchOperations.observe(operations);
+    },
+    recordMoneyMoved(assetCode, kind, amount) {
+      moneyMoved.inc({ asset: assetCode, kind }, Number(amount));
+      transactions.inc({ asset: assetCode, kind });
+    },
+    observeWebsockets(count) {
+      sources.websockets.push(count);
+    },
+    observeSubscriptions(count) {
+      sources.subscriptions.push(count);
+    },
+    observeNotificationLag(seconds) {
+      notificationLag.observe(Math.max(0, seconds));
+    },
+    observePool(pool, name = 'main') {
+      pools.set(name, pool);
+    },
+  };
+}
 
+function operationMetrics(registry: Registry) {
   const operations = new Counter({
     name: 'wallet_graphql_operations_total',
     help: 'GraphQL operations over HTTP by operation (root fields) and outcome (OK or the first error code).',
@@ -62,6 +89,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
     buckets: operationBuckets,
     registers: [registry],
   });
+  return { operations, durations };
+}
+
+function moneyMetrics(registry: Registry) {
   const moneyMoved = new Counter({
     name: 'wallet_money_moved_total',
     help: "Amount moved by committed transactions, in the asset's minor units, by asset and kind (exact up to 2^53).",
@@ -80,6 +111,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
     labelNames: ['asset', 'kind'] as const,
     registers: [registry],
   });
+  return { moneyMoved, batchOperations, transactions };
+}
+
+function liveMetrics(registry: Registry) {
   // Counted where the truth is (the websocket server, the subscription service) and read at
   // each scrape, so that no open/close event can be missed and leave a gauge drifting.
   const sources = { websockets: [] as (() => number)[], subscriptions: [] as (() => number)[] };
@@ -106,8 +141,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
     buckets: lagBuckets,
     registers: [registry],
   });
+  return { sources, notificationLag };
+}
 
-  type ObservedPool = Pick<pg.Pool, 'totalCount' | 'idleCount' | 'waitingCount'>;
+type ObservedPool = Pick<pg.Pool, 'totalCount' | 'idleCount' | 'waitingCount'>;
+
+function poolMetrics(registry: Registry): Map<string, ObservedPool> {
   const pools = new Map<string, ObservedPool>();
   const poolGauge = (name: string, help: string, read: (pool: ObservedPool) => number) =>
     new Gauge({
@@ -139,92 +178,5 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
     'Requests waiting for a database connection (the pool is exhausted when this stays above 0).',
     (pool) => pool.waitingCount,
   );
-
-  return {
-    registry,
-    recordOperation(operation, outcome, durationSeconds) {
-      operations.inc({ operation, outcome });
-      durations.observe({ operation, outcome }, durationSeconds);
-    },
-    recordBatch(operations) {
-      batchOperations.observe(operations);
-    },
-    recordMoneyMoved(assetCode, kind, amount) {
-      moneyMoved.inc({ asset: assetCode, kind }, Number(amount));
-      transactions.inc({ asset: assetCode, kind });
-    },
-    observeWebsockets(count) {
-      sources.websockets.push(count);
-    },
-    observeSubscriptions(count) {
-      sources.subscriptions.push(count);
-    },
-    observeNotificationLag(seconds) {
-      notificationLag.observe(Math.max(0, seconds));
-    },
-    observePool(pool, name = 'main') {
-      pools.set(name, pool);
-    },
-  };
-}
-
-/**
- * GET /metrics in the Prometheus text format. With a token configured, the scraper must send
- * `Authorization: Bearer <token>`; the comparison takes the same time whatever the guess.
- */
-export function metricsHandler(metrics: GatewayMetrics, token: string | undefined): RequestHandler {
-  const expected = token ? Buffer.from(`Bearer ${token}`) : undefined;
-  return async (req, res) => {
-    if (expected) {
-      const given = Buffer.from(req.headers.authorization ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        res
-          .status(401)
-          .setHeader('www-authenticate', 'Bearer realm="metrics"')
-          .type('text/plain')
-          .send('metrics require a bearer token\n');
-        return;
-      }
-    }
-    res.setHeader('content-type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
-  };
-}
-
-/** The metrics port of its own (METRICS_PORT): only GET /metrics, nothing else. */
-export interface MetricsServer {
-  url: string;
-  close(): Promise<void>;
-}
-
-export async function startMetricsServer(options: {
-  metrics: GatewayMetrics;
-  port: number;
-  host: string;
-  token?: string;
-}): Promise<MetricsServer> {
-  const app = express();
-  app.disable('x-powered-by');
-  app.get('/metrics', metricsHandler(options.metrics, options.token));
-  app.use((_req, res) => {
-    res.status(404).type('text/plain').send('not found\n');
-  });
-  const server = http.createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  return {
-    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/metrics`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return pools;
 }

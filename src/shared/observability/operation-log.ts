@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { Kind, type OperationDefinitionNode } from 'graphql';
 import type { Principal } from '../auth/principal';
 
@@ -53,7 +53,7 @@ export function operationLabel(operation: OperationDefinitionNode): string {
 
 /**
  * One JSON log line and one metrics sample per GraphQL request over HTTP. Three parts, mounted
- * by server.ts around Apollo on /graphql:
+ * by the gateway around Apollo on /graphql:
  *  - `begin` (before the body parser): settles the request id (the caller's x-request-id when
  *    well-formed, else a new UUID), echoes it, starts the clock, and emits the line once the
  *    response is finished, so that requests refused early (a malformed body, a failed
@@ -64,7 +64,6 @@ export function operationLabel(operation: OperationDefinitionNode): string {
  * The line never carries tokens, variables or metadata: only the fields of OperationRecord.
  */
 export function createOperationObserver(options: { logger: Logger; metrics: GatewayMetrics }) {
-  const { logger, metrics } = options;
   // The record travels with the request object and, from the context function on, in the GraphQL
   // context. (An AsyncLocalStorage would do the same, but on Node 20 it installs promise hooks
   // that tax every promise of every request: measured as a few percent of the gateway's CPU.)
@@ -86,37 +85,7 @@ export function createOperationObserver(options: { logger: Logger; metrics: Gate
     const finish = () => {
       if (done) return;
       done = true;
-      // Nothing GraphQL happened and nothing failed: the landing page or a CORS preflight.
-      if (!record.graphql && res.statusCode < 400) return;
-      const durationSeconds = Number(process.hrtime.bigint() - record.startedAt) / 1e9;
-      // A request Apollo refused before execution (malformed body, bad method) has no outcome yet.
-      const outcome =
-        record.outcome ??
-        (res.statusCode < 400
-          ? 'OK'
-          : res.statusCode === 400
-            ? 'BAD_REQUEST'
-            : `HTTP_${res.statusCode}`);
-      const operation = record.operation ?? 'invalid';
-      metrics.recordOperation(operation, outcome, durationSeconds);
-      const line = {
-        requestId,
-        operationName: record.operationName,
-        operation,
-        operationType: record.operationType,
-        subject: record.subject,
-        role: record.role,
-        outcome,
-        status: res.statusCode,
-        durationMs: Math.round(durationSeconds * 1e6) / 1e3,
-        aborted: res.writableFinished ? undefined : true,
-      };
-      const serverFault =
-        outcome === 'INTERNAL_SERVER_ERROR' ||
-        outcome === 'SERVICE_UNAVAILABLE' ||
-        res.statusCode >= 500;
-      if (serverFault) logger.warn(line, 'graphql operation');
-      else logger.info(line, 'graphql operation');
+      logOperation(record, res, options);
     };
     res.once('finish', finish);
     res.once('close', finish);
@@ -135,7 +104,51 @@ export function createOperationObserver(options: { logger: Logger; metrics: Gate
     record.outcome = typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
   };
 
-  const plugin: ApolloServerPlugin<LoggedContext> = {
+  return { begin, recordOf, contextFailed, plugin: operationLogPlugin() };
+}
+
+/** Writes the request's log line and its metric once the response has finished or closed. */
+function logOperation(
+  record: OperationRecord,
+  res: Response,
+  { logger, metrics }: { logger: Logger; metrics: GatewayMetrics },
+): void {
+  // Nothing GraphQL happened and nothing failed: the landing page or a CORS preflight.
+  if (!record.graphql && res.statusCode < 400) return;
+  const durationSeconds = Number(process.hrtime.bigint() - record.startedAt) / 1e9;
+  // A request Apollo refused before execution (malformed body, bad method) has no outcome yet.
+  const outcome =
+    record.outcome ??
+    (res.statusCode < 400
+      ? 'OK'
+      : res.statusCode === 400
+        ? 'BAD_REQUEST'
+        : `HTTP_${res.statusCode}`);
+  const operation = record.operation ?? 'invalid';
+  metrics.recordOperation(operation, outcome, durationSeconds);
+  const line = {
+    requestId: record.requestId,
+    operationName: record.operationName,
+    operation,
+    operationType: record.operationType,
+    subject: record.subject,
+    role: record.role,
+    outcome,
+    status: res.statusCode,
+    durationMs: Math.round(durationSeconds * 1e6) / 1e3,
+    aborted: res.writableFinished ? undefined : true,
+  };
+  const serverFault =
+    outcome === 'INTERNAL_SERVER_ERROR' ||
+    outcome === 'SERVICE_UNAVAILABLE' ||
+    res.statusCode >= 500;
+  if (serverFault) logger.warn(line, 'graphql operation');
+  else logger.info(line, 'graphql operation');
+}
+
+/** Fills in the operation, the caller and the outcome code of the request's record. */
+function operationLogPlugin(): ApolloServerPlugin<LoggedContext> {
+  return {
     async requestDidStart({ contextValue }) {
       const record = contextValue.operationRecord as OperationRecord | undefined;
       if (!record) return;
@@ -165,6 +178,4 @@ export function createOperationObserver(options: { logger: Logger; metrics: Gate
       };
     },
   };
-
-  return { begin, recordOf, contextFailed, plugin };
 }

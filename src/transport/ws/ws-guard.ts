@@ -1,11 +1,11 @@
 import type http from 'node:http';
 import type { WebSocket } from 'ws';
-import { limits } from '../limits';
-import type { AuthenticatedPrincipal } from './authenticate';
+import { limits } from '../../shared/limits';
+import type { AuthenticatedPrincipal } from '../../shared/auth/authenticate';
 
 /**
  * The websocket side of authentication, plugged into the subscription server's hooks
- * (src/modules/subscriptions/ws-server.ts): the Origin allow-list at the upgrade and the socket's
+ * (subscription-server.ts): the Origin allow-list at the upgrade and the socket's
  * lifetime bounded by its token. The credential itself is checked in onConnect with the same
  * `authenticate` as HTTP, and each subscribe is charged to the rate limiter like an HTTP request.
  */

@@ -1,9 +1,9 @@
 import { HeaderMap } from '@apollo/server';
 import type { ErrorRequestHandler } from 'express';
-import { AppError, ErrorCode } from '../errors';
-import { limits } from '../limits';
-import type { RateLimiter } from '../rate-limit';
-import type { Authenticate, AuthenticatedPrincipal } from './authenticate';
+import { AppError, ErrorCode } from '../../shared/errors';
+import { limits } from '../../shared/limits';
+import type { RateLimiter } from '../../shared/rate-limit';
+import type { Authenticate, AuthenticatedPrincipal } from '../../shared/auth/authenticate';
 
 /**
  * The HTTP side of authentication and rate limiting, run in Apollo's context function before any

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { ErrorCode } from './errors';
-import { logger } from './logger';
+import { ErrorCode } from '../../shared/errors';
+import { logger } from '../../shared/logger';
 
 /**
  * The last handlers of the Express app. Whatever fails outside GraphQL (a static file that is not

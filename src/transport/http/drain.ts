@@ -1,5 +1,5 @@
 import type { RequestHandler, Response } from 'express';
-import { ErrorCode } from './errors';
+import { ErrorCode } from '../../shared/errors';
 
 /**
  * Graceful shutdown for HTTP. Once draining begins, every new request (on a new connection or
@@ -11,11 +11,13 @@ import { ErrorCode } from './errors';
  * grace period runs out (found by the graceful-shutdown reliability test). /healthz still answers:
  * the process is alive while it drains.
  */
-export function createDrainGuard(): {
+export interface DrainGuard {
   middleware: RequestHandler;
   begin(): void;
   draining(): boolean;
-} {
+}
+
+export function createDrainGuard(): DrainGuard {
   let draining = false;
   const inFlight = new Set<Response>();
   const middleware: RequestHandler = (req, res, next) => {
