@@ -10,6 +10,7 @@ import { TransferResolver } from './modules/transfers/transfer.resolver';
 import { BalanceChangeResolver, unusedPubSub } from './modules/subscriptions/subscription.resolver';
 import { EventResolver } from './modules/events/events.resolver';
 import { WebhookResolver } from './modules/webhooks/webhooks.resolver';
+import { NodeResolver } from './modules/node/node.resolver';
 
 let cached: GraphQLSchema | undefined;
 
@@ -29,6 +30,7 @@ export function buildGatewaySchema(): GraphQLSchema {
       BalanceChangeResolver,
       EventResolver,
       WebhookResolver,
+      NodeResolver,
     ],
     // Subscriptions bring their own event source (the ledger); see unusedPubSub.
     pubSub: unusedPubSub,

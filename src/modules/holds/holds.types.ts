@@ -2,6 +2,7 @@ import { ArgsType, Field, ID, InputType, ObjectType, registerEnumType } from 'ty
 import { GraphQLDateTime } from 'graphql-scalars';
 import { AmountScalar } from '../../shared/money';
 import { Wallet, WalletRequestInputBase } from '../wallet/wallet.types';
+import { Node } from '../node/node.types';
 
 export enum HoldStatus {
   ACTIVE = 'ACTIVE',
@@ -12,6 +13,7 @@ export enum HoldStatus {
 registerEnumType(HoldStatus, { name: 'HoldStatus' });
 
 @ObjectType({
+  implements: Node,
   description:
     'Funds reserved on a wallet: they count against available, not against balance, until captured, released or expired.',
 })

@@ -1,6 +1,7 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
 import { AmountScalar } from '../../shared/money';
+import { Node } from '../node/node.types';
 
 export enum TransactionKind {
   TOPUP = 'TOPUP',
@@ -40,7 +41,7 @@ registerEnumType(AccountKind, {
     "Whose account a ledger entry posts to: a player's wallet or one of the asset's system accounts.",
 });
 
-@ObjectType()
+@ObjectType({ implements: Node })
 export class LedgerEntry {
   @Field(() => ID)
   id!: string;
@@ -84,7 +85,7 @@ export class LedgerEntry {
   createdAt!: Date;
 }
 
-@ObjectType()
+@ObjectType({ implements: Node })
 export class Transaction {
   @Field(() => ID)
   id!: string;

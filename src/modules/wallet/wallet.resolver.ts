@@ -4,6 +4,7 @@ import type { GatewayContext } from '../../app/context';
 import { walletLoaderKey } from '../../app/loaders';
 import { requireAsset } from '../assets/asset.fields';
 import { Asset } from '../assets/asset.types';
+import { walletNodeId } from '../node/node-id';
 import {
   BonusInput,
   CreditLot,
@@ -26,7 +27,9 @@ export class WalletResolver {
     @Arg('at', () => GraphQLDateTime, { nullable: true }) at: Date | null,
     @Ctx() ctx: GatewayContext,
   ): Promise<Wallet> {
-    return ctx.services.wallet.balance(ctx.principal, userId, asset, at);
+    const wallet = ctx.services.wallet.balance(ctx.principal, userId, asset, at);
+    // A reading as of an instant is not the live wallet: it gets an id of its own.
+    return at ? wallet.then((reading) => ({ ...reading, readingAt: at })) : wallet;
   }
 
   @Query(() => [Wallet])
@@ -75,6 +78,11 @@ export class WalletResolver {
     @Ctx() ctx: GatewayContext,
   ): Promise<Wallet[]> {
     return ctx.services.walletStatus.setStatus(ctx.principal, userId, asset, status, reason);
+  }
+
+  @FieldResolver(() => ID)
+  id(@Root() wallet: Wallet): string {
+    return walletNodeId(wallet.userId, wallet.assetCode, wallet.readingAt);
   }
 
   @FieldResolver(() => Asset)

@@ -42,6 +42,7 @@ import {
   type Lot,
 } from '../money/lots';
 import { sumReservations } from '../money/money.store';
+import { creditLotNodeId } from '../node/node-id';
 
 export type PlainKind = TransactionKind.TOPUP | TransactionKind.BONUS | TransactionKind.SPEND;
 type SystemAccount = Exclude<AccountKind, AccountKind.USER>;
@@ -202,6 +203,7 @@ export function expiringLots(lots: readonly Lot[], now: Date): CreditLot[] {
     .sort(debitOrder)
     .slice(0, limits.expiringLotsListedMax)
     .map((lot) => ({
+      id: creditLotNodeId(lot.id),
       origin: lot.origin as CreditOrigin,
       amount: lot.remaining,
       expiresAt: lot.expiresAt,

@@ -2,6 +2,7 @@ import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql
 import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
 import { AmountScalar } from '../../shared/money';
 import { Transaction } from '../ledger/ledger.types';
+import { Node } from '../node/node.types';
 
 export enum CreditOrigin {
   PAID = 'PAID',
@@ -15,8 +16,11 @@ export enum WalletStatus {
 }
 registerEnumType(WalletStatus, { name: 'WalletStatus', description: 'v2' });
 
-@ObjectType({ description: 'v2: a credit lot that has not expired.' })
+@ObjectType({ implements: Node, description: 'v2: a credit lot that has not expired.' })
 export class CreditLot {
+  @Field(() => ID, { description: 'v3' })
+  id!: string;
+
   @Field(() => CreditOrigin)
   origin!: CreditOrigin;
 
@@ -30,8 +34,16 @@ export class CreditLot {
   createdAt!: Date;
 }
 
-@ObjectType()
+@ObjectType({ implements: Node })
 export class Wallet {
+  @Field(() => ID, {
+    description: 'v3: the same for every answer about this wallet; a reading with at has its own.',
+  })
+  id?: string;
+
+  /** Set on a reading as of an instant (balance with at): its id is its own (WalletResolver.id). */
+  readingAt?: Date;
+
   @Field(() => ID)
   userId!: string;
 
