@@ -50,6 +50,12 @@ import {
   type SubscriptionServer,
 } from './modules/subscriptions/ws-server';
 import { startEventFeed } from './modules/webhooks/feed';
+import {
+  admitWsDocument,
+  loadTrustedDocuments,
+  persistedQueriesOption,
+  trustedDocumentsPlugin,
+} from './shared/trusted-documents';
 
 export interface Gateway {
   url: string;
@@ -140,6 +146,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     app,
   );
 
+  const trustedDocuments = loadTrustedDocuments(config.TRUSTED_DOCUMENTS_MANIFEST);
   const apollo = new ApolloServer<GatewayContext>({
     schema: buildGatewaySchema(),
     formatError,
@@ -148,12 +155,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // they started a second, concurrent stop and re-raised the signal, and production shutdown
     // under load hung until the forced exit(1) (found by the graceful-shutdown reliability test).
     stopOnTerminationSignals: false,
-    // Automatic persisted queries off: no client of the gateway sends them, and they would add a
-    // cache of documents that strangers can fill. See docs/security.md.
-    persistedQueries: false,
+    // Persisted queries only as the trusted documents' read-only store (off without a manifest):
+    // never a cache of documents that strangers can fill. See docs/security.md, docs/auth.md.
+    persistedQueries: persistedQueriesOption(trustedDocuments),
     // Depth, alias and token limits, introspection and suggestions off in production, no batching.
     ...apolloHardening(config.NODE_ENV === 'production'),
     plugins: [
+      trustedDocumentsPlugin(trustedDocuments),
       costLimitPlugin(),
       // Subscriptions over HTTP, NUL in any text, DateTime outside years 1..9999: refused first.
       inputGuardPlugin(),
@@ -236,6 +244,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     prepareOperation: (schema, payload) => prepareOperation(schema, payload),
     // The same rate limit as HTTP, a browser Origin allow-list, and no socket outliving its token.
     admitOperation: (principal) => rateLimiter.consume(principal),
+    admitDocument: (principal, payload) => admitWsDocument(trustedDocuments, principal, payload),
     verifyUpgrade: [originAllowList(config.WS_ALLOWED_ORIGINS)],
     onAuthenticated: closeWhenTokenExpires,
     socketsMax: config.WS_SOCKETS_MAX,

@@ -57,6 +57,11 @@ export interface SubscriptionServerOptions {
    * HTTP); an AppError it throws (RATE_LIMITED) is sent back as the operation's error.
    */
   admitOperation?(principal: AuthenticatedPrincipal): Promise<void>;
+  /** The trusted-documents rule (src/shared/trusted-documents.ts): the payload to run, or why not. */
+  admitDocument?(
+    principal: AuthenticatedPrincipal | undefined,
+    payload: SubscribePayload,
+  ): SubscribePayload | GraphQLError;
   /**
    * Called once a socket is authenticated; the function it returns runs when the socket closes.
    * The place to close the socket when its credential expires (principal.expiresAt).
@@ -249,9 +254,14 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
             throw error;
           }
         }
-        const checked = prepare(options.schema, payload);
+        const admitted = options.admitDocument?.(ctx.extra.principal, payload) ?? payload;
+        if (admitted instanceof GraphQLError) return [admitted];
+        const checked = prepare(options.schema, admitted);
         if (isErrors(checked)) return checked;
-        const prepared = { ...checked, document: documents.share(payload.query, checked.document) };
+        const prepared = {
+          ...checked,
+          document: documents.share(admitted.query, checked.document),
+        };
         const operation = getOperationAST(prepared.document, prepared.operationName);
         if (operation && operation.operation !== 'subscription') {
           // Queries and mutations stay on HTTP, where rate limits and request logs apply.
