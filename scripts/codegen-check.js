@@ -23,10 +23,15 @@ try {
     console.error('codegen:check: graphql-codegen failed');
     process.exit(1);
   }
-  const names = new Set([
-    ...fs.readdirSync(temp),
-    ...(fs.existsSync(committed) ? fs.readdirSync(committed) : []),
-  ]);
+  // Files at any depth (the trusted-documents output is a directory of its own).
+  const filesOf = (dir) =>
+    fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir, { recursive: true, withFileTypes: true })
+          .filter((entry) => entry.isFile())
+          .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
+      : [];
+  const names = new Set([...filesOf(temp), ...filesOf(committed)]);
   const stale = [...names].filter((name) => {
     const fresh = path.join(temp, name);
     const current = path.join(committed, name);

@@ -10,6 +10,13 @@ import { logger, type Logger } from '../shared/logger';
 import { createMetrics, type GatewayMetrics } from '../shared/observability/metrics';
 import { createOperationObserver } from '../shared/observability/operation-log';
 import { instrumentNotificationLag } from '../shared/observability/notification-lag';
+import {
+  admitWsDocument,
+  loadTrustedDocuments,
+  persistedQueriesOption,
+  trustedDocumentsPlugin,
+  type TrustedDocuments,
+} from '../shared/trusted-documents';
 import { livePageEnabled, livePageRouter } from '../live/live-page';
 import { PgWalletEventBus } from '../modules/subscriptions/wallet-event-bus';
 import { createHttpGuard } from '../transport/http/http-guard';
@@ -62,6 +69,8 @@ interface Core {
   services: Services;
   authenticate: Authenticate;
   rateLimiter: RateLimiter;
+  /** The operations player tokens may run (TRUSTED_DOCUMENTS_MANIFEST); undefined: any. */
+  trustedDocuments: TrustedDocuments | undefined;
 }
 
 /**
@@ -131,7 +140,16 @@ function setUp(options: GatewayOptions): Core {
     audience: config.JWT_AUDIENCE,
   });
   const rateLimiter = createRateLimiter(config, database.pool);
-  return { metrics, walletEvents, subscriptionDatabase, services, authenticate, rateLimiter };
+  const trustedDocuments = loadTrustedDocuments(config.TRUSTED_DOCUMENTS_MANIFEST);
+  return {
+    metrics,
+    walletEvents,
+    subscriptionDatabase,
+    services,
+    authenticate,
+    rateLimiter,
+    trustedDocuments,
+  };
 }
 
 /** The GraphQL server over HTTP and the Express routes around it (the port is not open yet). */
@@ -147,6 +165,8 @@ async function startHttp(core: Core, options: GatewayOptions) {
     httpServer: transport.httpServer,
     production: config.NODE_ENV === 'production',
     plugins: [observer.plugin],
+    firstPlugins: [trustedDocumentsPlugin(core.trustedDocuments)],
+    persistedQueries: persistedQueriesOption(core.trustedDocuments),
   });
   const checkReadiness = await createReadinessCheck({
     pool: database.pool,
@@ -193,6 +213,8 @@ function startWebsockets(
     prepareOperation: (schema, payload) => prepareOperation(schema, payload),
     // The same rate limit as HTTP, a browser Origin allow-list, and no socket outliving its token.
     admitOperation: (principal) => core.rateLimiter.consume(principal),
+    admitDocument: (principal, payload) =>
+      admitWsDocument(core.trustedDocuments, principal, payload),
     verifyUpgrade: [originAllowList(config.WS_ALLOWED_ORIGINS)],
     onAuthenticated: closeWhenTokenExpires,
     socketsMax: config.WS_SOCKETS_MAX,

@@ -5,7 +5,7 @@ import { AssetResolver } from '../modules/assets/asset.resolver';
 import { HoldResolver, TransactionHoldResolver } from '../modules/holds/holds.resolver';
 import { LedgerEntryResolver, TransactionResolver } from '../modules/ledger/ledger.resolver';
 import { ReversalResolver } from '../modules/reversals/reversal.resolver';
-import { WalletResolver } from '../modules/wallet/wallet.resolver';
+import { CreditLotResolver, WalletResolver } from '../modules/wallet/wallet.resolver';
 import { TransferResolver } from '../modules/transfers/transfer.resolver';
 import {
   BalanceChangeResolver,
@@ -13,6 +13,7 @@ import {
 } from '../modules/subscriptions/subscription.resolver';
 import { EventResolver } from '../modules/events/events.resolver';
 import { WebhookResolver } from '../modules/webhooks/webhooks.resolver';
+import { NodeResolver } from '../modules/node/node.resolver';
 
 let cached: GraphQLSchema | undefined;
 
@@ -23,6 +24,7 @@ export function buildGatewaySchema(): GraphQLSchema {
     resolvers: [
       AssetResolver,
       WalletResolver,
+      CreditLotResolver,
       TransactionResolver,
       LedgerEntryResolver,
       HoldResolver,
@@ -32,6 +34,7 @@ export function buildGatewaySchema(): GraphQLSchema {
       BalanceChangeResolver,
       EventResolver,
       WebhookResolver,
+      NodeResolver,
     ],
     // Subscriptions bring their own event source (the ledger); see unusedPubSub.
     pubSub: unusedPubSub,

@@ -11,6 +11,7 @@ import { MoneyEngine } from '../money/engine';
 import { TransferService } from '../modules/transfers/transfer.service';
 import { WalletStatusService } from '../modules/wallet/wallet-status.service';
 import { LotsService } from '../modules/lots/lots.service';
+import { NodeService } from '../modules/node/node.service';
 import { recordWalletStatusEvents } from '../modules/events/wallet-status-events';
 import { SubscriptionService } from '../modules/subscriptions/subscription.service';
 import {
@@ -30,6 +31,8 @@ export interface Services {
   walletStatus: WalletStatusService;
   lots: LotsService;
   subscriptions: SubscriptionService;
+  /** Query.node and Query.nodes. */
+  node: NodeService;
 }
 
 export function transactionOptions(
@@ -82,6 +85,7 @@ export function createServices(
       recordWalletStatusEvents,
     ),
     lots: new LotsService(database.prisma, engine),
+    node: new NodeService(database.prisma, wallet),
     subscriptions: new SubscriptionService(
       hooks.subscriptionReads ?? database.prisma,
       assets,

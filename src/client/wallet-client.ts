@@ -181,6 +181,8 @@ export interface CreditLot {
 }
 
 export interface Wallet {
+  /** Opaque and stable: the same for every answer about this wallet (a cache key; never parse it). */
+  id: string;
   userId: string;
   asset: Asset;
   balance: bigint;

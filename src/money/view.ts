@@ -5,6 +5,8 @@ import type { Book, Transaction, WalletRef } from './types';
 
 /** A lot with an expiry as answers list it (the wallet module's CreditLot has these fields). */
 export interface ExpiringLot {
+  /** The lot's own id (clients see it as CreditLot.id, an opaque node id). */
+  lotId: bigint;
   origin: CreditOrigin;
   amount: bigint;
   expiresAt: Date | null;
@@ -40,6 +42,7 @@ export function expiringLots(lots: readonly Lot[], now: Date): ExpiringLot[] {
     .sort(debitOrder)
     .slice(0, limits.expiringLotsListedMax)
     .map((lot) => ({
+      lotId: lot.id,
       origin: lot.origin as CreditOrigin,
       amount: lot.remaining,
       expiresAt: lot.expiresAt,

@@ -147,6 +147,12 @@ export const configSchema = z.object({
    * then only that port is allowed. Everyone else's URLs must resolve to public addresses.
    * Development allows loopback.
    */
+  /**
+   * The persisted-documents manifest (GraphQL Code Generator's client preset, hash -> document) of
+   * the frontends' own operations. When set, player tokens may run only those operations
+   * (OPERATION_NOT_TRUSTED otherwise); servers and admins may send any document. Unset: off.
+   */
+  TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).optional(),
   WEBHOOK_ALLOWED_HOSTS: z
     .string()
     .default('')

@@ -20,6 +20,8 @@ export const ErrorCode = {
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   WALLET_FROZEN: 'WALLET_FROZEN',
+  /** A player's operation outside the trusted documents (TRUSTED_DOCUMENTS_MANIFEST). */
+  OPERATION_NOT_TRUSTED: 'OPERATION_NOT_TRUSTED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -137,7 +137,7 @@ export const limitValidationRules: readonly ValidationRule[] = [depthLimitRule()
  * it selects is paid once per item, with the page size the service will serve (pageSizeOf: an
  * explicit null or an absent `first` is the default page, not one item; a large one is capped).
  * A list of objects with no page argument is paid once per item it is assumed to hold
- * (limits.costListItems). The estimate is then at least the number of objects the answer can
+ * (limits.costListItems); Query.nodes once per id it is given. The estimate is then at least the number of objects the answer can
  * hold, which tests/unit/cost-estimate.test.ts checks against a real gateway.
  */
 const pageEstimator =
@@ -149,6 +149,10 @@ const pageEstimator =
       // An explicit null or an absent `first` is the field's own default page (ledger 50, events 100).
       const fallback = typeof page.defaultValue === 'number' ? page.defaultValue : undefined;
       return 1 + childComplexity * pageSizeOf(typeof first === 'number' ? first : null, fallback);
+    }
+    if (field.name === 'nodes' && Array.isArray(args.ids)) {
+      // Query.nodes answers one object per id it is given (at most nodeIdsMax are served).
+      return 1 + childComplexity * Math.min(Math.max(args.ids.length, 1), limits.nodeIdsMax);
     }
     const returned = getNullableType(field.type);
     if (isListType(returned) && !isLeafType(getNamedType(returned))) {

@@ -23,6 +23,8 @@ export const limits = {
   /** Ledger pages: the default and the cap for `first` (contract: at most 500). */
   ledgerPageSizeDefault: 50,
   ledgerPageSizeMax: 500,
+  /** Ids in one Query.nodes call; the cost estimate counts each (graphql-limits.ts). */
+  nodeIdsMax: 100,
   /** Asset codes: upper-case identifiers, like GOLD_COINS. */
   assetCodeLengthMax: 64,
   assetNameLengthMax: 128,

@@ -211,6 +211,8 @@ const operations: Record<string, string> = {
   'Mutation.deleteWebhook': '',
   'Query.events': '{ edges { cursor node { id type } } }',
   'Query.webhooks': '{ id url }',
+  'Query.node': '{ id }',
+  'Query.nodes': '{ id }',
 };
 
 const schema = buildGatewaySchema();

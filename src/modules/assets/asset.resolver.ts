@@ -1,5 +1,6 @@
-import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { AssetsContext } from './asset.context';
+import { assetNodeId } from '../node/node-id';
 import { Asset, AssetLimitsInput, CreateAssetInput, UpdateAssetInput } from './asset.types';
 
 @Resolver(() => Asset)
@@ -36,5 +37,11 @@ export class AssetResolver {
     @Ctx() ctx: AssetsContext,
   ): Promise<Asset> {
     return ctx.services.assets.update(ctx.principal, input);
+  }
+
+  /** Stable and unique: from the code, which never changes. */
+  @FieldResolver(() => ID, { description: 'v3' })
+  id(@Root() asset: Asset): string {
+    return assetNodeId(asset.code);
   }
 }

@@ -1,5 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { AmountScalar } from '../../shared/money';
+import { Node } from '../node/node.types';
 
 @ObjectType({ description: 'v2: null means no limit.' })
 export class AssetLimits {
@@ -34,8 +35,12 @@ export class AssetLimitsInput {
   dailyTransferOutMax!: bigint | null;
 }
 
-@ObjectType({ description: 'A virtual asset players hold, like GOLD_COINS.' })
+@ObjectType({ implements: Node, description: 'A virtual asset players hold, like GOLD_COINS.' })
 export class Asset {
+  /** Computed from the code (AssetResolver.id). */
+  @Field(() => ID, { description: 'v3' })
+  id?: string;
+
   @Field(() => ID, { description: 'Stable code, e.g. GOLD_COINS.' })
   code!: string;
 

@@ -1,6 +1,7 @@
 import { ArgsType, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { PageInfo } from '../ledger/ledger.types';
+import { Node } from '../node/node.types';
 
 export enum EventType {
   TRANSACTION = 'TRANSACTION',
@@ -10,7 +11,7 @@ export enum EventType {
 registerEnumType(EventType, { name: 'EventType', description: 'v2' });
 
 /** An event row as the store reads it: the object it is about is resolved by the resolver. */
-@ObjectType({ description: 'v2: one committed change.' })
+@ObjectType({ implements: Node, description: 'v2: one committed change.' })
 export class Event {
   @Field(() => ID)
   id!: string;

@@ -34,6 +34,12 @@ import {
  * A hold belongs to the client that placed it: another server client gets FORBIDDEN for capture
  * or release; admins may act on any hold.
  */
+/** Query.hold's rule, shared with Query.node: a player its user's holds, a server its own. */
+export function canReadHold(principal: Principal, hold: Hold): boolean {
+  if (!canReadUser(principal, hold.userId)) return false;
+  return principal.role !== 'server' || clientIdOf(principal) === hold.clientId;
+}
+
 export class HoldService {
   constructor(
     private readonly prisma: PrismaClient,
@@ -49,9 +55,7 @@ export class HoldService {
   async hold(principal: Principal, id: string): Promise<Hold | null> {
     const holdId = parseHoldId(id, 'id');
     const [hold] = await holdStore.findHoldsByIds(this.prisma, [holdId]);
-    if (!hold || !canReadUser(principal, hold.userId)) return null;
-    if (principal.role === 'server' && clientIdOf(principal) !== hold.clientId) return null;
-    return hold;
+    return hold && canReadHold(principal, hold) ? hold : null;
   }
 
   /**

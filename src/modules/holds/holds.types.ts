@@ -3,12 +3,14 @@ import { GraphQLDateTime } from 'graphql-scalars';
 import { HoldStatus } from '../../money/enums';
 import { AmountScalar } from '../../shared/money';
 import { Wallet, WalletRequestInputBase } from '../wallet/wallet.types';
+import { Node } from '../node/node.types';
 
 export { HoldStatus };
 
 registerEnumType(HoldStatus, { name: 'HoldStatus' });
 
 @ObjectType({
+  implements: Node,
   description:
     'Funds reserved on a wallet: they count against available, not against balance, until captured, released or expired.',
 })

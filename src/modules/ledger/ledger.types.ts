@@ -2,6 +2,7 @@ import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
 import { AccountKind, EntryDirection, TransactionKind } from '../../money/enums';
 import { AmountScalar } from '../../shared/money';
+import { Node } from '../node/node.types';
 
 export { AccountKind, EntryDirection, TransactionKind };
 
@@ -22,7 +23,7 @@ registerEnumType(AccountKind, {
     "Whose account a ledger entry posts to: a player's wallet or one of the asset's system accounts.",
 });
 
-@ObjectType()
+@ObjectType({ implements: Node })
 export class LedgerEntry {
   @Field(() => ID)
   id!: string;
@@ -66,7 +67,7 @@ export class LedgerEntry {
   createdAt!: Date;
 }
 
-@ObjectType()
+@ObjectType({ implements: Node })
 export class Transaction {
   @Field(() => ID)
   id!: string;

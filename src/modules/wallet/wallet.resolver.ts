@@ -4,6 +4,7 @@ import type { WalletContext } from './wallet.context';
 import { walletLoaderKey } from '../loaders';
 import { requireAsset } from '../assets/asset.fields';
 import { Asset } from '../assets/asset.types';
+import { creditLotNodeId, walletNodeId } from '../node/node-id';
 import {
   BonusInput,
   CreditLot,
@@ -26,7 +27,9 @@ export class WalletResolver {
     @Arg('at', () => GraphQLDateTime, { nullable: true }) at: Date | null,
     @Ctx() ctx: WalletContext,
   ): Promise<Wallet> {
-    return ctx.services.wallet.balance(ctx.principal, userId, asset, at);
+    const wallet = ctx.services.wallet.balance(ctx.principal, userId, asset, at);
+    // A reading as of an instant is not the live wallet: it gets an id of its own.
+    return at ? wallet.then((reading) => ({ ...reading, readingAt: at })) : wallet;
   }
 
   @Query(() => [Wallet])
@@ -77,6 +80,11 @@ export class WalletResolver {
     return ctx.services.walletStatus.setStatus(ctx.principal, userId, asset, status, reason);
   }
 
+  @FieldResolver(() => ID)
+  id(@Root() wallet: Wallet): string {
+    return walletNodeId(wallet.userId, wallet.assetCode, wallet.readingAt);
+  }
+
   @FieldResolver(() => Asset)
   asset(@Root() wallet: Wallet, @Ctx() ctx: WalletContext): Promise<Asset> {
     return requireAsset(ctx, wallet.assetCode);
@@ -89,5 +97,14 @@ export class WalletResolver {
       wallet.expiring ??
       ctx.loaders.expiringByWallet.load(walletLoaderKey(wallet.userId, wallet.assetCode))
     );
+  }
+}
+
+/** A credit lot's opaque id, made from its row id (the engine's views carry the row id only). */
+@Resolver(() => CreditLot)
+export class CreditLotResolver {
+  @FieldResolver(() => ID)
+  id(@Root() lot: CreditLot): string {
+    return creditLotNodeId(lot.lotId);
   }
 }

@@ -3,6 +3,7 @@ import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
 import { CreditOrigin, WalletStatus } from '../../money/enums';
 import { AmountScalar } from '../../shared/money';
 import { Transaction } from '../ledger/ledger.types';
+import { Node } from '../node/node.types';
 
 export { CreditOrigin, WalletStatus };
 
@@ -10,8 +11,14 @@ registerEnumType(CreditOrigin, { name: 'CreditOrigin', description: 'v2' });
 
 registerEnumType(WalletStatus, { name: 'WalletStatus', description: 'v2' });
 
-@ObjectType({ description: 'v2: a credit lot that has not expired.' })
+@ObjectType({ implements: Node, description: 'v2: a credit lot that has not expired.' })
 export class CreditLot {
+  @Field(() => ID, { description: 'v3' })
+  id?: string;
+
+  /** The lot's row id; CreditLotResolver.id makes the opaque node id of it. */
+  lotId!: bigint;
+
   @Field(() => CreditOrigin)
   origin!: CreditOrigin;
 
@@ -25,8 +32,16 @@ export class CreditLot {
   createdAt!: Date;
 }
 
-@ObjectType()
+@ObjectType({ implements: Node })
 export class Wallet {
+  @Field(() => ID, {
+    description: 'v3: the same for every answer about this wallet; a reading with at has its own.',
+  })
+  id?: string;
+
+  /** Set on a reading as of an instant (balance with at): its id is its own (WalletResolver.id). */
+  readingAt?: Date;
+
   @Field(() => ID)
   userId!: string;
 

@@ -16,7 +16,7 @@ export interface ClaimedWebhook {
   attempts: number;
 }
 
-const webhookColumns = `w.id::text AS "id", w.url AS "url", w.created_at AS "createdAt", NULL::text AS "secret",
+export const webhookColumns = `w.id::text AS "id", w.url AS "url", w.created_at AS "createdAt", NULL::text AS "secret",
   w.last_error AS "lastError", w.failing_since AS "retryingSince"`;
 
 const horizon = `pg_snapshot_xmin(pg_current_snapshot())::text::bigint`;

@@ -1,5 +1,6 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
+import { Node } from '../node/node.types';
 
 @InputType({ description: 'v2' })
 export class WebhookInput {
@@ -15,7 +16,7 @@ export class WebhookInput {
   secret?: string | null;
 }
 
-@ObjectType({ description: 'v2' })
+@ObjectType({ implements: Node, description: 'v2' })
 export class Webhook {
   @Field(() => ID)
   id!: string;

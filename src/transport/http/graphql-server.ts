@@ -1,5 +1,10 @@
 import type http from 'node:http';
-import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import {
+  ApolloServer,
+  type ApolloServerOptionsWithSchema,
+  type ApolloServerPlugin,
+  type BaseContext,
+} from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
   ApolloServerPluginLandingPageLocalDefault,
@@ -25,6 +30,10 @@ export async function startGraphqlServer<TContext extends BaseContext>(options: 
   production: boolean;
   /** More plugins, after the limits (the operation log). */
   plugins: ApolloServerPlugin<TContext>[];
+  /** Plugins that run before the limits (the trusted-documents rule). */
+  firstPlugins?: ApolloServerPlugin<TContext>[];
+  /** Apollo's persisted-queries setting: off unless a trusted-documents manifest serves as its store. */
+  persistedQueries?: ApolloServerOptionsWithSchema<TContext>['persistedQueries'];
 }): Promise<ApolloServer<TContext>> {
   const apollo = new ApolloServer<TContext>({
     schema: options.schema,
@@ -34,12 +43,13 @@ export async function startGraphqlServer<TContext extends BaseContext>(options: 
     // they started a second, concurrent stop and re-raised the signal, and production shutdown
     // under load hung until the forced exit(1) (found by the graceful-shutdown reliability test).
     stopOnTerminationSignals: false,
-    // Automatic persisted queries off: no client of the gateway sends them, and they would add a
-    // cache of documents that strangers can fill. See docs/security.md.
-    persistedQueries: false,
+    // Persisted queries only as the trusted documents' read-only store (off without a manifest):
+    // never a cache of documents that strangers can fill. See docs/security.md, docs/auth.md.
+    persistedQueries: options.persistedQueries ?? false,
     // Depth, alias and token limits, introspection and suggestions off in production, no batching.
     ...apolloHardening(options.production),
     plugins: [
+      ...(options.firstPlugins ?? []),
       costLimitPlugin(),
       // Subscriptions over HTTP, NUL in any text, DateTime outside years 1..9999: refused first.
       inputGuardPlugin(),

@@ -60,6 +60,11 @@ export interface SubscriptionServerOptions {
    * HTTP); an AppError it throws (RATE_LIMITED) is sent back as the operation's error.
    */
   admitOperation?(principal: AuthenticatedPrincipal): Promise<void>;
+  /** The trusted-documents rule (src/shared/trusted-documents.ts): the payload to run, or why not. */
+  admitDocument?(
+    principal: AuthenticatedPrincipal | undefined,
+    payload: SubscribePayload,
+  ): SubscribePayload | GraphQLError;
   /**
    * Called once a socket is authenticated; the function it returns runs when the socket closes.
    * The place to close the socket when its credential expires (principal.expiresAt).
@@ -231,7 +236,9 @@ function protocolHooks(
           throw error;
         }
       }
-      return prepareSubscription(prepare, documents, options.schema, payload);
+      const admitted = options.admitDocument?.(ctx.extra.principal, payload) ?? payload;
+      if (admitted instanceof GraphQLError) return [admitted];
+      return prepareSubscription(prepare, documents, options.schema, admitted);
     },
     context: (ctx) => {
       const principal = ctx.extra.principal;
