@@ -6,12 +6,15 @@ const t = useTestGateway('expiry_key_race', { env: { HOLD_SWEEP_INTERVAL_MS: '0'
 const TOPUP = `mutation($input: TopupInput!) { topup(input: $input) { replayed transaction { id } } }`;
 
 /**
- * The margin between sending the first duplicates and the expiry. The outcome no longer depends
- * on timing: the test waits for the expiry itself instead of racing it (the earlier version sent
- * expiresAt 5-35 ms ahead and failed under load when every credit expired before its decision).
- * 8 s is far more than 40 requests take even on a loaded machine.
+ * The margin between sending the first duplicates and the expiry, scaled to this machine's
+ * current speed: the outcome no longer depends on timing, the test waits for the expiry itself
+ * instead of racing it (the earlier version sent expiresAt 5-35 ms ahead and failed under load
+ * when every credit expired before its decision). Ten times what five sequential requests took,
+ * at least 3 s: 40 concurrent requests take far less, even on a machine loaded 10-fold.
  */
-const EXPIRY_MARGIN_MS = 8000;
+const MARGIN_PER_WARMUP = 10;
+const MARGIN_MIN_MS = 3000;
+const MARGIN_MAX_MS = 60_000;
 const KEYS = 10;
 const DUPLICATES = 4;
 
@@ -24,23 +27,24 @@ async function send(input: Record<string, unknown>): Promise<Kind> {
 }
 
 it('no request of a key that applied answers BAD_USER_INPUT, before or after its expiry', async () => {
-  const expiresAtMs = Date.now() + EXPIRY_MARGIN_MS;
+  const users = Array.from({ length: KEYS }, (_, i) => `race-${i}`);
+  // Half the wallets already exist, so both the first-credit and the existing-wallet paths race.
+  const warmupStartedMs = Date.now();
+  for (const userId of users.filter((_, i) => i % 2 === 1))
+    await send({ userId, asset: 'GOLD_COINS', amount: '1', idempotencyKey: `pre-${userId}` });
+  const marginMs = Math.min(
+    MARGIN_MAX_MS,
+    Math.max(MARGIN_MIN_MS, (Date.now() - warmupStartedMs) * MARGIN_PER_WARMUP),
+  );
+  const expiresAtMs = Date.now() + marginMs;
   const expiresAt = new Date(expiresAtMs).toISOString();
-  const inputs = Array.from({ length: KEYS }, (_, i) => ({
-    userId: `race-${i}`,
+  const inputs = users.map((userId, i) => ({
+    userId,
     asset: 'GOLD_COINS',
     amount: '5',
     idempotencyKey: `k-${i}`,
     expiresAt,
   }));
-  // Half the wallets already exist, so both the first-credit and the existing-wallet paths race.
-  for (const input of inputs.filter((_, i) => i % 2 === 1))
-    await send({
-      ...input,
-      amount: '1',
-      idempotencyKey: `pre-${input.userId}`,
-      expiresAt: undefined,
-    });
 
   // Before the expiry: duplicates sent together; exactly one applies, the rest replay.
   const before = await Promise.all(
