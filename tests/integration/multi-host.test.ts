@@ -105,7 +105,8 @@ describe('host selection', () => {
     const database = createDatabase({
       connectionString: url,
       poolMax: 3,
-      connectTimeoutMs: 1000,
+      // Covers probing the hosts too; generous for a loaded CI machine.
+      connectTimeoutMs: 4000,
       statementTimeoutMs: 5000,
     });
     opened.push(database);
@@ -114,7 +115,8 @@ describe('host selection', () => {
 
   /** The port of the server a transaction ran on, through the pool. */
   const serverPort = async (database: Database) =>
-    runTransaction(database.prisma, { maxWaitMs: 1500, timeoutMs: 5000 }, async (tx) => {
+    // maxWait covers probing the hosts on a first connection: generous for a loaded machine.
+    runTransaction(database.prisma, { maxWaitMs: 5000, timeoutMs: 8000 }, async (tx) => {
       const [row] = await tx.$queryRaw<{ port: number }[]>`
         SELECT current_setting('port')::int AS port`;
       return row!.port;

@@ -12,7 +12,7 @@ export interface TcpProxy {
   port: number;
   /** Connections currently open through the proxy. */
   open(): number;
-  /** Arms a cut for the next `count` COMMITs (a simple-protocol Query "COMMIT"). */
+  /** Arms a cut for the next `count` COMMITs; 0 disarms. */
   cutAtCommit(mode: CommitCut, count?: number): void;
   /** How many COMMITs were cut so far. */
   cuts(): number;
@@ -24,12 +24,46 @@ export interface TcpProxy {
 
 const commitQuery = Buffer.from('COMMIT\0');
 
+/**
+ * Whether the client's bytes run a COMMIT: a Query message ('Q', length, text), a Parse message
+ * (statement name, NUL, text: pg with a named statement, which the gateway uses) or, once a
+ * connection parsed COMMIT as a named statement, a Bind of that name (its later COMMITs carry
+ * no text at all). Bind is 'B', length, portal name (empty: NUL), statement name, NUL.
+ */
+function commitIn(chunk: Buffer, commitStatements: Set<string>): boolean {
+  let found = false;
+  for (let at = chunk.indexOf(commitQuery); at >= 0; at = chunk.indexOf(commitQuery, at + 1)) {
+    if (at >= 5 && chunk[at - 5] === 0x51) found = true;
+    if (at >= 1 && chunk[at - 1] === 0) {
+      // A Parse message: 'P', its length (4 bytes), the name, NUL, "COMMIT", NUL, 0 parameters.
+      for (let length = 1; length <= 64 && at - 1 - length >= 5; length += 1) {
+        const nameStart = at - 1 - length;
+        if (chunk[nameStart - 5] !== 0x50) continue;
+        if (chunk.readInt32BE(nameStart - 4) !== 4 + length + 1 + commitQuery.length + 2) continue;
+        commitStatements.add(chunk.subarray(nameStart, at - 1).toString('latin1'));
+        found = true;
+      }
+      // An unnamed Parse ('P', length, NUL, text).
+      if (at >= 6 && chunk[at - 6] === 0x50) found = true;
+    }
+  }
+  for (const name of commitStatements) {
+    const bind = Buffer.from(`\0${name}\0`, 'latin1');
+    for (let at = chunk.indexOf(bind); at >= 0; at = chunk.indexOf(bind, at + 1)) {
+      if (at >= 5 && chunk[at - 5] === 0x42) found = true;
+    }
+  }
+  return found;
+}
+
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   let armed: { mode: CommitCut; left: number } | undefined;
   let cuts = 0;
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host);
+    /** Names of the prepared statements this connection parsed as COMMIT. */
+    const commitStatements = new Set<string>();
     sockets.add(client);
     sockets.add(upstream);
     const closeBoth = () => {
@@ -44,9 +78,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     upstream.on('close', closeBoth);
     upstream.on('data', (chunk: Buffer) => client.write(chunk));
     client.on('data', (chunk: Buffer) => {
-      const at = chunk.indexOf(commitQuery);
-      // A Query message: 'Q', a 4-byte length, then the text.
-      if (armed && at >= 5 && chunk[at - 5] === 0x51) {
+      const isCommit = commitIn(chunk, commitStatements);
+      if (armed && isCommit) {
         const { mode } = armed;
         armed.left -= 1;
         if (armed.left <= 0) armed = undefined;
@@ -79,7 +112,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     port,
     open: () => sockets.size,
     cutAtCommit(mode, count = 1) {
-      armed = { mode, left: count };
+      armed = count > 0 ? { mode, left: count } : undefined;
     },
     cuts: () => cuts,
     async stop() {

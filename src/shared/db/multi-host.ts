@@ -121,6 +121,8 @@ export class HostRouter {
   /** The host chosen last, kept while `current` is cleared, to tell a switch from a reconnect. */
   private lastChosen: HostPort | undefined;
   private probing: Promise<HostPort> | undefined;
+  private confirming: Promise<true | string> | undefined;
+  private confirmedAtMs = 0;
   private lastFailure: { atMs: number; error: Error } | undefined;
   private readonly sockets = new Map<net.Socket, HostPort>();
   private watchTimer: NodeJS.Timeout | undefined;
@@ -133,9 +135,24 @@ export class HostRouter {
     private readonly settings: RouterSettings = defaultSettings,
   ) {}
 
-  /** The host a new connection should go to, probing when none is known. */
+  /**
+   * The host a new connection should go to, probing when none is known. A host not confirmed
+   * within the watch interval is confirmed first: with no connection open nothing watched it,
+   * and it may have been demoted meanwhile (reads there would succeed, but stale).
+   */
   async target(): Promise<HostPort> {
-    if (this.current) return this.current;
+    const known = this.current;
+    if (known && Date.now() - this.confirmedAtMs < this.settings.watchIntervalMs) return known;
+    if (known) {
+      this.confirming ??= this.probe(known).finally(() => {
+        this.confirming = undefined;
+      });
+      if ((await this.confirming) === true && this.current && sameHost(this.current, known)) {
+        this.confirmedAtMs = Date.now();
+        return known;
+      }
+      if (this.current && sameHost(this.current, known)) this.drop(known, 'no longer qualifies');
+    }
     if (this.lastFailure && Date.now() - this.lastFailure.atMs < this.settings.negativeCacheMs) {
       throw this.lastFailure.error;
     }
@@ -184,6 +201,7 @@ export class HostRouter {
   private choose(host: HostPort): void {
     const previous = this.lastChosen;
     this.current = host;
+    this.confirmedAtMs = Date.now();
     this.lastChosen = host;
     this.lastFailure = undefined;
     if (previous && !sameHost(previous, host)) this.switches += 1;
@@ -225,17 +243,23 @@ export class HostRouter {
     this.watching = true;
     try {
       const verdict = await this.probe(host);
-      if (verdict === true || !this.current || !sameHost(this.current, host)) return;
-      logger.warn(
-        { host: `${host.host}:${host.port}`, reason: verdict },
-        'database: host no longer usable; dropping its connections',
-      );
-      this.current = undefined;
-      for (const [socket, target] of this.sockets) {
-        if (sameHost(target, host)) socket.destroy(new Error(`Connection terminated: ${verdict}`));
-      }
+      if (!this.current || !sameHost(this.current, host)) return;
+      if (verdict === true) this.confirmedAtMs = Date.now();
+      else this.drop(host, verdict);
     } finally {
       this.watching = false;
+    }
+  }
+
+  /** Forgets `host` and closes every connection to it (their pools discard those clients). */
+  private drop(host: HostPort, reason: string): void {
+    logger.warn(
+      { host: `${host.host}:${host.port}`, reason },
+      'database: host no longer usable; dropping its connections',
+    );
+    this.current = undefined;
+    for (const [socket, target] of this.sockets) {
+      if (sameHost(target, host)) socket.destroy(new Error(`Connection terminated: ${reason}`));
     }
   }
 
