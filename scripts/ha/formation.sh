@@ -15,7 +15,9 @@
 #   formation.sh wait-healthy       wait until one primary and one secondary are reported
 #
 # Settings: HA_DIR (default /tmp/wallet-ha), HA_PORT_BASE (monitor on it, nodes on +1 and +2),
-# HA_DB (wallet), PG_BIN (/usr/lib/postgresql/15/bin).
+# HA_DB (wallet), PG_BIN (/usr/lib/postgresql/15/bin), HA_MONITOR_SETTINGS (space-separated
+# name=value pairs set on the monitor with ALTER SYSTEM at start, e.g.
+# "pgautofailover.node_considered_unhealthy_timeout=5000"; default: pg_auto_failover's own).
 set -euo pipefail
 
 HA_DIR=${HA_DIR:-/tmp/wallet-ha}
@@ -66,6 +68,22 @@ start_monitor() {
       --hostname 127.0.0.1 --auth trust --no-ssl >>"$HA_DIR/run/monitor.log" 2>&1
   fi
   run_detached monitor pg_autoctl run --pgdata "$HA_DIR/monitor"
+}
+
+# Applies HA_MONITOR_SETTINGS on the running monitor (its failure-detection timings).
+tune_monitor() {
+  [ -n "${HA_MONITOR_SETTINGS:-}" ] || return 0
+  for _ in $(seq 1 60); do
+    as_user psql -h 127.0.0.1 -p "$monitor_port" -d pg_auto_failover -Atqc 'SELECT 1' >/dev/null 2>&1 && break
+    sleep 1
+  done
+  local pair
+  for pair in $HA_MONITOR_SETTINGS; do
+    as_user psql -h 127.0.0.1 -p "$monitor_port" -d pg_auto_failover -Atqc \
+      "ALTER SYSTEM SET ${pair%%=*} = '${pair#*=}'" >/dev/null
+  done
+  as_user psql -h 127.0.0.1 -p "$monitor_port" -d pg_auto_failover -Atqc 'SELECT pg_reload_conf()' >/dev/null
+  log "monitor settings: $HA_MONITOR_SETTINGS"
 }
 
 start_node() {
@@ -140,6 +158,7 @@ case "$cmd" in
     if [ "$(id -u)" = 0 ]; then chown "$HA_USER" "$HA_DIR"; chmod 700 "$HA_DIR"; fi
     start_monitor
     sleep 2
+    tune_monitor
     start_node 1
     # The second node must register after the first is primary, or both race for it.
     for _ in $(seq 1 60); do primary >/dev/null 2>&1 && break; sleep 1; done
