@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
+  // The failover test needs pg_auto_failover and minutes: `npm run test:ha` (jest.ha.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/ha/'],
   transform: {
     '^.+\\.ts$': ['@swc/jest'],
     // The React example in docs/examples (tests/e2e/react-badge.test.ts renders it).

@@ -17,6 +17,7 @@ import {
   withDatabaseName,
 } from '../shared/db/database';
 import { applyMigrations } from '../shared/db/migrate';
+import { pgConnectionConfig } from '../shared/db/multi-host';
 
 const log = (message: string): void => {
   // Progress goes to stderr so that stdout carries only the result.
@@ -25,7 +26,7 @@ const log = (message: string): void => {
 
 /** SQLSTATE 3D000: the database named in the URL does not exist. */
 async function databaseMissing(connectionString: string): Promise<boolean> {
-  const client = new Client({ connectionString });
+  const client = new Client(pgConnectionConfig(connectionString));
   client.on('error', () => undefined);
   try {
     await client.connect();

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { z } from 'zod';
+import { parseMultiHostUrl } from './db/multi-host';
 import { limits } from './limits';
 
 /**
@@ -31,8 +32,23 @@ export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: integer(4000, 0, 65535),
-  /** With no DATABASE_URL the gateway starts an embedded PostgreSQL in .data/postgres. */
-  DATABASE_URL: z.string().url().optional(),
+  /**
+   * With no DATABASE_URL the gateway starts an embedded PostgreSQL in .data/postgres. A libpq-style
+   * host list (h1:5432,h2:5433, src/shared/db/multi-host.ts) is checked through its first host.
+   */
+  DATABASE_URL: z
+    .string()
+    .refine(
+      (value) => {
+        try {
+          return URL.canParse(parseMultiHostUrl(value)?.firstHostUrl ?? value);
+        } catch {
+          return false;
+        }
+      },
+      { message: 'Invalid URL' },
+    )
+    .optional(),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Slow clients: the time a request's headers, and the whole request, may take to arrive (HTTP 408 after). */

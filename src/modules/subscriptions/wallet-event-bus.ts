@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { quoteIdentifier } from '../../shared/db/database';
+import { pgConnectionConfig } from '../../shared/db/multi-host';
 import { limits } from '../../shared/limits';
 import { logger } from '../../shared/logger';
 import { parseWalletEvent, walletEventsChannel, type WalletEvent } from './wallet-events';
@@ -126,7 +127,7 @@ export class PgWalletEventBus implements WalletEventBus {
   private async connect(): Promise<void> {
     if (this.state === 'stopped') return;
     const client = new pg.Client({
-      connectionString: this.options.connectionString,
+      ...pgConnectionConfig(this.options.connectionString),
       application_name: this.options.applicationName ?? 'wallet-gateway-listener',
       connectionTimeoutMillis: this.options.connectTimeoutMs,
       keepAlive: true,

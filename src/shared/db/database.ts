@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { withSecretFiles } from '../config';
+import { parseMultiHostUrl, pgConnectionConfig } from './multi-host';
 import {
   EmbeddedPostgresInUseError,
   RUNTIME_DIR_SETTING,
@@ -58,6 +59,11 @@ export function projectRoot(): string {
 
 /** The same server and credentials, another database: replaces the URL's path, keeps its query. */
 export function withDatabaseName(connectionString: string, dbName: string): string {
+  if (parseMultiHostUrl(connectionString)) {
+    // WHATWG URL cannot hold a host list: swap the path in the text, keep the rest as written.
+    const match = /^(postgres(?:ql)?:\/\/[^/?#]*)(\/[^?#]*)?(.*)$/s.exec(connectionString);
+    if (match) return `${match[1]}/${encodeURIComponent(dbName)}${match[3]}`;
+  }
   const url = parseConnectionUrl(connectionString);
   url.pathname = `/${encodeURIComponent(dbName)}`;
   return url.toString();
@@ -70,10 +76,15 @@ export function databaseNameOf(connectionString: string): string | undefined {
   return name === '' ? undefined : name;
 }
 
+/**
+ * The URL as WHATWG parsing sees it; a multi-host URL (src/shared/db/multi-host.ts) is checked
+ * host by host and read through its first host, which shares the user, path and query.
+ */
 function parseConnectionUrl(connectionString: string): URL {
   let url: URL;
   try {
-    url = new URL(connectionString);
+    const multiHost = parseMultiHostUrl(connectionString);
+    url = new URL(multiHost ? multiHost.firstHostUrl : connectionString);
   } catch {
     // Never echo the string itself: it may carry a password.
     throw new Error('The database connection string is not a valid postgresql:// URL');
@@ -89,6 +100,10 @@ function parseConnectionUrl(connectionString: string): URL {
 /** Returns the URL with any password replaced, for log lines and error messages. */
 export function redactConnectionString(connectionString: string): string {
   try {
+    const multiHost = parseMultiHostUrl(connectionString);
+    if (multiHost) {
+      return connectionString.replace(/^(postgres(?:ql)?:\/\/[^:@/]*):[^@/]*@/, '$1:***@');
+    }
     const url = new URL(connectionString);
     if (url.password) url.password = '***';
     return url.toString();
@@ -135,7 +150,7 @@ export async function withClient<T>(
   connectionString: string,
   work: (client: Client) => Promise<T>,
 ): Promise<T> {
-  const client = new Client({ connectionString });
+  const client = new Client(pgConnectionConfig(connectionString));
   client.on('error', () => undefined);
   await client.connect();
   try {

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { projectRoot, quoteIdentifier, redactConnectionString } from './database';
+import { parseMultiHostUrl, pgConnectionConfig } from './multi-host';
 
 /**
  * Applies prisma/migrations/* with node-postgres, keeping Prisma's own bookkeeping table
@@ -142,14 +143,15 @@ async function checkLockFile(migrationsDir: string): Promise<void> {
  */
 function targetSchema(connectionString: string): string {
   try {
-    return new URL(connectionString).searchParams.get('schema') || 'public';
+    const url = parseMultiHostUrl(connectionString)?.firstHostUrl ?? connectionString;
+    return new URL(url).searchParams.get('schema') || 'public';
   } catch {
     return 'public';
   }
 }
 
 async function connect(connectionString: string): Promise<Client> {
-  const client = new Client({ connectionString });
+  const client = new Client(pgConnectionConfig(connectionString));
   // An idle client whose server goes away emits 'error'; without a listener that would crash
   // the process. The failure surfaces anyway on the next query.
   client.on('error', () => undefined);

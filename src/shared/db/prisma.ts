@@ -2,6 +2,7 @@ import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../../../generated/prisma/client';
 import { logger } from '../logger';
+import { pgConnectionConfig } from './multi-host';
 
 export type TxClient = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
@@ -30,7 +31,8 @@ export interface Database {
  */
 export function createDatabase(options: DatabaseOptions): Database {
   const pool = new pg.Pool({
-    connectionString: options.connectionString,
+    // A multi-host URL gets a socket that follows the writable host (see multi-host.ts).
+    ...pgConnectionConfig(options.connectionString),
     max: options.poolMax,
     connectionTimeoutMillis: options.connectTimeoutMs,
     idleTimeoutMillis: 30_000,
