@@ -8,12 +8,15 @@ import { holdStore } from '../modules/holds/holds.store';
 import { fromStored } from '../money/lots';
 import { expiringLots } from '../money/view';
 import { walletStore } from '../modules/wallet/wallet.store';
-import { walletLoaderKey, type RequestLoaders } from '../modules/loaders';
+import type { AssetLoaders } from '../modules/assets/asset.context';
+import type { HoldLoaders } from '../modules/holds/holds.context';
+import type { LedgerLoaders } from '../modules/ledger/ledger.context';
+import { walletLoaderKey, type WalletLoaders } from '../modules/wallet/wallet.context';
 
 export { walletLoaderKey };
 
-/** The per-request DataLoaders the resolvers read (declared at the modules' level). */
-export type Loaders = RequestLoaders;
+/** Every module's per-request loaders: each module's context names the ones it reads. */
+export type Loaders = AssetLoaders & LedgerLoaders & HoldLoaders & WalletLoaders;
 
 export function createLoaders(prisma: PrismaClient): Loaders {
   return {

@@ -7,3 +7,10 @@ import { Prisma } from '../../generated/prisma/client';
  * `holds` row aliased `h`. The engine owns it (its lock reads holds); the holds module uses it.
  */
 export const activeHoldSql = Prisma.sql`h.status = 'ACTIVE' AND (h.expires_at IS NULL OR h.expires_at > clock_timestamp())`;
+
+/** The same as of an instant (balance at): created by then, not resolved nor expired by then. */
+export function activeHoldAtSql(at: Date): Prisma.Sql {
+  return Prisma.sql`h.created_at <= ${at}::timestamptz
+    AND (h.resolved_at IS NULL OR h.resolved_at > ${at}::timestamptz)
+    AND (h.expires_at IS NULL OR h.expires_at > ${at}::timestamptz)`;
+}

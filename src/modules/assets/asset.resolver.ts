@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { AssetsContext } from './asset.context';
-import { assetNodeId } from '../node/node-id';
+import { assetNodeId } from '../../shared/node-id';
 import { Asset, AssetLimitsInput, CreateAssetInput, UpdateAssetInput } from './asset.types';
 
 @Resolver(() => Asset)

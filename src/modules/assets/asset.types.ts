@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { AmountScalar } from '../../shared/money';
-import { Node } from '../node/node.types';
+import { Node } from '../node.types';
 
 @ObjectType({ description: 'v2: null means no limit.' })
 export class AssetLimits {

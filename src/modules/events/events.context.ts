@@ -1,5 +1,5 @@
 import type { ModuleContext } from '../context';
-import type { RequestLoaders } from '../loaders';
+import type { LedgerLoaders } from '../ledger/ledger.context';
 
-/** What the events resolvers read from the context (the event feed's services come through feedServices(ctx)). */
-export type EventsContext = ModuleContext<object, Pick<RequestLoaders, 'transactionById'>>;
+/** What the events resolvers read from the context (the event feed's services comes through eventServiceOf(ctx)). */
+export type EventsContext = ModuleContext<object, Pick<LedgerLoaders, 'transactionById'>>;

@@ -5,7 +5,7 @@ import { Transaction } from '../ledger/ledger.types';
 import { Wallet } from '../wallet/wallet.types';
 import { holdFromSnapshot, walletFromSnapshot } from './event-objects';
 import { Event, EventConnection, EventsArgs, EventType } from './events.types';
-import { feedServices } from './feed-services';
+import { eventServiceOf } from './feed-services';
 
 @Resolver(() => Event)
 export class EventResolver {
@@ -17,7 +17,7 @@ export class EventResolver {
     @Args(() => EventsArgs) args: EventsArgs,
     @Ctx() ctx: EventsContext,
   ): Promise<EventConnection> {
-    return feedServices(ctx).events.events(ctx.principal, { after: args.after, first: args.first });
+    return eventServiceOf(ctx).events(ctx.principal, { after: args.after, first: args.first });
   }
 
   @FieldResolver(() => Transaction, { nullable: true, description: 'For TRANSACTION.' })

@@ -1,7 +1,7 @@
 import { ArgsType, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { PageInfo } from '../ledger/ledger.types';
-import { Node } from '../node/node.types';
+import { Node } from '../node.types';
 
 export enum EventType {
   TRANSACTION = 'TRANSACTION',

@@ -1,5 +1,5 @@
 import { Prisma } from '../../../generated/prisma/client';
-import { activeHoldSql } from './holds.sql';
+import { activeHoldSql } from '../../money/holds.sql';
 import type { Invariant } from '../../shared/invariants';
 
 /**

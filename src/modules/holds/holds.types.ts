@@ -3,7 +3,7 @@ import { GraphQLDateTime } from 'graphql-scalars';
 import { HoldStatus } from '../../money/enums';
 import { AmountScalar } from '../../shared/money';
 import { Wallet, WalletRequestInputBase } from '../wallet/wallet.types';
-import { Node } from '../node/node.types';
+import { Node } from '../node.types';
 
 export { HoldStatus };
 

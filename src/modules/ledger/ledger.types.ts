@@ -2,7 +2,7 @@ import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
 import { AccountKind, EntryDirection, TransactionKind } from '../../money/enums';
 import { AmountScalar } from '../../shared/money';
-import { Node } from '../node/node.types';
+import { Node } from '../node.types';
 
 export { AccountKind, EntryDirection, TransactionKind };
 

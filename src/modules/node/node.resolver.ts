@@ -1,15 +1,15 @@
 import DataLoader from 'dataloader';
 import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
-import type { GatewayContext } from '../../app/context';
+import type { NodeContext } from './node.context';
 import { badUserInput } from '../../shared/errors';
 import { limits } from '../../shared/limits';
-import { Node, type TaggedNode } from './node.types';
+import { Node, type TaggedNode } from '../node.types';
 
 // One loader per request (keyed by the request's loaders): node and nodes fields that an
 // operation repeats under aliases are answered from one batch.
 const perRequest = new WeakMap<object, DataLoader<string, TaggedNode | null>>();
 
-function nodeLoader(ctx: GatewayContext): DataLoader<string, TaggedNode | null> {
+function nodeLoader(ctx: NodeContext): DataLoader<string, TaggedNode | null> {
   let loader = perRequest.get(ctx.loaders);
   if (!loader) {
     loader = new DataLoader((ids) => ctx.services.node.nodes(ctx.principal, ctx.loaders, ids), {
@@ -26,7 +26,7 @@ export class NodeResolver {
     nullable: true,
     description: "v3: any Node by its id; null when unknown or not the caller's to see.",
   })
-  node(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<TaggedNode | null> {
+  node(@Arg('id', () => ID) id: string, @Ctx() ctx: NodeContext): Promise<TaggedNode | null> {
     return nodeLoader(ctx).load(id);
   }
 
@@ -36,7 +36,7 @@ export class NodeResolver {
   })
   async nodes(
     @Arg('ids', () => [ID]) ids: string[],
-    @Ctx() ctx: GatewayContext,
+    @Ctx() ctx: NodeContext,
   ): Promise<(TaggedNode | null)[]> {
     if (ids.length > limits.nodeIdsMax)
       throw badUserInput(`ids must hold at most ${limits.nodeIdsMax} ids.`, 'ids');

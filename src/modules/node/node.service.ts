@@ -13,9 +13,9 @@ import { fromStored, isExpired } from '../../money/lots';
 import { emptyWallet, toWallet, type WalletService } from '../wallet/wallet.service';
 import { walletStore } from '../wallet/wallet.store';
 import type { CreditLot, Wallet } from '../wallet/wallet.types';
-import { decodeNodeId, type NodeKey } from './node-id';
+import { decodeNodeId, type NodeKey } from '../../shared/node-id';
 import { nodeStore } from './node.store';
-import { nodeTypeName, type TaggedNode } from './node.types';
+import { nodeTypeName, type TaggedNode } from '../node.types';
 
 /** The request's DataLoaders that Query.node shares with the rest of the operation. */
 export interface NodeLoaders {

@@ -1,6 +1,6 @@
 import type { PrismaClient } from '../../../generated/prisma/client';
 import { entryColumns } from '../ledger/ledger.store';
-import { activeHoldSql } from '../holds/holds.sql';
+import { activeHoldSql } from '../../money/holds.sql';
 import type { LedgerEntry } from '../ledger/ledger.types';
 
 /** A ledger entry with the wallet's active holds at the time of reading. */

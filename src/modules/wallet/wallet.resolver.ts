@@ -1,10 +1,9 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
-import type { WalletContext } from './wallet.context';
-import { walletLoaderKey } from '../loaders';
+import { walletLoaderKey, type WalletContext } from './wallet.context';
 import { requireAsset } from '../assets/asset.fields';
 import { Asset } from '../assets/asset.types';
-import { creditLotNodeId, walletNodeId } from '../node/node-id';
+import { creditLotNodeId, walletNodeId } from '../../shared/node-id';
 import {
   BonusInput,
   CreditLot,

@@ -2,7 +2,7 @@ import type { PrismaClient } from '../../../generated/prisma/client';
 import { Prisma } from '../../../generated/prisma/client';
 import type { TxClient } from '../../shared/db/prisma';
 import type { StoredLot } from '../../money/lots';
-import { activeHoldAtSql, activeHoldSql } from '../holds/holds.sql';
+import { activeHoldAtSql, activeHoldSql } from '../../money/holds.sql';
 
 type Queryable = PrismaClient | TxClient;
 

@@ -3,7 +3,7 @@ import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
 import { CreditOrigin, WalletStatus } from '../../money/enums';
 import { AmountScalar } from '../../shared/money';
 import { Transaction } from '../ledger/ledger.types';
-import { Node } from '../node/node.types';
+import { Node } from '../node.types';
 
 export { CreditOrigin, WalletStatus };
 

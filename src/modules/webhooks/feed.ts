@@ -5,7 +5,8 @@ import { createDatabase } from '../../shared/db/prisma';
 import { limits } from '../../shared/limits';
 import { logger } from '../../shared/logger';
 import { EventService } from '../events/events.service';
-import { attachFeedServices } from '../events/feed-services';
+import { attachEventService } from '../events/feed-services';
+import { attachWebhookService } from './webhook-services';
 import { createFeedMetrics } from './webhook-metrics';
 import { startWebhookWorker, type WebhookWorker } from './webhook-worker';
 import { webhookStore } from './webhooks.store';
@@ -40,10 +41,8 @@ export function startEventFeed(options: {
   };
   const events = new EventService(options.prisma);
   const lagReader = new EventService(prisma);
-  attachFeedServices(options.services, {
-    events,
-    webhooks: new WebhookService(options.prisma, policy),
-  });
+  attachEventService(options.services, events);
+  attachWebhookService(options.services, new WebhookService(options.prisma, policy));
   const metrics = createFeedMetrics(options.registry, {
     feedLagSeconds: () => lagReader.lagSeconds(),
     backlog: (cap) => webhookStore.backlog(prisma, cap),

@@ -1,4 +1,4 @@
 import type { ModuleContext } from '../context';
 
-/** What the webhooks resolvers read from the context (the event feed's services come through feedServices(ctx)). */
+/** What the webhooks resolvers read from the context (the webhook service comes through webhookServiceOf(ctx)). */
 export type WebhooksContext = ModuleContext<object>;

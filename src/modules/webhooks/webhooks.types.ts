@@ -1,6 +1,6 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
-import { Node } from '../node/node.types';
+import { Node } from '../node.types';
 
 @InputType({ description: 'v2' })
 export class WebhookInput {

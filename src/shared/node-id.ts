@@ -1,4 +1,4 @@
-import { parseEntityId } from '../../shared/validation';
+import { parseEntityId } from './validation';
 
 /**
  * Node ids (docs/api.md, "Client identity"). The ids v1 and v2 defined (Transaction, Hold,
