@@ -4,7 +4,7 @@ import path from 'node:path';
 import { projectRoot } from '../../src/shared/db/database';
 import { applyMigrations } from '../../src/shared/db/migrate';
 import { createDatabase, type Database } from '../../src/shared/db/prisma';
-import { findEventInvariantBreaches } from '../../src/modules/events/events.invariants';
+import { findEventInvariantBreaches } from '../../src/app/invariants';
 import {
   ensureBuilt,
   mintTokens,

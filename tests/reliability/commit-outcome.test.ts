@@ -1,5 +1,5 @@
 // Proves that a request whose COMMIT outcome is unknown (the connection cut while COMMIT is in flight) is answered SERVICE_UNAVAILABLE, never success or a refusal by guess, for a lone request and a group-commit batch alike, and that the retry with the same key replays what really committed or applies it once.
-import { findInvariantBreaches } from '../../src/modules/ledger/ledger.invariants';
+import { findInvariantBreaches } from '../../src/app/invariants';
 import { withDatabaseName } from '../../src/shared/db/database';
 import { mintTokens, startChildGateway, useChildGatewayFixture } from '../support/child-gateway';
 import { inputMutation } from '../support/documents';
