@@ -1,7 +1,7 @@
 // Proves over real websockets that no credential, or lack of one, can take every socket slot: sockets without connection_init have a budget of their own and are dropped after a short init timeout, authenticated sockets count toward the shared cap, and each credential subject has a cap of its own.
 import WebSocket from 'ws';
 import { startTestGateway, type TestGateway } from '../support/gateway';
-import { waitUntil } from '../support/subscriptions';
+import { openIdleSocket, waitUntil } from '../support/subscriptions';
 import { limits } from '../../src/shared/limits';
 
 const SOCKETS_MAX = 3;
@@ -37,19 +37,7 @@ afterAll(async () => {
 });
 
 /** Opens a socket that never sends connection_init; resolves once open, or with the refusal status. */
-function idleSocket(): Promise<{ socket?: WebSocket; status?: number }> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(t.wsUrl, 'graphql-transport-ws');
-    socket.once('unexpected-response', (_req, res) => resolve({ status: res.statusCode }));
-    socket.once('open', () => {
-      opened.push(socket);
-      resolve({ socket });
-    });
-    socket.once('error', (error) => {
-      if (!/Unexpected server response/.test(error.message)) reject(error);
-    });
-  });
-}
+const idleSocket = () => openIdleSocket(t.wsUrl, opened);
 
 /** Opens a socket and authenticates it; resolves with `acked` or the close code the server sent. */
 function authenticatedSocket(

@@ -1,7 +1,7 @@
 // Proves over real websockets that sockets which never send connection_init cannot keep an authenticated client out: while a flooder holds the whole unauthenticated budget and reopens every socket it loses, clients with a token still connect, and the idle socket that made room is closed with 4408.
 import WebSocket from 'ws';
 import { startTestGateway, type TestGateway } from '../support/gateway';
-import { waitUntil } from '../support/subscriptions';
+import { openIdleSocket, waitUntil } from '../support/subscriptions';
 import { limits } from '../../src/shared/limits';
 
 const UNAUTHENTICATED_MAX = 3;
@@ -28,20 +28,7 @@ afterAll(async () => {
 });
 
 /** Opens a socket that never sends connection_init; resolves once open, or with the refusal status. */
-function idleSocket(): Promise<{ socket?: WebSocket; status?: number }> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(t.wsUrl, 'graphql-transport-ws');
-    socket.once('unexpected-response', (_req, res) => resolve({ status: res.statusCode }));
-    socket.once('open', () => {
-      opened.push(socket);
-      resolve({ socket });
-    });
-    socket.once('error', (error) => {
-      if (!/Unexpected server response|socket hang up|ECONNRESET/.test(error.message))
-        reject(error);
-    });
-  });
-}
+const idleSocket = () => openIdleSocket(t.wsUrl, opened);
 
 /** Opens a socket and authenticates at once, as graphql-ws clients do; resolves with the outcome. */
 function authenticatedSocket(token: string): Promise<{ acked: boolean; status?: number }> {

@@ -192,3 +192,25 @@ export function useWsClients(
     return c;
   };
 }
+
+/**
+ * Opens a socket that never sends connection_init, on `url`; resolves once open (the socket is
+ * pushed to `opened`, for the test to end), or with the upgrade's refusal status.
+ */
+export function openIdleSocket(
+  url: string,
+  opened: WebSocket[],
+): Promise<{ socket?: WebSocket; status?: number }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, 'graphql-transport-ws');
+    socket.once('unexpected-response', (_req, res) => resolve({ status: res.statusCode }));
+    socket.once('open', () => {
+      opened.push(socket);
+      resolve({ socket });
+    });
+    socket.once('error', (error) => {
+      if (!/Unexpected server response|socket hang up|ECONNRESET/.test(error.message))
+        reject(error);
+    });
+  });
+}
